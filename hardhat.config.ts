@@ -14,6 +14,7 @@ const compiler = (runs: number) => ({
   settings: {
     optimizer: { enabled: true, runs },
     evmVersion: "cancun",
+    viaIR: true,
   },
 });
 

@@ -1,0 +1,526 @@
+// SPDX-License-Identifier: MIT
+pragma solidity 0.8.30;
+
+import {Ownable, Ownable2Step} from "@openzeppelin/contracts/access/Ownable2Step.sol";
+import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
+import {IERC20Permit} from "@openzeppelin/contracts/token/ERC20/extensions/IERC20Permit.sol";
+import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol";
+import {ReentrancyGuard} from "./libraries/ReentrancyGuard.sol";
+import {IInferenceConsumer} from "./interfaces/IInferenceConsumer.sol";
+import {IInferenceEscrow} from "./interfaces/IInferenceEscrow.sol";
+import {IModelRegistry} from "./interfaces/IModelRegistry.sol";
+import {ICollateralLedger, INodeStaking} from "./interfaces/INodeStaking.sol";
+import {IResultVerifier} from "./interfaces/IResultVerifier.sol";
+import {JobId, JobIdLib} from "./libraries/JobId.sol";
+import {
+    BPS,
+    CALLBACK_GAS_RESERVE,
+    MAX_CALLBACK_GAS,
+    MAX_COLLATERAL_BPS,
+    MAX_DELIVERY_WINDOW_SECONDS,
+    MAX_MODE,
+    MAX_PROTOCOL_FEE_BPS,
+    MAX_REQUEST_LIFETIME_SECONDS,
+    MIN_COLLATERAL_BPS,
+    MIN_DELIVERY_WINDOW_SECONDS,
+    MISSED_DEADLINE_REQUESTER_SHARE_BPS,
+    MODE_TEE,
+    MODE_ZK
+} from "./libraries/ConstantsLib.sol";
+
+/// @title InferenceEscrow
+/// @notice Escrowed inference jobs, verified results and pull balances. Governance (the owner, a timelock) can set the
+/// fee (hard-capped), the collateral rate (bounded) and pause new requests; it can never move users' funds.
+contract InferenceEscrow is IInferenceEscrow, Ownable2Step, ReentrancyGuard {
+    using SafeERC20 for IERC20;
+
+    bytes32 private constant STATUS_MASK = bytes32(uint256(0xff));
+
+    /// @inheritdoc IInferenceEscrow
+    IERC20 public immutable paymentToken;
+    /// @inheritdoc IInferenceEscrow
+    IModelRegistry public immutable registry;
+    /// @inheritdoc IInferenceEscrow
+    INodeStaking public immutable staking;
+    /// @inheritdoc IInferenceEscrow
+    address public immutable treasury;
+    uint256 private immutable _minStake;
+    IResultVerifier private immutable _teeVerifier;
+    IResultVerifier private immutable _zkVerifier;
+
+    Config private _config;
+    mapping(address account => Account) private _accounts;
+    mapping(JobId jobId => bytes32 commitment) private _jobs;
+    mapping(uint256 modelId => ModelAccrual) private _accruals;
+
+    constructor(
+        IERC20 paymentToken_,
+        IModelRegistry registry_,
+        INodeStaking staking_,
+        address treasury_,
+        IResultVerifier teeVerifier_,
+        IResultVerifier zkVerifier_,
+        Config memory config_,
+        address owner_
+    ) Ownable(owner_) {
+        require(
+            address(paymentToken_) != address(0) && address(registry_) != address(0)
+                && address(staking_) != address(0) && treasury_ != address(0),
+            ZeroAddress()
+        );
+        paymentToken = paymentToken_;
+        registry = registry_;
+        staking = staking_;
+        treasury = treasury_;
+        _minStake = staking_.minStake();
+        _teeVerifier = teeVerifier_;
+        _zkVerifier = zkVerifier_;
+        _setProtocolFee(config_.feeBps);
+        _setCollateralRate(config_.collateralPerPaymentBps);
+        _setPaused(config_.paused);
+    }
+
+    // ---------------------------------------------------------------- balances
+
+    /// @inheritdoc IInferenceEscrow
+    function deposit(address account, uint256 amount) external nonReentrant {
+        require(account != address(0), ZeroAddress());
+        require(amount != 0, ZeroAmount());
+        Account storage a = _accounts[account];
+        uint256 balance = a.balance + amount;
+        require(balance <= type(uint128).max, AmountTooLarge(amount));
+        a.balance = uint128(balance);
+        emit Deposited(account, msg.sender, amount);
+        _pull(msg.sender, amount);
+    }
+
+    /// @inheritdoc IInferenceEscrow
+    function withdraw(uint256 amount, address to) external nonReentrant {
+        require(to != address(0), ZeroAddress());
+        require(amount != 0, ZeroAmount());
+        Account storage a = _accounts[msg.sender];
+        uint256 balance = a.balance;
+        require(balance >= amount, InsufficientBalance(msg.sender, balance, amount));
+        a.balance = uint128(balance - amount);
+        emit Withdrawn(msg.sender, to, amount);
+        paymentToken.safeTransfer(to, amount);
+    }
+
+    // ---------------------------------------------------------------- requests
+
+    /// @inheritdoc IInferenceEscrow
+    function requestInference(RequestParams calldata params) external nonReentrant returns (JobId) {
+        return _request(params, true);
+    }
+
+    /// @inheritdoc IInferenceEscrow
+    function requestInferenceWithTransfer(RequestParams calldata params) external nonReentrant returns (JobId jobId) {
+        jobId = _request(params, false);
+        _pull(msg.sender, params.payment);
+    }
+
+    /// @inheritdoc IInferenceEscrow
+    function requestInferenceWithPermit(RequestParams calldata params, Permit calldata permit)
+        external
+        nonReentrant
+        returns (JobId jobId)
+    {
+        jobId = _request(params, false);
+        // A permit front-run by someone else only spends the nonce: the allowance is there either way.
+        try IERC20Permit(address(paymentToken)).permit(
+            msg.sender, address(this), params.payment, permit.deadline, permit.v, permit.r, permit.s
+        ) {} catch {}
+        _pull(msg.sender, params.payment);
+    }
+
+    // ---------------------------------------------------------------- nodes
+
+    /// @inheritdoc IInferenceEscrow
+    function claim(Job calldata job) external nonReentrant {
+        JobId id = JobIdLib.from(job.requester, job.nonce);
+        _checkJob(id, job, Claim(address(0), 0), JobStatus.Open);
+        require(block.timestamp < job.expiresAt, RequestExpired(id, job.expiresAt));
+        require(job.node == address(0) || job.node == msg.sender, JobReservedForNode(id, job.node, msg.sender));
+
+        INodeStaking.Node memory n = staking.getNode(msg.sender);
+        require(n.registered, NodeNotRegistered(msg.sender));
+        require(n.staked >= _minStake, NodeStakeBelowMinimum(msg.sender, n.staked, _minStake));
+        require(n.capabilities & (1 << job.mode) != 0, NodeLacksCapability(msg.sender, job.mode));
+        Account storage a = _accounts[msg.sender];
+        uint256 alreadyLocked = a.locked;
+        uint256 total = uint256(n.staked) + n.thawing;
+        uint256 locked = alreadyLocked + job.collateral;
+        require(
+            locked <= total,
+            InsufficientFreeStake(msg.sender, total > alreadyLocked ? total - alreadyLocked : 0, job.collateral)
+        );
+
+        uint256 deliverBy = block.timestamp + job.deliveryWindow;
+        if (deliverBy > job.expiresAt) deliverBy = job.expiresAt;
+        a.locked = uint96(locked);
+        _jobs[id] = _commitment(job, Claim(msg.sender, uint40(deliverBy)), JobStatus.Claimed);
+        emit JobClaimed(id, msg.sender, uint40(deliverBy), job.collateral);
+    }
+
+    /// @inheritdoc IInferenceEscrow
+    function submitResult(Job calldata job, Claim calldata claim_, bytes calldata output, bytes calldata proof)
+        external
+        nonReentrant
+    {
+        JobId id = JobIdLib.from(job.requester, job.nonce);
+        bytes32 h = _checkSubmission(id, job, claim_);
+        IResultVerifier verifier = _verifierOf(job.mode);
+        require(address(verifier) != address(0), ModeNotVerifiedAtSubmission(id, job.mode));
+        bytes32 outputHash = keccak256(output);
+        require(
+            verifier.verifyResult(_context(id, job, outputHash), output, proof) == IResultVerifier.verifyResult.selector,
+            ResultRejected(id)
+        );
+        _settle(id, h, job, claim_.node != address(0), outputHash, output);
+        _callback(id, job, output);
+    }
+
+    /// @inheritdoc IInferenceEscrow
+    function submitBatch(
+        Job[] calldata jobs,
+        Claim[] calldata claims,
+        bytes[] calldata outputs,
+        bytes calldata proof
+    ) external nonReentrant {
+        uint256 n = jobs.length;
+        require(n != 0 && claims.length == n && outputs.length == n, InvalidBatch());
+        uint8 mode = jobs[0].mode;
+        IResultVerifier verifier = _verifierOf(mode);
+        IResultVerifier.ResultContext[] memory ctxs = new IResultVerifier.ResultContext[](n);
+        bytes32[] memory hashes = new bytes32[](n);
+        for (uint256 i; i < n; ++i) {
+            Job calldata job = jobs[i];
+            JobId id = JobIdLib.from(job.requester, job.nonce);
+            require(job.mode == mode, InvalidBatch());
+            require(address(verifier) != address(0), ModeNotVerifiedAtSubmission(id, mode));
+            hashes[i] = _checkSubmission(id, job, claims[i]);
+            ctxs[i] = _context(id, job, keccak256(outputs[i]));
+        }
+        require(verifier.verifyBatch(ctxs, proof) == IResultVerifier.verifyBatch.selector, ResultRejected(ctxs[0].jobId));
+        for (uint256 i; i < n; ++i) {
+            _settle(ctxs[i].jobId, hashes[i], jobs[i], claims[i].node != address(0), ctxs[i].outputHash, outputs[i]);
+        }
+        for (uint256 i; i < n; ++i) {
+            _callback(ctxs[i].jobId, jobs[i], outputs[i]);
+        }
+    }
+
+    // ---------------------------------------------------------------- refunds and deadlines
+
+    /// @inheritdoc IInferenceEscrow
+    function cancel(Job calldata job) external nonReentrant {
+        JobId id = JobIdLib.from(job.requester, job.nonce);
+        bytes32 h = _checkJob(id, job, Claim(address(0), 0), JobStatus.Open);
+        require(msg.sender == job.requester, NotRequester(id, msg.sender));
+        _jobs[id] = h | bytes32(uint256(JobStatus.Cancelled));
+        _credit(job.requester, job.payment);
+        emit JobCancelled(id, job.payment);
+    }
+
+    /// @inheritdoc IInferenceEscrow
+    function expire(Job calldata job) external nonReentrant {
+        JobId id = JobIdLib.from(job.requester, job.nonce);
+        bytes32 h = _checkJob(id, job, Claim(address(0), 0), JobStatus.Open);
+        require(block.timestamp >= job.expiresAt, RequestNotExpired(id, job.expiresAt));
+        _expire(id, h, job);
+    }
+
+    /// @inheritdoc IInferenceEscrow
+    function reportMissedDeadline(Job calldata job, Claim calldata claim_) external nonReentrant {
+        JobId id = JobIdLib.from(job.requester, job.nonce);
+        _checkJob(id, job, claim_, JobStatus.Claimed);
+        require(block.timestamp > claim_.deliverBy, DeliveryDeadlineNotPassed(id, claim_.deliverBy));
+        _accounts[claim_.node].locked -= job.collateral;
+        emit DeliveryMissed(id, claim_.node, job.collateral);
+        bytes32 reopened = _commitment(job, Claim(address(0), 0), JobStatus.Open);
+        if (block.timestamp >= job.expiresAt) {
+            _expire(id, reopened & ~STATUS_MASK, job);
+        } else {
+            _jobs[id] = reopened;
+        }
+        if (job.collateral != 0) {
+            staking.slash(claim_.node, job.collateral, job.requester, MISSED_DEADLINE_REQUESTER_SHARE_BPS);
+        }
+    }
+
+    // ---------------------------------------------------------------- royalties and fees
+
+    /// @inheritdoc IInferenceEscrow
+    function withdrawRoyalties(uint256 modelId, address to) external nonReentrant {
+        require(to != address(0), ZeroAddress());
+        require(registry.modelOwner(modelId) == msg.sender, NotModelOwner(modelId, msg.sender));
+        ModelAccrual storage m = _accruals[modelId];
+        uint256 amount = m.royalties;
+        require(amount != 0, NothingToWithdraw());
+        m.royalties = 0;
+        emit RoyaltiesWithdrawn(modelId, msg.sender, to, amount);
+        paymentToken.safeTransfer(to, amount);
+    }
+
+    /// @inheritdoc IInferenceEscrow
+    function collectProtocolFees(uint256[] calldata modelIds) external nonReentrant {
+        uint256 amount;
+        for (uint256 i; i < modelIds.length; ++i) {
+            ModelAccrual storage m = _accruals[modelIds[i]];
+            amount += m.protocolFees;
+            m.protocolFees = 0;
+        }
+        require(amount != 0, NothingToWithdraw());
+        emit ProtocolFeesCollected(treasury, amount);
+        paymentToken.safeTransfer(treasury, amount);
+    }
+
+    // ---------------------------------------------------------------- governance
+
+    /// @inheritdoc IInferenceEscrow
+    function setProtocolFee(uint16 feeBps) external onlyOwner {
+        _setProtocolFee(feeBps);
+    }
+
+    /// @inheritdoc IInferenceEscrow
+    function setCollateralRate(uint32 collateralPerPaymentBps) external onlyOwner {
+        _setCollateralRate(collateralPerPaymentBps);
+    }
+
+    /// @inheritdoc IInferenceEscrow
+    function setPaused(bool paused) external onlyOwner {
+        _setPaused(paused);
+    }
+
+    // ---------------------------------------------------------------- views
+
+    /// @inheritdoc IInferenceEscrow
+    function verifierOf(uint8 mode) external view returns (IResultVerifier) {
+        return _verifierOf(mode);
+    }
+
+    /// @inheritdoc IInferenceEscrow
+    function config() external view returns (Config memory) {
+        return _config;
+    }
+
+    /// @inheritdoc IInferenceEscrow
+    function accountOf(address account) external view returns (Account memory) {
+        return _accounts[account];
+    }
+
+    /// @inheritdoc IInferenceEscrow
+    function balanceOf(address account) external view returns (uint256) {
+        return _accounts[account].balance;
+    }
+
+    /// @inheritdoc ICollateralLedger
+    function lockedCollateral(address node) external view returns (uint256) {
+        return _accounts[node].locked;
+    }
+
+    /// @inheritdoc IInferenceEscrow
+    function accrualOf(uint256 modelId) external view returns (ModelAccrual memory) {
+        return _accruals[modelId];
+    }
+
+    /// @inheritdoc IInferenceEscrow
+    function jobStatus(JobId jobId) external view returns (JobStatus) {
+        return JobStatus(uint8(uint256(_jobs[jobId])));
+    }
+
+    /// @inheritdoc IInferenceEscrow
+    function jobCommitment(JobId jobId) external view returns (bytes32) {
+        return _jobs[jobId];
+    }
+
+    /// @inheritdoc IInferenceEscrow
+    function jobIdOf(Job calldata job) external pure returns (JobId) {
+        return JobIdLib.from(job.requester, job.nonce);
+    }
+
+    /// @inheritdoc IInferenceEscrow
+    function nextJobId(address requester) external view returns (JobId) {
+        return JobIdLib.from(requester, _accounts[requester].nonce);
+    }
+
+    // ---------------------------------------------------------------- internals
+
+    function _request(RequestParams calldata p, bool prepaid) private returns (JobId id) {
+        Config memory cfg = _config;
+        require(!cfg.paused, RequestsPaused());
+        IModelRegistry.VersionTerms memory t = registry.versionTerms(p.versionId);
+        require(!t.deprecated, VersionDeprecated(p.versionId));
+        require(
+            p.mode != 0 && p.mode <= MAX_MODE && t.modes & (1 << p.mode) != 0
+                && address(_verifierOf(p.mode)) != address(0),
+            ModeNotSupported(p.versionId, p.mode)
+        );
+        uint256 payment = p.payment;
+        uint256 minimum = t.royalty + payment * cfg.feeBps / BPS;
+        require(payment != 0 && payment >= minimum, PaymentTooLow(payment, minimum));
+        require(
+            p.deliveryWindow >= MIN_DELIVERY_WINDOW_SECONDS && p.deliveryWindow <= MAX_DELIVERY_WINDOW_SECONDS,
+            InvalidDeliveryWindow(p.deliveryWindow, MIN_DELIVERY_WINDOW_SECONDS, MAX_DELIVERY_WINDOW_SECONDS)
+        );
+        uint256 earliest = block.timestamp + p.deliveryWindow;
+        uint256 latest = block.timestamp + MAX_REQUEST_LIFETIME_SECONDS;
+        require(p.expiresAt >= earliest && p.expiresAt <= latest, InvalidExpiry(p.expiresAt, earliest, latest));
+        require(p.callbackGasLimit <= MAX_CALLBACK_GAS, CallbackGasTooHigh(p.callbackGasLimit, MAX_CALLBACK_GAS));
+        uint256 collateral = payment * cfg.collateralPerPaymentBps / BPS;
+        if (collateral < t.minCollateral) collateral = t.minCollateral;
+        require(collateral <= type(uint96).max, AmountTooLarge(payment));
+
+        Account storage a = _accounts[msg.sender];
+        uint32 nonce = a.nonce;
+        if (prepaid) {
+            uint256 balance = a.balance;
+            require(balance >= payment, InsufficientBalance(msg.sender, balance, payment));
+            a.balance = uint128(balance - payment);
+        }
+        a.nonce = nonce + 1;
+        id = JobIdLib.from(msg.sender, nonce);
+        Job memory job = Job({
+            requester: msg.sender,
+            nonce: nonce,
+            versionId: p.versionId,
+            callbackGasLimit: p.callbackGasLimit,
+            node: p.node,
+            mode: p.mode,
+            modelId: t.modelId,
+            payment: p.payment,
+            royalty: t.royalty,
+            feeBps: cfg.feeBps,
+            collateral: uint96(collateral),
+            deliveryWindow: p.deliveryWindow,
+            expiresAt: p.expiresAt,
+            inputDigest: p.inputDigest
+        });
+        _jobs[id] = (keccak256(abi.encode(job, Claim(address(0), 0))) & ~STATUS_MASK) | bytes32(uint256(JobStatus.Open));
+        emit JobRequested(id, msg.sender, p.versionId, job, p.inputURI);
+    }
+
+    /// @dev Checks an open job for direct fulfilment by the caller, or a claimed job for submission by its claimer.
+    function _checkSubmission(JobId id, Job calldata job, Claim calldata claim_) private view returns (bytes32 h) {
+        if (claim_.node == address(0)) {
+            h = _checkJob(id, job, claim_, JobStatus.Open);
+            require(block.timestamp < job.expiresAt, RequestExpired(id, job.expiresAt));
+            require(job.node == address(0) || job.node == msg.sender, JobReservedForNode(id, job.node, msg.sender));
+        } else {
+            h = _checkJob(id, job, claim_, JobStatus.Claimed);
+            require(msg.sender == claim_.node, NotClaimer(id, msg.sender, claim_.node));
+            require(block.timestamp <= claim_.deliverBy, DeliveryDeadlinePassed(id, claim_.deliverBy));
+        }
+    }
+
+    /// @dev Checks the status byte first (so a double claim reports the status), then the parameters' hash.
+    /// Returns the hash with a cleared status byte.
+    function _checkJob(JobId id, Job calldata job, Claim memory claim_, JobStatus expected)
+        private
+        view
+        returns (bytes32 h)
+    {
+        bytes32 stored = _jobs[id];
+        require(stored != 0, UnknownJob(id));
+        JobStatus status = JobStatus(uint8(uint256(stored)));
+        require(status == expected, InvalidJobStatus(id, status, expected));
+        h = keccak256(abi.encode(job, claim_)) & ~STATUS_MASK;
+        require(stored & ~STATUS_MASK == h, JobMismatch(id));
+    }
+
+    function _commitment(Job calldata job, Claim memory claim_, JobStatus status) private pure returns (bytes32) {
+        return (keccak256(abi.encode(job, claim_)) & ~STATUS_MASK) | bytes32(uint256(status));
+    }
+
+    function _context(JobId id, Job calldata job, bytes32 outputHash)
+        private
+        view
+        returns (IResultVerifier.ResultContext memory)
+    {
+        return IResultVerifier.ResultContext({
+            jobId: id,
+            requester: job.requester,
+            node: msg.sender,
+            versionId: job.versionId,
+            inputDigest: job.inputDigest,
+            outputHash: outputHash
+        });
+    }
+
+    function _settle(JobId id, bytes32 h, Job calldata job, bool claimed, bytes32 outputHash, bytes calldata output)
+        private
+    {
+        uint256 protocolFee = uint256(job.payment) * job.feeBps / BPS;
+        uint256 royalty = job.royalty;
+        uint256 nodeFee = job.payment - royalty - protocolFee;
+        _jobs[id] = h | bytes32(uint256(JobStatus.Settled));
+        Account storage a = _accounts[msg.sender];
+        if (claimed) a.locked -= job.collateral;
+        a.balance += uint128(nodeFee);
+        ModelAccrual storage m = _accruals[job.modelId];
+        if (royalty != 0) m.royalties += uint128(royalty);
+        if (protocolFee != 0) m.protocolFees += uint128(protocolFee);
+        emit JobSettled(id, msg.sender, outputHash, output, nodeFee, royalty, protocolFee);
+    }
+
+    /// @dev Calls a contract requester with exactly its gas limit. Its outcome never reverts settlement; the caller
+    /// must send enough gas for the full limit, so a node cannot starve the callback on purpose.
+    function _callback(JobId id, Job calldata job, bytes calldata output) private {
+        uint256 gasLimit = job.callbackGasLimit;
+        if (gasLimit == 0) return;
+        uint256 needed = gasLimit + gasLimit / 63 + CALLBACK_GAS_RESERVE;
+        require(gasleft() >= needed, InsufficientGasForCallback(id, gasleft(), needed));
+        bytes memory data = abi.encodeCall(IInferenceConsumer.onInferenceResult, (id, output));
+        address target = job.requester;
+        bool success;
+        assembly ("memory-safe") {
+            // No return data is copied: a callback cannot make settlement pay for a huge revert reason.
+            success := call(gasLimit, target, 0, add(data, 0x20), mload(data), 0, 0)
+        }
+        emit CallbackExecuted(id, success);
+    }
+
+    function _expire(JobId id, bytes32 h, Job calldata job) private {
+        _jobs[id] = h | bytes32(uint256(JobStatus.Expired));
+        _credit(job.requester, job.payment);
+        emit JobExpired(id, job.payment);
+    }
+
+    function _credit(address account, uint256 amount) private {
+        _accounts[account].balance += uint128(amount);
+    }
+
+    /// @dev Pulls tokens and checks the escrow received exactly `amount`.
+    function _pull(address from, uint256 amount) private {
+        uint256 before = paymentToken.balanceOf(address(this));
+        paymentToken.safeTransferFrom(from, address(this), amount);
+        uint256 received = paymentToken.balanceOf(address(this)) - before;
+        require(received == amount, TransferAmountMismatch(amount, received));
+    }
+
+    function _verifierOf(uint8 mode) private view returns (IResultVerifier) {
+        if (mode == MODE_TEE) return _teeVerifier;
+        if (mode == MODE_ZK) return _zkVerifier;
+        return IResultVerifier(address(0));
+    }
+
+    function _setProtocolFee(uint16 feeBps) private {
+        require(feeBps <= MAX_PROTOCOL_FEE_BPS, FeeTooHigh(feeBps, MAX_PROTOCOL_FEE_BPS));
+        _config.feeBps = feeBps;
+        emit ProtocolFeeSet(feeBps);
+    }
+
+    function _setCollateralRate(uint32 rate) private {
+        require(
+            rate >= MIN_COLLATERAL_BPS && rate <= MAX_COLLATERAL_BPS,
+            CollateralRateOutOfBounds(rate, MIN_COLLATERAL_BPS, MAX_COLLATERAL_BPS)
+        );
+        _config.collateralPerPaymentBps = rate;
+        emit CollateralRateSet(rate);
+    }
+
+    function _setPaused(bool paused) private {
+        _config.paused = paused;
+        emit PausedSet(paused);
+    }
+}

@@ -1,0 +1,218 @@
+// SPDX-License-Identifier: MIT
+pragma solidity 0.8.30;
+
+import {Ownable, Ownable2Step} from "@openzeppelin/contracts/access/Ownable2Step.sol";
+import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
+import {IERC20Permit} from "@openzeppelin/contracts/token/ERC20/extensions/IERC20Permit.sol";
+import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol";
+import {ReentrancyGuard} from "./libraries/ReentrancyGuard.sol";
+import {ICollateralLedger, INodeStaking} from "./interfaces/INodeStaking.sol";
+import {
+    BPS,
+    MAX_MODE, MAX_UNBONDING_PERIOD_SECONDS, MIN_UNBONDING_PERIOD_SECONDS
+} from "./libraries/ConstantsLib.sol";
+
+/// @title NodeStaking
+/// @notice Holds node stake in the staking token. Governance (the owner, a timelock) can only move the unbonding
+/// period within hard bounds; it can never move stake.
+contract NodeStaking is INodeStaking, Ownable2Step, ReentrancyGuard {
+    using SafeERC20 for IERC20;
+
+    /// @inheritdoc INodeStaking
+    IERC20 public immutable stakingToken;
+    /// @inheritdoc INodeStaking
+    uint256 public immutable minStake;
+    /// @inheritdoc INodeStaking
+    address public immutable treasury;
+    address private immutable _deployer;
+
+    /// @inheritdoc INodeStaking
+    address public escrow;
+    /// @inheritdoc INodeStaking
+    uint40 public unbondingPeriod;
+
+    mapping(address node => Node) private _nodes;
+    mapping(address node => string) private _endpoints;
+    mapping(address account => uint256) private _rewards;
+
+    constructor(IERC20 stakingToken_, uint256 minStake_, uint40 unbondingPeriod_, address treasury_, address owner_)
+        Ownable(owner_)
+    {
+        require(address(stakingToken_) != address(0) && treasury_ != address(0), ZeroAddress());
+        require(minStake_ != 0, ZeroAmount());
+        _checkUnbondingPeriod(unbondingPeriod_);
+        stakingToken = stakingToken_;
+        minStake = minStake_;
+        treasury = treasury_;
+        unbondingPeriod = unbondingPeriod_;
+        _deployer = msg.sender;
+        emit UnbondingPeriodSet(unbondingPeriod_);
+    }
+
+    /// @inheritdoc INodeStaking
+    function bindEscrow(ICollateralLedger escrow_) external {
+        require(msg.sender == _deployer && escrow == address(0), BindingNotAllowed(msg.sender));
+        require(address(escrow_) != address(0), ZeroAddress());
+        escrow = address(escrow_);
+        emit EscrowBound(address(escrow_));
+    }
+
+    /// @inheritdoc INodeStaking
+    function registerNode(string calldata endpoint, uint16 capabilities) external {
+        Node storage n = _nodes[msg.sender];
+        require(!n.registered, NodeAlreadyRegistered(msg.sender));
+        _checkCapabilities(capabilities);
+        n.registered = true;
+        n.capabilities = capabilities;
+        _endpoints[msg.sender] = endpoint;
+        emit NodeRegistered(msg.sender, endpoint, capabilities);
+    }
+
+    /// @inheritdoc INodeStaking
+    function updateNode(string calldata endpoint, uint16 capabilities) external {
+        Node storage n = _registered(msg.sender);
+        _checkCapabilities(capabilities);
+        n.capabilities = capabilities;
+        _endpoints[msg.sender] = endpoint;
+        emit NodeUpdated(msg.sender, endpoint, capabilities);
+    }
+
+    /// @inheritdoc INodeStaking
+    function stake(address node, uint256 amount) external nonReentrant {
+        _stake(node, amount);
+    }
+
+    /// @inheritdoc INodeStaking
+    function stakeWithPermit(address node, uint256 amount, uint256 deadline, uint8 v, bytes32 r, bytes32 s)
+        external
+        nonReentrant
+    {
+        // A permit front-run by someone else only spends the nonce: the allowance is there either way.
+        try IERC20Permit(address(stakingToken)).permit(msg.sender, address(this), amount, deadline, v, r, s) {} catch {}
+        _stake(node, amount);
+    }
+
+    /// @inheritdoc INodeStaking
+    function requestUnstake(uint256 amount) external {
+        Node storage n = _registered(msg.sender);
+        require(amount != 0, ZeroAmount());
+        require(n.staked >= amount, InsufficientStake(msg.sender, n.staked, amount));
+        uint40 thawEnd = uint40(block.timestamp) + unbondingPeriod;
+        // amount <= staked < 2^96, and staked + thawing never exceeds what was staked.
+        n.staked -= uint96(amount);
+        n.thawing += uint96(amount);
+        n.thawEnd = thawEnd;
+        emit UnstakeRequested(msg.sender, amount, n.thawing, thawEnd);
+    }
+
+    /// @inheritdoc INodeStaking
+    function withdrawStake(address to) external nonReentrant {
+        require(to != address(0), ZeroAddress());
+        Node storage n = _nodes[msg.sender];
+        uint256 amount = n.thawing;
+        require(amount != 0, NothingThawing(msg.sender));
+        require(block.timestamp >= n.thawEnd, StakeStillThawing(msg.sender, n.thawEnd));
+        uint256 locked = escrow == address(0) ? 0 : ICollateralLedger(escrow).lockedCollateral(msg.sender);
+        require(n.staked >= locked, CollateralLocked(msg.sender, n.staked, locked));
+        n.thawing = 0;
+        emit StakeWithdrawn(msg.sender, to, amount);
+        stakingToken.safeTransfer(to, amount);
+    }
+
+    /// @inheritdoc INodeStaking
+    function slash(address node, uint256 amount, address beneficiary, uint256 rewardBps) external {
+        require(msg.sender == escrow, NotEscrow(msg.sender));
+        Node storage n = _nodes[node];
+        uint256 staked = n.staked;
+        uint256 total = staked + n.thawing;
+        require(amount <= total, SlashExceedsStake(node, amount, total));
+        if (amount <= staked) {
+            n.staked = uint96(staked - amount);
+        } else {
+            n.staked = 0;
+            n.thawing = uint96(total - amount);
+        }
+        uint256 reward = amount * rewardBps / BPS;
+        uint256 toTreasury = amount - reward;
+        _rewards[beneficiary] += reward;
+        _rewards[treasury] += toTreasury;
+        emit Slashed(node, amount, beneficiary, reward, toTreasury);
+    }
+
+    /// @inheritdoc INodeStaking
+    function claimRewards(address to) external nonReentrant {
+        require(to != address(0), ZeroAddress());
+        uint256 amount = _rewards[msg.sender];
+        require(amount != 0, NothingToClaim(msg.sender));
+        _rewards[msg.sender] = 0;
+        emit RewardsClaimed(msg.sender, to, amount);
+        stakingToken.safeTransfer(to, amount);
+    }
+
+    /// @inheritdoc INodeStaking
+    function setUnbondingPeriod(uint40 unbondingPeriod_) external onlyOwner {
+        _checkUnbondingPeriod(unbondingPeriod_);
+        unbondingPeriod = unbondingPeriod_;
+        emit UnbondingPeriodSet(unbondingPeriod_);
+    }
+
+    /// @inheritdoc INodeStaking
+    function getNode(address node) external view returns (Node memory) {
+        return _nodes[node];
+    }
+
+    /// @inheritdoc INodeStaking
+    function endpointOf(address node) external view returns (string memory) {
+        return _endpoints[node];
+    }
+
+    /// @inheritdoc INodeStaking
+    function totalStakeOf(address node) external view returns (uint256) {
+        Node storage n = _nodes[node];
+        return uint256(n.staked) + n.thawing;
+    }
+
+    /// @inheritdoc INodeStaking
+    function isActive(address node) external view returns (bool) {
+        Node storage n = _nodes[node];
+        return n.registered && n.staked >= minStake;
+    }
+
+    /// @inheritdoc INodeStaking
+    function rewardsOf(address account) external view returns (uint256) {
+        return _rewards[account];
+    }
+
+    function _stake(address node, uint256 amount) private {
+        Node storage n = _registered(node);
+        require(amount != 0, ZeroAmount());
+        uint256 total = uint256(n.staked) + n.thawing + amount;
+        require(total <= type(uint96).max, AmountTooLarge(amount));
+        n.staked += uint96(amount);
+        emit Staked(node, msg.sender, amount);
+        // Balance delta check: a fee-on-transfer staking token would break the 1:1 bookkeeping.
+        uint256 before = stakingToken.balanceOf(address(this));
+        stakingToken.safeTransferFrom(msg.sender, address(this), amount);
+        uint256 received = stakingToken.balanceOf(address(this)) - before;
+        require(received == amount, TransferAmountMismatch(amount, received));
+    }
+
+    function _registered(address node) private view returns (Node storage n) {
+        n = _nodes[node];
+        require(n.registered, NodeNotRegistered(node));
+    }
+
+    function _checkCapabilities(uint16 capabilities) private pure {
+        require(
+            capabilities != 0 && capabilities >> (MAX_MODE + 1) == 0 && capabilities & 1 == 0,
+            InvalidCapabilities(capabilities)
+        );
+    }
+
+    function _checkUnbondingPeriod(uint40 p) private pure {
+        require(
+            p >= MIN_UNBONDING_PERIOD_SECONDS && p <= MAX_UNBONDING_PERIOD_SECONDS,
+            UnbondingPeriodOutOfBounds(p, MIN_UNBONDING_PERIOD_SECONDS, MAX_UNBONDING_PERIOD_SECONDS)
+        );
+    }
+}

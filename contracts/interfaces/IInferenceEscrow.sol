@@ -1,0 +1,337 @@
+// SPDX-License-Identifier: MIT
+pragma solidity 0.8.30;
+
+import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
+import {IModelRegistry} from "./IModelRegistry.sol";
+import {ICollateralLedger, INodeStaking} from "./INodeStaking.sol";
+import {IResultVerifier} from "./IResultVerifier.sol";
+import {JobId} from "../libraries/JobId.sol";
+
+/// @title IInferenceEscrow
+/// @notice Requesters escrow payment for inference jobs; nodes claim them (locking collateral) and submit results that a
+/// verifier checks in the same call; settlement credits pull balances. The escrow stores one slot per job: a hash of the
+/// job's parameters and claim, with the status in its low byte. Callers pass the parameters back in calldata (they are
+/// all in the `JobRequested` and `JobClaimed` events), as Chainlink VRF and Functions do.
+interface IInferenceEscrow is ICollateralLedger {
+    /// @notice Status of a job. `Settled`, `Cancelled` and `Expired` are terminal.
+    enum JobStatus {
+        None,
+        Open,
+        Claimed,
+        Settled,
+        Cancelled,
+        Expired
+    }
+
+    /// @notice A job's parameters, fixed at request (including the fee, royalty and collateral terms of that moment,
+    /// so governance or the model owner can never change a job already open).
+    /// @param requester Who paid; the callback target if `callbackGasLimit` is non-zero.
+    /// @param nonce The requester's request nonce (the job id is derived from requester and nonce).
+    /// @param versionId The model version.
+    /// @param callbackGasLimit Gas for `onInferenceResult` (zero: no callback).
+    /// @param node The only node allowed to serve the job, or zero for the open market.
+    /// @param mode The verification mode (`MODE_TEE`, `MODE_ZK`, `MODE_OPTIMISTIC`).
+    /// @param modelId The version's model, whose owner earns the royalty.
+    /// @param payment Escrowed payment, payment-token units.
+    /// @param royalty Model royalty out of `payment`.
+    /// @param feeBps Protocol fee in basis points of `payment`.
+    /// @param collateral Staking-token collateral a claimer locks.
+    /// @param deliveryWindow Seconds a claimer has to deliver.
+    /// @param expiresAt The request's final deadline: after it, an unserved job is refunded.
+    /// @param inputDigest Digest (or, for ZK, commitment) of the input.
+    struct Job {
+        address requester;
+        uint32 nonce;
+        uint64 versionId;
+        uint32 callbackGasLimit;
+        address node;
+        uint8 mode;
+        uint48 modelId;
+        uint96 payment;
+        uint96 royalty;
+        uint16 feeBps;
+        uint96 collateral;
+        uint40 deliveryWindow;
+        uint40 expiresAt;
+        bytes32 inputDigest;
+    }
+
+    /// @notice The claim on a job (all zero while the job is open).
+    /// @param node The claiming node.
+    /// @param deliverBy The delivery deadline.
+    struct Claim {
+        address node;
+        uint40 deliverBy;
+    }
+
+    /// @notice What a requester asks for.
+    /// @param versionId The model version.
+    /// @param mode The verification mode.
+    /// @param node A specific node, or zero.
+    /// @param payment Payment to escrow (royalty + protocol fee + node fee).
+    /// @param deliveryWindow Seconds a claimer has to deliver.
+    /// @param expiresAt Final deadline of the request.
+    /// @param callbackGasLimit Gas for the callback (zero: none).
+    /// @param inputDigest Digest (ZK: commitment) of the input.
+    /// @param inputURI Where nodes fetch the input (emitted, not stored).
+    struct RequestParams {
+        uint64 versionId;
+        uint8 mode;
+        address node;
+        uint96 payment;
+        uint40 deliveryWindow;
+        uint40 expiresAt;
+        uint32 callbackGasLimit;
+        bytes32 inputDigest;
+        string inputURI;
+    }
+
+    /// @notice An EIP-2612 permit of the payment token.
+    struct Permit {
+        uint256 deadline;
+        uint8 v;
+        bytes32 r;
+        bytes32 s;
+    }
+
+    /// @notice An account in the escrow, one slot: a pull balance (prepaid funds and earnings alike), the collateral
+    /// locked by the account's claims (staking-token units), and its request nonce.
+    struct Account {
+        uint128 balance;
+        uint96 locked;
+        uint32 nonce;
+    }
+
+    /// @notice What settled jobs of a model accrued: the owner's royalties and the protocol's fees, one slot.
+    struct ModelAccrual {
+        uint128 royalties;
+        uint128 protocolFees;
+    }
+
+    /// @notice Governance parameters, one slot. Changes apply to later requests only.
+    /// @param feeBps Protocol fee, at most `MAX_PROTOCOL_FEE_BPS`.
+    /// @param collateralPerPaymentBps Staking-token collateral per payment-token unit of payment, in basis points.
+    /// @param paused Whether new requests are refused (nothing else ever is).
+    struct Config {
+        uint16 feeBps;
+        uint32 collateralPerPaymentBps;
+        bool paused;
+    }
+
+    /// @notice Emitted when tokens are deposited into an account.
+    /// @param account The account credited.
+    /// @param from Who paid.
+    /// @param amount Amount.
+    event Deposited(address indexed account, address indexed from, uint256 amount);
+    /// @notice Emitted when an account withdraws.
+    /// @param account The account debited.
+    /// @param to The receiver.
+    /// @param amount Amount.
+    event Withdrawn(address indexed account, address indexed to, uint256 amount);
+    /// @notice Emitted when a job is requested, with every parameter a node needs.
+    /// @param jobId The job.
+    /// @param requester The requester.
+    /// @param versionId The model version.
+    /// @param job The full job (pass it back to claim, submit, cancel or expire).
+    /// @param inputURI Where to fetch the input.
+    event JobRequested(JobId indexed jobId, address indexed requester, uint64 indexed versionId, Job job, string inputURI);
+    /// @notice Emitted when a node claims a job.
+    /// @param jobId The job.
+    /// @param node The claimer.
+    /// @param deliverBy Its delivery deadline.
+    /// @param collateral Collateral locked.
+    event JobClaimed(JobId indexed jobId, address indexed node, uint40 deliverBy, uint256 collateral);
+    /// @notice Emitted when a verified result settles a job.
+    /// @param jobId The job.
+    /// @param node The node credited.
+    /// @param outputHash keccak256 of the output.
+    /// @param output The output.
+    /// @param nodeFee Credited to the node.
+    /// @param royalty Credited to the model.
+    /// @param protocolFee Credited to the protocol.
+    event JobSettled(
+        JobId indexed jobId,
+        address indexed node,
+        bytes32 outputHash,
+        bytes output,
+        uint256 nodeFee,
+        uint256 royalty,
+        uint256 protocolFee
+    );
+    /// @notice Emitted after a contract requester's callback ran.
+    /// @param jobId The job.
+    /// @param success Whether it returned without reverting (false: reverted or ran out of its gas).
+    event CallbackExecuted(JobId indexed jobId, bool success);
+    /// @notice Emitted when the requester cancels an open job.
+    /// @param jobId The job.
+    /// @param refund Credited back to the requester's balance.
+    event JobCancelled(JobId indexed jobId, uint256 refund);
+    /// @notice Emitted when an unserved job passes its final deadline.
+    /// @param jobId The job.
+    /// @param refund Credited back to the requester's balance.
+    event JobExpired(JobId indexed jobId, uint256 refund);
+    /// @notice Emitted when a claimer missed its delivery deadline: it is slashed and the job is open again.
+    /// @param jobId The job.
+    /// @param node The node that missed.
+    /// @param slashed Collateral slashed (part to the requester, the rest to the treasury, in the staking contract).
+    event DeliveryMissed(JobId indexed jobId, address indexed node, uint256 slashed);
+    /// @notice Emitted when a model's owner withdraws its royalties.
+    /// @param modelId The model.
+    /// @param owner The model's owner.
+    /// @param to The receiver.
+    /// @param amount Amount.
+    event RoyaltiesWithdrawn(uint256 indexed modelId, address indexed owner, address to, uint256 amount);
+    /// @notice Emitted when protocol fees are sent to the treasury.
+    /// @param treasury The treasury.
+    /// @param amount Amount.
+    event ProtocolFeesCollected(address indexed treasury, uint256 amount);
+    /// @notice Emitted when governance changes the protocol fee.
+    /// @param feeBps New fee.
+    event ProtocolFeeSet(uint16 feeBps);
+    /// @notice Emitted when governance changes the collateral rate.
+    /// @param collateralPerPaymentBps New rate.
+    event CollateralRateSet(uint32 collateralPerPaymentBps);
+    /// @notice Emitted when governance pauses or unpauses new requests.
+    /// @param paused New state.
+    event PausedSet(bool paused);
+
+    /// @notice A zero address was given.
+    error ZeroAddress();
+    /// @notice A zero amount was given.
+    error ZeroAmount();
+    /// @notice The amount does not fit the bookkeeping.
+    error AmountTooLarge(uint256 amount);
+    /// @notice The account holds less than needed.
+    error InsufficientBalance(address account, uint256 balance, uint256 needed);
+    /// @notice The token moved a different amount than asked (fee-on-transfer tokens are not supported).
+    error TransferAmountMismatch(uint256 expected, uint256 received);
+    /// @notice New requests are paused.
+    error RequestsPaused();
+    /// @notice The version is deprecated.
+    error VersionDeprecated(uint64 versionId);
+    /// @notice The version does not support the mode, or no verifier is configured for it.
+    error ModeNotSupported(uint64 versionId, uint8 mode);
+    /// @notice The payment does not cover the royalty and the protocol fee.
+    error PaymentTooLow(uint256 payment, uint256 minimum);
+    /// @notice The final deadline is in the past, too far away, or leaves no room for one delivery window.
+    error InvalidExpiry(uint40 expiresAt, uint256 earliest, uint256 latest);
+    /// @notice The delivery window is outside its bounds.
+    error InvalidDeliveryWindow(uint40 deliveryWindow, uint40 min, uint40 max);
+    /// @notice The callback gas limit is above `MAX_CALLBACK_GAS`.
+    error CallbackGasTooHigh(uint32 callbackGasLimit, uint32 max);
+    /// @notice No job with this id.
+    error UnknownJob(JobId jobId);
+    /// @notice The job (or claim) passed does not match the one the escrow holds.
+    error JobMismatch(JobId jobId);
+    /// @notice The job is not in the status the action needs.
+    error InvalidJobStatus(JobId jobId, JobStatus status, JobStatus expected);
+    /// @notice The request's final deadline has passed.
+    error RequestExpired(JobId jobId, uint40 expiresAt);
+    /// @notice The request's final deadline has not passed yet.
+    error RequestNotExpired(JobId jobId, uint40 expiresAt);
+    /// @notice The job is reserved for another node.
+    error JobReservedForNode(JobId jobId, address node, address caller);
+    /// @notice The node is not registered.
+    error NodeNotRegistered(address node);
+    /// @notice The node's active stake is below the minimum.
+    error NodeStakeBelowMinimum(address node, uint256 staked, uint256 minStake);
+    /// @notice The node does not serve this mode.
+    error NodeLacksCapability(address node, uint8 mode);
+    /// @notice The node's free stake cannot cover the collateral.
+    error InsufficientFreeStake(address node, uint256 free, uint256 needed);
+    /// @notice The caller is not the job's claimer.
+    error NotClaimer(JobId jobId, address caller, address claimer);
+    /// @notice The caller is not the job's requester.
+    error NotRequester(JobId jobId, address caller);
+    /// @notice The delivery deadline has passed.
+    error DeliveryDeadlinePassed(JobId jobId, uint40 deliverBy);
+    /// @notice The delivery deadline has not passed yet.
+    error DeliveryDeadlineNotPassed(JobId jobId, uint40 deliverBy);
+    /// @notice The mode is not verified at submission (optimistic results are proposed, not fulfilled directly).
+    error ModeNotVerifiedAtSubmission(JobId jobId, uint8 mode);
+    /// @notice The verifier did not accept the result.
+    error ResultRejected(JobId jobId);
+    /// @notice Not enough gas was sent to give the callback its full gas limit.
+    error InsufficientGasForCallback(JobId jobId, uint256 gasLeft, uint256 needed);
+    /// @notice The caller does not own the model.
+    error NotModelOwner(uint256 modelId, address caller);
+    /// @notice Nothing to withdraw or collect.
+    error NothingToWithdraw();
+    /// @notice A batch is empty or its arrays differ in length.
+    error InvalidBatch();
+    /// @notice The protocol fee is above the hard cap.
+    error FeeTooHigh(uint16 feeBps, uint16 max);
+    /// @notice The collateral rate is outside its hard bounds.
+    error CollateralRateOutOfBounds(uint32 collateralPerPaymentBps, uint32 min, uint32 max);
+
+    /// @notice The payment token.
+    function paymentToken() external view returns (IERC20);
+    /// @notice The model registry.
+    function registry() external view returns (IModelRegistry);
+    /// @notice The staking contract.
+    function staking() external view returns (INodeStaking);
+    /// @notice Where collected protocol fees go.
+    function treasury() external view returns (address);
+    /// @notice The verifier of a mode (zero if the deployment does not support it).
+    function verifierOf(uint8 mode) external view returns (IResultVerifier);
+
+    /// @notice Credits `amount` to `account`, pulled from the caller.
+    function deposit(address account, uint256 amount) external;
+    /// @notice Withdraws from the caller's balance.
+    function withdraw(uint256 amount, address to) external;
+    /// @notice Requests a job paid from the caller's balance.
+    function requestInference(RequestParams calldata params) external returns (JobId jobId);
+    /// @notice Requests a job paid with `transferFrom` (allowance given beforehand).
+    function requestInferenceWithTransfer(RequestParams calldata params) external returns (JobId jobId);
+    /// @notice Requests a job paid with an EIP-2612 permit and `transferFrom`, in one transaction.
+    function requestInferenceWithPermit(RequestParams calldata params, Permit calldata permit)
+        external
+        returns (JobId jobId);
+    /// @notice Claims an open job, locking `job.collateral` of the caller's free stake.
+    function claim(Job calldata job) external;
+    /// @notice Submits a result for a job claimed by the caller, or (modes verified at submission) fulfils an open job
+    /// directly (`claim` all zero). Verified and settled in the same call.
+    function submitResult(Job calldata job, Claim calldata claim, bytes calldata output, bytes calldata proof) external;
+    /// @notice Submits many results of the caller with one proof (TEE: one enclave signature), all of one mode.
+    function submitBatch(
+        Job[] calldata jobs,
+        Claim[] calldata claims,
+        bytes[] calldata outputs,
+        bytes calldata proof
+    ) external;
+    /// @notice Cancels an open job (requester only), refunding its payment to the requester's balance.
+    function cancel(Job calldata job) external;
+    /// @notice Expires an open job past its final deadline, refunding the requester (anyone can call).
+    function expire(Job calldata job) external;
+    /// @notice Slashes a claimer that missed its delivery deadline and reopens the job (or expires it, past the final
+    /// deadline). Anyone can call.
+    function reportMissedDeadline(Job calldata job, Claim calldata claim) external;
+    /// @notice Withdraws a model's royalties to `to` (the model token's owner only).
+    function withdrawRoyalties(uint256 modelId, address to) external;
+    /// @notice Sends the protocol fees accrued by `modelIds` to the treasury (anyone can call).
+    function collectProtocolFees(uint256[] calldata modelIds) external;
+
+    /// @notice Sets the protocol fee for later requests (governance), at most `MAX_PROTOCOL_FEE_BPS`.
+    function setProtocolFee(uint16 feeBps) external;
+    /// @notice Sets the collateral rate for later requests (governance), within hard bounds.
+    function setCollateralRate(uint32 collateralPerPaymentBps) external;
+    /// @notice Pauses or resumes new requests (governance). Claims, results, refunds and withdrawals never pause.
+    function setPaused(bool paused) external;
+
+    /// @notice The governance parameters.
+    function config() external view returns (Config memory);
+    /// @notice An account's record.
+    function accountOf(address account) external view returns (Account memory);
+    /// @notice An account's withdrawable balance.
+    function balanceOf(address account) external view returns (uint256);
+    /// @notice A model's accrued royalties and protocol fees.
+    function accrualOf(uint256 modelId) external view returns (ModelAccrual memory);
+    /// @notice A job's status.
+    function jobStatus(JobId jobId) external view returns (JobStatus);
+    /// @notice The stored job commitment (hash with the status in the low byte).
+    function jobCommitment(JobId jobId) external view returns (bytes32);
+    /// @notice The id of a job.
+    function jobIdOf(Job calldata job) external pure returns (JobId);
+    /// @notice The next job id `requester` will get.
+    function nextJobId(address requester) external view returns (JobId);
+}

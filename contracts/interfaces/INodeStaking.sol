@@ -1,0 +1,155 @@
+// SPDX-License-Identifier: MIT
+pragma solidity 0.8.30;
+
+import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
+
+/// @title ICollateralLedger
+/// @notice What the staking contract asks the escrow: how much of a node's stake is locked as job collateral.
+/// @dev Locks are recorded by the escrow in the node's account slot (the same slot its earnings are credited to), so a
+/// claim and a settlement each write one slot instead of calling the staking contract. See docs/design.md.
+interface ICollateralLedger {
+    /// @notice Staking-token collateral currently locked by `node`'s claimed or unresolved jobs.
+    function lockedCollateral(address node) external view returns (uint256);
+}
+
+/// @title INodeStaking
+/// @notice Node registration and stake in the staking token. Thawing stake stays slashable until withdrawn, and no
+/// withdrawal can leave less stake than the collateral the escrow has locked for the node.
+interface INodeStaking {
+    /// @notice A node's record, packed in one slot.
+    /// @param staked Active stake (staking token).
+    /// @param thawing Stake requested for withdrawal, still slashable until withdrawn.
+    /// @param thawEnd When the thawing stake can be withdrawn.
+    /// @param capabilities Bit mask of verification modes the node serves (`1 << MODE_*`).
+    /// @param registered Whether the node is registered.
+    struct Node {
+        uint96 staked;
+        uint96 thawing;
+        uint40 thawEnd;
+        uint16 capabilities;
+        bool registered;
+    }
+
+    /// @notice Emitted when a node registers.
+    /// @param node The node operator's address.
+    /// @param endpoint Its endpoint URI.
+    /// @param capabilities Its capability mask.
+    event NodeRegistered(address indexed node, string endpoint, uint16 capabilities);
+    /// @notice Emitted when a node changes its endpoint or capabilities.
+    /// @param node The node.
+    /// @param endpoint The new endpoint URI.
+    /// @param capabilities The new capability mask.
+    event NodeUpdated(address indexed node, string endpoint, uint16 capabilities);
+    /// @notice Emitted when stake is added.
+    /// @param node The node credited.
+    /// @param from Who paid the tokens.
+    /// @param amount Tokens added.
+    event Staked(address indexed node, address indexed from, uint256 amount);
+    /// @notice Emitted when a node asks to unstake: the amount thaws until `thawEnd`.
+    /// @param node The node.
+    /// @param amount The amount added to thawing.
+    /// @param totalThawing The node's total thawing stake after the request.
+    /// @param thawEnd When the whole thawing amount becomes withdrawable.
+    event UnstakeRequested(address indexed node, uint256 amount, uint256 totalThawing, uint40 thawEnd);
+    /// @notice Emitted when thawed stake is withdrawn.
+    /// @param node The node.
+    /// @param to The receiver.
+    /// @param amount The amount withdrawn.
+    event StakeWithdrawn(address indexed node, address indexed to, uint256 amount);
+    /// @notice Emitted when a node is slashed.
+    /// @param node The node.
+    /// @param amount Total slashed.
+    /// @param beneficiary Who receives `reward` (requester or challenger).
+    /// @param reward The part credited to `beneficiary`.
+    /// @param toTreasury The rest, credited to the treasury.
+    event Slashed(address indexed node, uint256 amount, address indexed beneficiary, uint256 reward, uint256 toTreasury);
+    /// @notice Emitted when a slash reward (or the treasury's share) is claimed.
+    /// @param account The account credited.
+    /// @param to The receiver.
+    /// @param amount The amount.
+    event RewardsClaimed(address indexed account, address indexed to, uint256 amount);
+    /// @notice Emitted when governance changes the unbonding period (applies to later unstake requests only).
+    /// @param unbondingPeriod The new period in seconds.
+    event UnbondingPeriodSet(uint40 unbondingPeriod);
+    /// @notice Emitted once, when the deployer binds the escrow (the only slasher and collateral ledger).
+    /// @param escrow The escrow.
+    event EscrowBound(address escrow);
+
+    /// @notice The node is already registered.
+    error NodeAlreadyRegistered(address node);
+    /// @notice The node is not registered.
+    error NodeNotRegistered(address node);
+    /// @notice A zero amount was given.
+    error ZeroAmount();
+    /// @notice A zero address was given.
+    error ZeroAddress();
+    /// @notice The amount does not fit the stake bookkeeping (uint96).
+    error AmountTooLarge(uint256 amount);
+    /// @notice Not enough active stake to unstake `needed`.
+    error InsufficientStake(address node, uint256 staked, uint256 needed);
+    /// @notice Nothing is thawing, or the thawing period has not ended.
+    error StakeStillThawing(address node, uint40 thawEnd);
+    /// @notice Nothing to withdraw.
+    error NothingThawing(address node);
+    /// @notice Withdrawing would leave less stake than the collateral locked by open jobs.
+    error CollateralLocked(address node, uint256 remaining, uint256 locked);
+    /// @notice Only the escrow may do this.
+    error NotEscrow(address caller);
+    /// @notice The escrow is already bound, or the caller is not the deployer.
+    error BindingNotAllowed(address caller);
+    /// @notice The capability mask is empty or names an unknown mode.
+    error InvalidCapabilities(uint16 capabilities);
+    /// @notice The unbonding period is outside the hard bounds.
+    error UnbondingPeriodOutOfBounds(uint40 unbondingPeriod, uint40 min, uint40 max);
+    /// @notice Slash amount larger than the node's stake.
+    error SlashExceedsStake(address node, uint256 amount, uint256 stake);
+    /// @notice Nothing to claim.
+    error NothingToClaim(address account);
+    /// @notice The token moved a different amount than asked (fee-on-transfer tokens are not supported).
+    error TransferAmountMismatch(uint256 expected, uint256 received);
+
+    /// @notice The staking token.
+    function stakingToken() external view returns (IERC20);
+    /// @notice Minimum active stake for a node to claim jobs (immutable).
+    function minStake() external view returns (uint256);
+    /// @notice Current unbonding period in seconds.
+    function unbondingPeriod() external view returns (uint40);
+    /// @notice Receiver of the treasury's share of slashes.
+    function treasury() external view returns (address);
+    /// @notice The bound escrow (zero before binding).
+    function escrow() external view returns (address);
+
+    /// @notice Registers the caller as a node.
+    function registerNode(string calldata endpoint, uint16 capabilities) external;
+    /// @notice Updates the caller's endpoint and capabilities.
+    function updateNode(string calldata endpoint, uint16 capabilities) external;
+    /// @notice Stakes `amount` for `node` (anyone can top up a registered node), pulled from the caller.
+    function stake(address node, uint256 amount) external;
+    /// @notice Stakes with an EIP-2612 permit of the staking token (the permit may have been used already).
+    function stakeWithPermit(address node, uint256 amount, uint256 deadline, uint8 v, bytes32 r, bytes32 s) external;
+    /// @notice Moves `amount` of the caller's active stake to thawing. Restarts the thaw timer for the whole thawing
+    /// amount (one request per node: nobody else can add to it, so there is no queue to grief).
+    function requestUnstake(uint256 amount) external;
+    /// @notice Withdraws the caller's thawed stake, as long as the remaining stake still covers its locked collateral.
+    function withdrawStake(address to) external;
+    /// @notice Slashes `amount` of `node`'s stake (active first, then thawing). `rewardBps` of it goes to `beneficiary`,
+    /// the rest to the treasury, both as pull credits. Escrow only.
+    function slash(address node, uint256 amount, address beneficiary, uint256 rewardBps) external;
+    /// @notice Withdraws the caller's slash rewards.
+    function claimRewards(address to) external;
+    /// @notice Binds the escrow, once, by the deployer.
+    function bindEscrow(ICollateralLedger escrow_) external;
+    /// @notice Sets the unbonding period, within hard bounds (governance).
+    function setUnbondingPeriod(uint40 unbondingPeriod_) external;
+
+    /// @notice A node's record.
+    function getNode(address node) external view returns (Node memory);
+    /// @notice A node's endpoint URI.
+    function endpointOf(address node) external view returns (string memory);
+    /// @notice Active plus thawing stake: everything that can still be slashed.
+    function totalStakeOf(address node) external view returns (uint256);
+    /// @notice Whether the node is registered and has at least `minStake` active stake.
+    function isActive(address node) external view returns (bool);
+    /// @notice Unclaimed slash rewards of an account.
+    function rewardsOf(address account) external view returns (uint256);
+}
