@@ -1,0 +1,84 @@
+import { keccak256, Wallet, type BigNumberish, type TypedDataDomain } from "ethers";
+import type { Job } from "./jobs.js";
+import { jobIdOf } from "./jobs.js";
+
+/**
+ * A SIMULATED enclave: an ordinary secp256k1 key held by this process, standing in for a key generated inside an
+ * AWS Nitro or Intel TDX enclave. It gives no hardware guarantee whatsoever; it exists so that the TEE code path
+ * (attestation, key registration, result signatures, revocation) can be exercised end to end on a laptop.
+ */
+export class SimulatedEnclave {
+  readonly key: Wallet;
+  constructor(
+    readonly measurement: string,
+    key?: Wallet,
+  ) {
+    this.key = key ?? (Wallet.createRandom() as unknown as Wallet);
+  }
+
+  get address(): string {
+    return this.key.address;
+  }
+
+  /** Signs one result (EIP-712 `InferenceResult` under the TeeResultVerifier's domain). */
+  async signResult(domain: TypedDataDomain, escrow: string, job: Job, output: string): Promise<string> {
+    return this.key.signTypedData(domain, RESULT_TYPES, resultMessage(escrow, job, keccak256(output)));
+  }
+
+  /** Signs many results at once (EIP-712 `InferenceBatch`). */
+  async signBatch(domain: TypedDataDomain, escrow: string, jobs: Job[], outputs: string[]): Promise<string> {
+    const results = jobs.map((job, i) => resultMessage(escrow, job, keccak256(outputs[i])));
+    return this.key.signTypedData(domain, BATCH_TYPES, { results });
+  }
+}
+
+export const RESULT_TYPES = {
+  InferenceResult: [
+    { name: "escrow", type: "address" },
+    { name: "jobId", type: "uint256" },
+    { name: "modelVersion", type: "uint64" },
+    { name: "inputHash", type: "bytes32" },
+    { name: "outputHash", type: "bytes32" },
+  ],
+};
+export const BATCH_TYPES = {
+  InferenceBatch: [{ name: "results", type: "InferenceResult[]" }],
+  InferenceResult: RESULT_TYPES.InferenceResult,
+};
+export const ATTESTATION_TYPES = {
+  EnclaveAttestation: [
+    { name: "registry", type: "address" },
+    { name: "node", type: "address" },
+    { name: "enclaveKey", type: "address" },
+    { name: "measurement", type: "bytes32" },
+    { name: "expiresAt", type: "uint40" },
+  ],
+};
+
+export function resultMessage(escrow: string, job: Job, outputHash: string) {
+  return { escrow, jobId: jobIdOf(job), modelVersion: job.versionId, inputHash: job.inputDigest, outputHash };
+}
+
+export function teeResultDomain(chainId: BigNumberish, verifier: string): TypedDataDomain {
+  return { name: "Veritas TEE Result", version: "1", chainId, verifyingContract: verifier };
+}
+
+export function attestationDomain(chainId: BigNumberish, verifier: string): TypedDataDomain {
+  return { name: "Veritas Attestation", version: "1", chainId, verifyingContract: verifier };
+}
+
+/**
+ * What an attestation service signs after checking an enclave's hardware quote off chain (simulated here: it signs
+ * whatever it is asked to).
+ */
+export async function signAttestation(
+  service: Wallet | { signTypedData: Wallet["signTypedData"] },
+  domain: TypedDataDomain,
+  registry: string,
+  node: string,
+  enclaveKey: string,
+  measurement: string,
+  expiresAt: BigNumberish,
+): Promise<string> {
+  return service.signTypedData(domain, ATTESTATION_TYPES, { registry, node, enclaveKey, measurement, expiresAt });
+}

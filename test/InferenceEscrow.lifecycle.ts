@@ -1,0 +1,43 @@
+import { expect } from "chai";
+import { network } from "hardhat";
+import { AbiCoder, keccak256 } from "ethers";
+import { BPS, JobStatus } from "../scripts/lib/constants.js";
+import { claimOf, jobCommitment, NO_CLAIM } from "../scripts/lib/jobs.js";
+import { deployTeeFixture, PAYMENT, ROYALTY, type TeeFixture } from "./helpers/fixtures.js";
+
+const { ethers, networkHelpers } = await network.create();
+const fixture = () => deployTeeFixture(ethers, networkHelpers);
+const OUTPUT = AbiCoder.defaultAbiCoder().encode(["int256[]"], [[12n, -3n, 7n, 0n]]);
+
+describe("InferenceEscrow: TEE life cycle", function () {
+  let f: TeeFixture;
+  beforeEach(async function () {
+    f = await networkHelpers.loadFixture(fixture);
+  });
+
+  it("request → claim → submit settles and splits the payment to the wei", async function () {
+    const escrow = await f.escrow.getAddress();
+    const { jobId, job } = await f.request();
+    expect(await f.escrow.jobStatus(jobId)).to.equal(JobStatus.Open);
+    expect(await f.escrow.jobCommitment(jobId)).to.equal(jobCommitment(job, NO_CLAIM, JobStatus.Open));
+
+    const claimTx = await f.escrow.connect(f.node).claim(job);
+    const claim = claimOf(f.escrow, (await claimTx.wait())!.logs);
+    expect(claim.node).to.equal(f.node.address);
+    expect(await f.escrow.lockedCollateral(f.node.address)).to.equal(job.collateral);
+
+    const sig = await f.enclave.signResult(f.teeDomain, escrow, job, OUTPUT);
+    const fee = (PAYMENT * 250n) / BPS;
+    const nodeFee = PAYMENT - ROYALTY - fee;
+    await expect(f.escrow.connect(f.node).submitResult(job, claim, OUTPUT, sig))
+      .to.emit(f.escrow, "JobSettled")
+      .withArgs(jobId, f.node.address, keccak256(OUTPUT), OUTPUT, nodeFee, ROYALTY, fee);
+
+    expect(await f.escrow.jobStatus(jobId)).to.equal(JobStatus.Settled);
+    expect(await f.escrow.balanceOf(f.node.address)).to.equal(nodeFee);
+    expect(await f.escrow.lockedCollateral(f.node.address)).to.equal(0n);
+    const accrual = await f.escrow.accrualOf(f.modelId);
+    expect(accrual.royalties).to.equal(ROYALTY);
+    expect(accrual.protocolFees).to.equal(fee);
+  });
+});
