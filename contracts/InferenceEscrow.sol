@@ -203,7 +203,11 @@ contract InferenceEscrow is IInferenceEscrow, Ownable2Step, ReentrancyGuard {
         }
         require(verifier.verifyBatch(ctxs, proof) == IResultVerifier.verifyBatch.selector, ResultRejected(ctxs[0].jobId));
         for (uint256 i; i < n; ++i) {
-            _settle(ctxs[i].jobId, hashes[i], jobs[i], claims[i].node != address(0), ctxs[i].outputHash, outputs[i]);
+            JobId id = ctxs[i].jobId;
+            // The same job listed twice passed the checks above twice: only its first copy may settle.
+            JobStatus status = JobStatus(uint8(uint256(_jobs[id])));
+            require(status != JobStatus.Settled, InvalidJobStatus(id, status, JobStatus.Claimed));
+            _settle(id, hashes[i], jobs[i], claims[i].node != address(0), ctxs[i].outputHash, outputs[i]);
         }
         for (uint256 i; i < n; ++i) {
             _callback(ctxs[i].jobId, jobs[i], outputs[i]);

@@ -40,4 +40,22 @@ describe("InferenceEscrow: TEE life cycle", function () {
     expect(accrual.royalties).to.equal(ROYALTY);
     expect(accrual.protocolFees).to.equal(fee);
   });
+
+  it("a batch that lists the same job twice cannot settle (and pay) it twice", async function () {
+    const escrow = await f.escrow.getAddress();
+    const { jobId, job } = await f.request();
+    const other = await f.request({ inputDigest: keccak256("0x1234") });
+    const outputs = [OUTPUT, OUTPUT, OUTPUT];
+    const jobs = [job, other.job, job];
+    const sig = await f.enclave.signBatch(f.teeDomain, escrow, jobs, outputs);
+    await expect(f.escrow.connect(f.node).submitBatch(jobs, [NO_CLAIM, NO_CLAIM, NO_CLAIM], outputs, sig))
+      .to.be.revertedWithCustomError(f.escrow, "InvalidJobStatus")
+      .withArgs(jobId, JobStatus.Settled, JobStatus.Claimed);
+    // Without the duplicate the same batch settles both jobs once.
+    const ok = await f.enclave.signBatch(f.teeDomain, escrow, jobs.slice(0, 2), outputs.slice(0, 2));
+    await f.escrow.connect(f.node).submitBatch(jobs.slice(0, 2), [NO_CLAIM, NO_CLAIM], outputs.slice(0, 2), ok);
+    expect(await f.escrow.jobStatus(jobId)).to.equal(JobStatus.Settled);
+    expect(await f.escrow.jobStatus(other.jobId)).to.equal(JobStatus.Settled);
+    expect(await f.escrow.balanceOf(f.node.address)).to.equal(2n * (PAYMENT - ROYALTY - (PAYMENT * 250n) / BPS));
+  });
 });

@@ -292,7 +292,8 @@ interface IInferenceEscrow is ICollateralLedger {
     /// @notice Submits a result for a job claimed by the caller, or (modes verified at submission) fulfils an open job
     /// directly (`claim` all zero). Verified and settled in the same call.
     function submitResult(Job calldata job, Claim calldata claim, bytes calldata output, bytes calldata proof) external;
-    /// @notice Submits many results of the caller with one proof (TEE: one enclave signature), all of one mode.
+    /// @notice Submits many results of the caller with one proof (TEE: one enclave signature), all of one mode. A job
+    /// listed twice reverts with `InvalidJobStatus`.
     function submitBatch(
         Job[] calldata jobs,
         Claim[] calldata claims,
