@@ -400,7 +400,16 @@ contract InferenceEscrow is IInferenceEscrow, Ownable2Step, ReentrancyGuard {
             expiresAt: p.expiresAt,
             inputDigest: p.inputDigest
         });
-        _jobs[id] = (keccak256(abi.encode(job, Claim(address(0), 0))) & ~STATUS_MASK) | bytes32(uint256(JobStatus.Open));
+        bytes32 h;
+        assembly ("memory-safe") {
+            // A memory struct of value types is one word per field, in order: its ABI encoding. Append an empty claim.
+            let ptr := mload(0x40)
+            mcopy(ptr, job, 448)
+            mstore(add(ptr, 448), 0)
+            mstore(add(ptr, 480), 0)
+            h := and(keccak256(ptr, 512), not(0xff))
+        }
+        _jobs[id] = h | bytes32(uint256(JobStatus.Open));
         emit JobRequested(id, msg.sender, p.versionId, job, p.inputURI);
     }
 
@@ -428,12 +437,24 @@ contract InferenceEscrow is IInferenceEscrow, Ownable2Step, ReentrancyGuard {
         require(stored != 0, UnknownJob(id));
         JobStatus status = JobStatus(uint8(uint256(stored)));
         require(status == expected, InvalidJobStatus(id, status, expected));
-        h = keccak256(abi.encode(job, claim_)) & ~STATUS_MASK;
+        h = _hash(job, claim_.node, claim_.deliverBy);
         require(stored & ~STATUS_MASK == h, JobMismatch(id));
     }
 
     function _commitment(Job calldata job, Claim memory claim_, JobStatus status) private pure returns (bytes32) {
-        return (keccak256(abi.encode(job, claim_)) & ~STATUS_MASK) | bytes32(uint256(status));
+        return _hash(job, claim_.node, claim_.deliverBy) | bytes32(uint256(status));
+    }
+
+    /// @dev `keccak256(abi.encode(job, Claim(node, deliverBy)))` with the status byte cleared. `Job` is a static struct,
+    /// so its ABI encoding is its calldata, copied as is: a non-canonical encoding hashes differently and is refused.
+    function _hash(Job calldata job, address node, uint256 deliverBy) private pure returns (bytes32 h) {
+        assembly ("memory-safe") {
+            let ptr := mload(0x40)
+            calldatacopy(ptr, job, 448)
+            mstore(add(ptr, 448), node)
+            mstore(add(ptr, 480), deliverBy)
+            h := and(keccak256(ptr, 512), not(0xff))
+        }
     }
 
     function _context(JobId id, Job calldata job, bytes32 outputHash)
