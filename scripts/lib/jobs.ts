@@ -23,7 +23,7 @@ export const NO_CLAIM: Claim = { node: "0x00000000000000000000000000000000000000
 
 /** A plain, mutable copy of a job decoded from an event or a call result. */
 export function toJob(r: IInferenceEscrow.JobStructOutput | Result): Job {
-  const o = r.toObject() as Job;
+  const o = (r as Result).toObject() as Job;
   return { ...o };
 }
 
