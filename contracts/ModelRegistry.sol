@@ -56,7 +56,7 @@ contract ModelRegistry is IModelRegistry, ERC721 {
         v.artifactURI = p.artifactURI;
         for (uint256 i; i < p.teeMeasurements.length; ++i) {
             bytes32 m = p.teeMeasurements[i];
-            require(m != bytes32(0), InvalidTeeMeasurements());
+            require(m != bytes32(0) && !_teeAllowed[versionId][m], InvalidTeeMeasurements());
             _teeAllowed[versionId][m] = true;
         }
         _teeMeasurements[versionId] = p.teeMeasurements;

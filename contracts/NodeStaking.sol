@@ -98,6 +98,8 @@ contract NodeStaking is INodeStaking, Ownable2Step, ReentrancyGuard {
         require(amount != 0, ZeroAmount());
         require(n.staked >= amount, InsufficientStake(msg.sender, n.staked, amount));
         uint40 thawEnd = uint40(block.timestamp) + unbondingPeriod;
+        // A later request (even after governance shortened the period) never brings earlier stake out sooner.
+        if (thawEnd < n.thawEnd) thawEnd = n.thawEnd;
         // amount <= staked < 2^96, and staked + thawing never exceeds what was staked.
         n.staked -= uint96(amount);
         n.thawing += uint96(amount);
@@ -122,6 +124,8 @@ contract NodeStaking is INodeStaking, Ownable2Step, ReentrancyGuard {
     /// @inheritdoc INodeStaking
     function slash(address node, uint256 amount, address beneficiary, uint256 rewardBps) external {
         require(msg.sender == escrow, NotEscrow(msg.sender));
+        require(beneficiary != address(0), ZeroAddress());
+        require(rewardBps <= BPS, RewardTooHigh(rewardBps));
         Node storage n = _nodes[node];
         uint256 staked = n.staked;
         uint256 total = staked + n.thawing;
@@ -186,6 +190,7 @@ contract NodeStaking is INodeStaking, Ownable2Step, ReentrancyGuard {
     function _stake(address node, uint256 amount) private {
         Node storage n = _registered(node);
         require(amount != 0, ZeroAmount());
+        require(amount <= type(uint96).max, AmountTooLarge(amount));
         uint256 total = uint256(n.staked) + n.thawing + amount;
         require(total <= type(uint96).max, AmountTooLarge(amount));
         n.staked += uint96(amount);

@@ -57,13 +57,14 @@ contract TeeRegistry is ITeeRegistry, Ownable2Step {
         require(expiresAt > block.timestamp && expiresAt <= maxExpiresAt, InvalidKeyExpiry(expiresAt, maxExpiresAt));
         EnclaveKey storage k = _keys[enclaveKey];
         require(k.node == address(0) || k.node == msg.sender, EnclaveKeyTaken(enclaveKey, k.node));
+        // Revocation is final: replaying the key's old attestation must not bring it back.
+        require(!k.revoked, EnclaveKeyRevokedError(enclaveKey));
         require(
             attestationVerifier.verifyAttestation(msg.sender, enclaveKey, measurement, expiresAt, attestation),
             InvalidAttestation(msg.sender, enclaveKey)
         );
         k.node = msg.sender;
         k.expiresAt = expiresAt;
-        k.revoked = false;
         k.measurement = measurement;
         emit EnclaveKeyRegistered(msg.sender, enclaveKey, measurement, expiresAt);
     }

@@ -46,6 +46,7 @@ contract TeeResultVerifier is ITeeResultVerifier, EIP712 {
     /// @inheritdoc IResultVerifier
     function verifyBatch(ResultContext[] calldata ctxs, bytes calldata proof) external view returns (bytes4) {
         uint256 n = ctxs.length;
+        require(n != 0, EmptyBatch());
         bytes32[] memory hashes = new bytes32[](n);
         address node = ctxs[0].node;
         for (uint256 i; i < n; ++i) {

@@ -275,7 +275,7 @@ describe("ModelRegistry", function () {
         .withArgs(other.address);
     });
 
-    it("reverts with InvalidTeeMeasurements for TEE without measurements, measurements without TEE, or a zero measurement", async function () {
+    it("reverts with InvalidTeeMeasurements for TEE without measurements, measurements without TEE, a zero or a repeated measurement", async function () {
       const { registry, verifier, owner } = await networkHelpers.loadFixture(modelFixture);
       const cases = [
         versionParams({ modes: TEE_BIT, teeMeasurements: [] }),
@@ -283,6 +283,7 @@ describe("ModelRegistry", function () {
         versionParams({ modes: ZK_BIT, zkVerifier: await verifier.getAddress(), teeMeasurements: [M1] }),
         versionParams({ teeMeasurements: [ZeroHash] }),
         versionParams({ teeMeasurements: [M1, M2, ZeroHash] }),
+        versionParams({ teeMeasurements: [M1, M2, M1] }),
       ];
       for (const p of cases) {
         await expect(registry.connect(owner).publishVersion(1n, p)).to.be.revertedWithCustomError(

@@ -218,7 +218,7 @@ describe("NodeStaking", function () {
       // node has 1 000 VRT; 500 of them thawing still count.
       await staking.connect(node).requestUnstake(VRT(500));
       const room = UINT96_MAX - VRT(1_000);
-      for (const amount of [room + 1n, 2n ** 96n, 2n ** 255n]) {
+      for (const amount of [room + 1n, 2n ** 96n, 2n ** 255n, 2n ** 256n - 1n]) {
         await expect(staking.stake(node.address, amount))
           .to.be.revertedWithCustomError(staking, "AmountTooLarge")
           .withArgs(amount);
@@ -582,6 +582,15 @@ describe("NodeStaking", function () {
       await expectFullyBacked(token, staking, [node.address], [beneficiary.address, treasury.address]);
     });
 
+    it("reverts with ZeroAddress for a zero beneficiary and RewardTooHigh above 100 %", async function () {
+      const { staking, ledger, node, beneficiary } = await networkHelpers.loadFixture(boundFixture);
+      const s = await staking.getAddress();
+      await expect(ledger.slash(s, node.address, 1n, ZeroAddress, 0n)).to.be.revertedWithCustomError(staking, "ZeroAddress");
+      await expect(ledger.slash(s, node.address, 1n, beneficiary.address, BPS + 1n))
+        .to.be.revertedWithCustomError(staking, "RewardTooHigh")
+        .withArgs(BPS + 1n);
+    });
+
     it("reverts with SlashExceedsStake beyond active plus thawing stake", async function () {
       const { staking, ledger, node, beneficiary } = await networkHelpers.loadFixture(boundFixture);
       await staking.connect(node).requestUnstake(VRT(300));
@@ -649,6 +658,21 @@ describe("NodeStaking", function () {
         await expect(f.staking.connect(f.governance).setUnbondingPeriod(p)).to.emit(f.staking, "UnbondingPeriodSet").withArgs(p);
         expect(await f.staking.unbondingPeriod()).to.equal(p);
       }
+    });
+
+    it("a later request never shortens an earlier thaw, even after the period is lowered", async function () {
+      const f = await networkHelpers.loadFixture(fixture);
+      const t = BigInt(await time.latest()) + 10n;
+      await at(t, () => f.staking.connect(f.node).requestUnstake(VRT(1_000)));
+      await f.staking.connect(f.governance).setUnbondingPeriod(MIN_UNBONDING_PERIOD_SECONDS);
+      // A 1-wei request under the 1-day period keeps the 7-day thawEnd of the 1 000 VRT already thawing.
+      await expect(f.staking.connect(f.node).requestUnstake(1n))
+        .to.emit(f.staking, "UnstakeRequested")
+        .withArgs(f.node.address, 1n, VRT(1_000) + 1n, t + UNBONDING);
+      await time.increaseTo(t + MIN_UNBONDING_PERIOD_SECONDS + 100n);
+      await expect(f.staking.connect(f.node).withdrawStake(f.node.address))
+        .to.be.revertedWithCustomError(f.staking, "StakeStillThawing")
+        .withArgs(f.node.address, t + UNBONDING);
     });
 
     it("applies to later requests only", async function () {

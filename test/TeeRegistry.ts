@@ -357,6 +357,17 @@ describe("TeeRegistry", function () {
   });
 
   describe("revokeEnclaveKey", function () {
+    it("is final: replaying the key's original attestation cannot bring it back", async function () {
+      const f = await networkHelpers.loadFixture(fixture);
+      const a = await attest(f, f.node, f.enclave.address, MEASUREMENT);
+      await f.tee.connect(f.node).registerEnclaveKey(f.enclave.address, MEASUREMENT, a.expiresAt, a.sig);
+      await f.tee.connect(f.node).revokeEnclaveKey(f.enclave.address);
+      await expect(f.tee.connect(f.node).registerEnclaveKey(f.enclave.address, MEASUREMENT, a.expiresAt, a.sig))
+        .to.be.revertedWithCustomError(f.tee, "EnclaveKeyRevokedError")
+        .withArgs(f.enclave.address);
+      expect(await f.tee.isActiveKey(f.enclave.address, f.node.address)).to.equal(false);
+    });
+
     it("revokes the caller's key and emits EnclaveKeyRevoked", async function () {
       const f = await networkHelpers.loadFixture(fixture);
       const before = await f.tee.getEnclaveKey(f.enclave.address);
@@ -666,6 +677,14 @@ describe("TeeResultVerifier", function () {
       const cs = [ctxOf(f, 1n), ctxOf(f, 2n, { versionId: 2n }), ctxOf(f, 3n), ctxOf(f, 4n, { outputHash: id("o4") })];
       const sig = await signMany(f.enclave.key, f.teeDomain, f.other.address, cs);
       expect(await f.teeVerifier.connect(f.other).verifyBatch(cs, sig)).to.equal(BATCH_MAGIC(f));
+    });
+
+    it("reverts with EmptyBatch for no results", async function () {
+      const f = await networkHelpers.loadFixture(verifierFixture);
+      await expect(f.teeVerifier.connect(f.other).verifyBatch([], "0x")).to.be.revertedWithCustomError(
+        f.teeVerifier,
+        "EmptyBatch",
+      );
     });
 
     it("reverts with MixedBatch when the results name different nodes", async function () {

@@ -113,7 +113,7 @@ interface IModelRegistry {
     /// @notice ZK mode was requested without a verifier contract, or a verifier was given without ZK mode.
     /// @param zkVerifier The verifier given.
     error InvalidZkVerifier(address zkVerifier);
-    /// @notice TEE mode was requested without any allowed measurement, or a measurement is zero.
+    /// @notice TEE mode was requested without any allowed measurement, or a measurement is zero or listed twice.
     error InvalidTeeMeasurements();
     /// @notice The weights digest is zero.
     error ZeroWeightsDigest();

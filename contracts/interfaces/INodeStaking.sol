@@ -103,6 +103,8 @@ interface INodeStaking {
     error UnbondingPeriodOutOfBounds(uint40 unbondingPeriod, uint40 min, uint40 max);
     /// @notice Slash amount larger than the node's stake.
     error SlashExceedsStake(address node, uint256 amount, uint256 stake);
+    /// @notice A slash reward share above 100 %.
+    error RewardTooHigh(uint256 rewardBps);
     /// @notice Nothing to claim.
     error NothingToClaim(address account);
     /// @notice The token moved a different amount than asked (fee-on-transfer tokens are not supported).
@@ -128,7 +130,8 @@ interface INodeStaking {
     /// @notice Stakes with an EIP-2612 permit of the staking token (the permit may have been used already).
     function stakeWithPermit(address node, uint256 amount, uint256 deadline, uint8 v, bytes32 r, bytes32 s) external;
     /// @notice Moves `amount` of the caller's active stake to thawing. Restarts the thaw timer for the whole thawing
-    /// amount (one request per node: nobody else can add to it, so there is no queue to grief).
+    /// amount, never earlier than the current `thawEnd` (one request per node: nobody else can add to it, so there is
+    /// no queue to grief).
     function requestUnstake(uint256 amount) external;
     /// @notice Withdraws the caller's thawed stake, as long as the remaining stake still covers its locked collateral.
     function withdrawStake(address to) external;

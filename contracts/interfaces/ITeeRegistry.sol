@@ -75,10 +75,11 @@ interface ITeeRegistry {
     function revokeMeasurement(bytes32 measurement) external;
     /// @notice Replaces the attestation verifier (governance).
     function setAttestationVerifier(IAttestationVerifier verifier) external;
-    /// @notice Registers (or re-attests) an enclave key for the caller, a registered node.
+    /// @notice Registers (or re-attests) an enclave key for the caller, a registered node. A revoked key can never be
+    /// registered again.
     function registerEnclaveKey(address enclaveKey, bytes32 measurement, uint40 expiresAt, bytes calldata attestation)
         external;
-    /// @notice Revokes one of the caller's enclave keys.
+    /// @notice Revokes one of the caller's enclave keys, for good.
     function revokeEnclaveKey(address enclaveKey) external;
 
     /// @notice Whether a measurement is approved and not revoked.

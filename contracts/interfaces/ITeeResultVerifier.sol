@@ -17,6 +17,8 @@ interface ITeeResultVerifier is IResultVerifier {
     error MeasurementNotAllowed(uint64 versionId, bytes32 measurement);
     /// @notice A batch mixes nodes.
     error MixedBatch();
+    /// @notice A batch has no result.
+    error EmptyBatch();
     /// @notice A zero address was given.
     error ZeroAddress();
 
