@@ -34,12 +34,25 @@ export default defineConfig({
   },
   networks: {
     hardhatMainnet: { type: "edr-simulated", chainType: "l1" },
-    localhost: { type: "http", url: "http://127.0.0.1:8545" },
-    sepolia: {
-      type: "http",
-      chainType: "l1",
-      url: configVariable("SEPOLIA_RPC_URL"),
-      accounts: [configVariable("SEPOLIA_PRIVATE_KEY")],
-    },
+    // A local JSON-RPC node (`npx hardhat node`, or anvil). VERITAS_LOCAL_RPC overrides the URL (tests use other ports).
+    localhost: { type: "http", url: process.env.VERITAS_LOCAL_RPC ?? "http://127.0.0.1:8545" },
+    // Public testnets: URLs and keys only from configuration variables (env or `npx hardhat keystore set NAME`),
+    // resolved when the network is used, so nothing here needs them offline.
+    sepolia: testnet("SEPOLIA"),
+    "base-sepolia": testnet("BASE_SEPOLIA"),
+    "arbitrum-sepolia": testnet("ARBITRUM_SEPOLIA"),
+  },
+  // Explorer verification (`npx hardhat ignition verify chain-<id>` or `--verify` on deploy); the key is only read then.
+  verify: {
+    etherscan: { apiKey: configVariable("ETHERSCAN_API_KEY") },
   },
 });
+
+function testnet(prefix: string) {
+  return {
+    type: "http" as const,
+    chainType: "l1" as const,
+    url: configVariable(`${prefix}_RPC_URL`),
+    accounts: [configVariable(`${prefix}_PRIVATE_KEY`)],
+  };
+}

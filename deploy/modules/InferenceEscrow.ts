@@ -1,0 +1,29 @@
+import { buildModule } from "@nomicfoundation/hardhat-ignition/modules";
+import Governance from "./Governance.js";
+import ModelRegistry from "./ModelRegistry.js";
+import NodeStaking from "./NodeStaking.js";
+import TeeResultVerifier from "./TeeResultVerifier.js";
+
+/** The escrow. `paymentToken` is an existing ERC-20 (on local chains the deploy script deploys MockUSD first). */
+export default buildModule("InferenceEscrow", (m) => {
+  const { timelock } = m.useModule(Governance);
+  const { registry } = m.useModule(ModelRegistry);
+  const { staking } = m.useModule(NodeStaking);
+  const { teeVerifier } = m.useModule(TeeResultVerifier);
+  const paymentToken = m.getParameter<string>("paymentToken");
+  const treasury = m.getParameter("treasury", m.getAccount(0));
+  const zkVerifier = m.getParameter("zkVerifier", "0x0000000000000000000000000000000000000000");
+  const feeBps = m.getParameter("feeBps", 250);
+  const collateralPerPaymentBps = m.getParameter("collateralPerPaymentBps", 20_000);
+  const escrow = m.contract("InferenceEscrow", [
+    paymentToken,
+    registry,
+    staking,
+    treasury,
+    teeVerifier,
+    zkVerifier,
+    { feeBps, collateralPerPaymentBps, paused: false },
+    timelock,
+  ]);
+  return { escrow };
+});

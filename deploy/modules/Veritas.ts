@@ -1,0 +1,21 @@
+import { buildModule } from "@nomicfoundation/hardhat-ignition/modules";
+import Governance from "./Governance.js";
+import InferenceEscrow from "./InferenceEscrow.js";
+import ModelRegistry from "./ModelRegistry.js";
+import NodeStaking from "./NodeStaking.js";
+import TeeRegistry from "./TeeRegistry.js";
+import TeeResultVerifier from "./TeeResultVerifier.js";
+import VeritasToken from "./VeritasToken.js";
+
+/** The whole suite, wired: binds the escrow into staking (once, from the deployer). */
+export default buildModule("Veritas", (m) => {
+  const { timelock } = m.useModule(Governance);
+  const { token } = m.useModule(VeritasToken);
+  const { registry } = m.useModule(ModelRegistry);
+  const { staking } = m.useModule(NodeStaking);
+  const { attestation, tee } = m.useModule(TeeRegistry);
+  const { teeVerifier } = m.useModule(TeeResultVerifier);
+  const { escrow } = m.useModule(InferenceEscrow);
+  m.call(staking, "bindEscrow", [escrow]);
+  return { timelock, token, registry, staking, attestation, tee, teeVerifier, escrow };
+});

@@ -1,0 +1,83 @@
+import { readFileSync } from "node:fs";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import type { HardhatEthers } from "@nomicfoundation/hardhat-ethers/types";
+
+export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..", "..");
+
+/** Ignition parameters keyed by module id, as in deploy/parameters/*.json. */
+export type Parameters = Record<string, Record<string, string | number | boolean>>;
+
+export type DeploymentRecord = {
+  chainId: number;
+  network: string;
+  deployedAtBlock: number;
+  contracts: Record<string, string>;
+  parameters: Parameters;
+};
+
+/** The parameter file of a network: `local.json` for local chains, else `<network>.json`. */
+export function parametersFileFor(networkName: string, chainId: bigint): string {
+  const local = chainId === 31337n || networkName === "localhost" || networkName.startsWith("hardhat");
+  return path.join(ROOT, "deploy", "parameters", local ? "local.json" : `${networkName}.json`);
+}
+
+export function readParameters(file: string): Parameters {
+  return JSON.parse(readFileSync(file, "utf8")) as Parameters;
+}
+
+/**
+ * Reads every parameter back from the deployed contracts and compares it with what was asked. Returns the mismatches
+ * (empty when the deployment is exactly what the parameter file says).
+ */
+export async function checkDeployment(ethers: HardhatEthers, d: DeploymentRecord, deployer: string): Promise<string[]> {
+  const p = d.parameters;
+  const c = d.contracts;
+  const problems: string[] = [];
+  const expect = (what: string, actual: unknown, expected: unknown) => {
+    if (String(actual).toLowerCase() !== String(expected).toLowerCase()) {
+      problems.push(`${what}: deployed ${String(actual)}, expected ${String(expected)}`);
+    }
+  };
+  const get = (mod: string, key: string, fallback: string | number | bigint) => p[mod]?.[key] ?? fallback;
+
+  const timelock = await ethers.getContractAt("VeritasTimelock", c.timelock);
+  const token = await ethers.getContractAt("VeritasToken", c.token);
+  const staking = await ethers.getContractAt("NodeStaking", c.staking);
+  const tee = await ethers.getContractAt("TeeRegistry", c.tee);
+  const attestation = await ethers.getContractAt("SignedAttestationVerifier", c.attestation);
+  const teeVerifier = await ethers.getContractAt("TeeResultVerifier", c.teeVerifier);
+  const escrow = await ethers.getContractAt("InferenceEscrow", c.escrow);
+
+  expect("Governance.minDelay", await timelock.getMinDelay(), get("Governance", "minDelay", 3600));
+  const governor = get("Governance", "governor", deployer);
+  expect("Governance.governor is proposer", await timelock.hasRole(await timelock.PROPOSER_ROLE(), governor as string), true);
+  expect("VeritasToken.supply", await token.totalSupply(), get("VeritasToken", "supply", 10n ** 27n));
+  expect("NodeStaking.stakingToken", await staking.stakingToken(), c.token);
+  expect("NodeStaking.minStake", await staking.minStake(), get("NodeStaking", "minStake", 10n ** 21n));
+  expect("NodeStaking.unbondingPeriod", await staking.unbondingPeriod(), get("NodeStaking", "unbondingPeriod", 604800));
+  expect("NodeStaking.treasury", await staking.treasury(), get("NodeStaking", "treasury", deployer));
+  expect("NodeStaking.escrow (bound)", await staking.escrow(), c.escrow);
+  expect("TeeRegistry.staking", await tee.staking(), c.staking);
+  expect("TeeRegistry.attestationVerifier", await tee.attestationVerifier(), c.attestation);
+  expect("TeeResultVerifier.teeRegistry", await teeVerifier.teeRegistry(), c.tee);
+  expect("TeeResultVerifier.modelRegistry", await teeVerifier.modelRegistry(), c.registry);
+  expect("InferenceEscrow.paymentToken", await escrow.paymentToken(), get("InferenceEscrow", "paymentToken", c.paymentToken));
+  expect("InferenceEscrow.registry", await escrow.registry(), c.registry);
+  expect("InferenceEscrow.staking", await escrow.staking(), c.staking);
+  expect("InferenceEscrow.treasury", await escrow.treasury(), get("InferenceEscrow", "treasury", deployer));
+  expect("InferenceEscrow.TEE verifier", await escrow.verifierOf(1), c.teeVerifier);
+  const cfg = await escrow.config();
+  expect("InferenceEscrow.feeBps", cfg.feeBps, get("InferenceEscrow", "feeBps", 250));
+  expect("InferenceEscrow.collateralPerPaymentBps", cfg.collateralPerPaymentBps, get("InferenceEscrow", "collateralPerPaymentBps", 20000));
+  expect("InferenceEscrow.paused", cfg.paused, false);
+  for (const [name, contract] of [
+    ["NodeStaking", staking],
+    ["TeeRegistry", tee],
+    ["SignedAttestationVerifier", attestation],
+    ["InferenceEscrow", escrow],
+  ] as const) {
+    expect(`${name}.owner is the timelock`, await contract.owner(), c.timelock);
+  }
+  return problems;
+}

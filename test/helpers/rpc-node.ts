@@ -1,0 +1,77 @@
+import { spawn, type ChildProcess } from "node:child_process";
+import { createServer } from "node:net";
+import path from "node:path";
+import { JsonRpcProvider } from "ethers";
+import { ROOT } from "../../scripts/lib/deployment.js";
+
+const BIN = path.join(ROOT, "node_modules", ".bin");
+/** PATH with node_modules/.bin first, so `hardhat` runs on the Node 24 that the project installs. */
+export const PROJECT_ENV = { ...process.env, PATH: `${BIN}${path.delimiter}${process.env.PATH ?? ""}` };
+
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.once("error", reject);
+    srv.listen(0, "127.0.0.1", () => {
+      const port = (srv.address() as { port: number }).port;
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+export type RpcNode = { url: string; provider: JsonRpcProvider; stop: () => Promise<void> };
+
+/** Starts `hardhat node` or anvil on 127.0.0.1 and waits until it answers JSON-RPC. */
+export async function startNode(client: "hardhat" | "anvil"): Promise<RpcNode> {
+  const port = await freePort();
+  const args = client === "hardhat" ? ["node", "--hostname", "127.0.0.1", "--port", String(port)] : ["--host", "127.0.0.1", "--port", String(port), "--silent"];
+  const child: ChildProcess = spawn(path.join(BIN, client === "hardhat" ? "hardhat" : "anvil"), args, {
+    cwd: ROOT,
+    env: PROJECT_ENV,
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  let output = "";
+  child.stdout?.on("data", (d) => (output += d));
+  child.stderr?.on("data", (d) => (output += d));
+  const url = `http://127.0.0.1:${port}`;
+  const deadline = Date.now() + 60_000;
+  for (;;) {
+    if (child.exitCode !== null) throw new Error(`${client} exited early:\n${output}`);
+    try {
+      const res = await fetch(url, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({ jsonrpc: "2.0", id: 1, method: "eth_chainId", params: [] }),
+      });
+      if (res.ok) break;
+    } catch {
+      if (Date.now() > deadline) {
+        child.kill("SIGKILL");
+        throw new Error(`${client} did not answer on ${url} within 60 s:\n${output}`);
+      }
+      await new Promise((r) => setTimeout(r, 200));
+    }
+  }
+  const provider = new JsonRpcProvider(url, undefined, { polling: true, pollingInterval: 50 });
+  const stop = async () => {
+    provider.destroy();
+    if (child.exitCode === null) {
+      const exited = new Promise((r) => child.once("exit", r));
+      child.kill("SIGTERM");
+      await Promise.race([exited, new Promise((r) => setTimeout(r, 5_000))]);
+      if (child.exitCode === null) child.kill("SIGKILL");
+    }
+  };
+  return { url, provider, stop };
+}
+
+/** Runs a command of this project (e.g. `hardhat run scripts/deploy.ts --network localhost`) and returns its output. */
+export async function runProjectCommand(bin: string, args: string[], env: Record<string, string>): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(path.join(BIN, bin), args, { cwd: ROOT, env: { ...PROJECT_ENV, ...env }, stdio: ["ignore", "pipe", "pipe"] });
+    let out = "";
+    child.stdout.on("data", (d) => (out += d));
+    child.stderr.on("data", (d) => (out += d));
+    child.on("exit", (code) => (code === 0 ? resolve(out) : reject(new Error(`${bin} ${args.join(" ")} exited ${code}:\n${out}`))));
+  });
+}
