@@ -1,5 +1,5 @@
 import type { HardhatEthers } from "@nomicfoundation/hardhat-ethers/types";
-import { ZeroAddress, type Signer } from "ethers";
+import type { Signer } from "ethers";
 import type {
   InferenceEscrow,
   MockUSD,
@@ -9,6 +9,7 @@ import type {
   TeeRegistry,
   TeeResultVerifier,
   VeritasToken,
+  ZkResultVerifier,
 } from "../../typechain-types/index.js";
 
 export type SuiteParams = {
@@ -25,7 +26,9 @@ export type SuiteParams = {
   collateralPerPaymentBps: number;
   /** An existing payment token; a MockUSD is deployed when absent (local chains only). */
   paymentToken?: string;
-  /** The ZK result verifier, if the deployment supports ZK mode. */
+  /**
+   * Overrides the escrow's ZK result verifier (ZeroAddress: no ZK mode). Absent: the suite's ZkResultVerifier.
+   */
   zkVerifier?: string;
 };
 
@@ -37,6 +40,8 @@ export type Suite = {
   attestation: SignedAttestationVerifier;
   tee: TeeRegistry;
   teeVerifier: TeeResultVerifier;
+  /** The ZkResultVerifier over `registry`; the escrow's ZK verifier unless `SuiteParams.zkVerifier` overrides it. */
+  zkVerifier: ZkResultVerifier;
   escrow: InferenceEscrow;
 };
 
@@ -82,16 +87,17 @@ export async function deploySuite(ethers: HardhatEthers, deployer: Signer, p: Su
     await tee.getAddress(),
     await registry.getAddress(),
   ]);
+  const zkVerifier = await deploy<ZkResultVerifier>("ZkResultVerifier", [await registry.getAddress()]);
   const escrow = await deploy<InferenceEscrow>("InferenceEscrow", [
     await usd.getAddress(),
     await registry.getAddress(),
     await staking.getAddress(),
     p.treasury,
     await teeVerifier.getAddress(),
-    p.zkVerifier ?? ZeroAddress,
+    p.zkVerifier ?? (await zkVerifier.getAddress()),
     { feeBps: p.feeBps, collateralPerPaymentBps: p.collateralPerPaymentBps, paused: false },
     p.owner,
   ]);
   await (await staking.connect(deployer).bindEscrow(await escrow.getAddress())).wait();
-  return { token, usd, registry, staking, attestation, tee, teeVerifier, escrow };
+  return { token, usd, registry, staking, attestation, tee, teeVerifier, zkVerifier, escrow };
 }
