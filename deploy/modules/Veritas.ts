@@ -6,6 +6,7 @@ import NodeStaking from "./NodeStaking.js";
 import TeeRegistry from "./TeeRegistry.js";
 import TeeResultVerifier from "./TeeResultVerifier.js";
 import VeritasToken from "./VeritasToken.js";
+import ZkResultVerifier from "./ZkResultVerifier.js";
 
 /** The whole suite, wired: binds the escrow into staking (once, from the deployer). */
 export default buildModule("Veritas", (m) => {
@@ -15,7 +16,8 @@ export default buildModule("Veritas", (m) => {
   const { staking } = m.useModule(NodeStaking);
   const { attestation, tee } = m.useModule(TeeRegistry);
   const { teeVerifier } = m.useModule(TeeResultVerifier);
+  const { zkVerifier } = m.useModule(ZkResultVerifier);
   const { escrow } = m.useModule(InferenceEscrow);
   m.call(staking, "bindEscrow", [escrow]);
-  return { timelock, token, registry, staking, attestation, tee, teeVerifier, escrow };
+  return { timelock, token, registry, staking, attestation, tee, teeVerifier, zkVerifier, escrow };
 });

@@ -67,6 +67,8 @@ export async function checkDeployment(ethers: HardhatEthers, d: DeploymentRecord
   expect("InferenceEscrow.staking", await escrow.staking(), c.staking);
   expect("InferenceEscrow.treasury", await escrow.treasury(), get("InferenceEscrow", "treasury", deployer));
   expect("InferenceEscrow.TEE verifier", await escrow.verifierOf(1), c.teeVerifier);
+  expect("InferenceEscrow.ZK verifier", await escrow.verifierOf(2), c.zkVerifier);
+  expect("ZkResultVerifier.modelRegistry", await (await ethers.getContractAt("ZkResultVerifier", c.zkVerifier)).modelRegistry(), c.registry);
   const cfg = await escrow.config();
   expect("InferenceEscrow.feeBps", cfg.feeBps, get("InferenceEscrow", "feeBps", 250));
   expect("InferenceEscrow.collateralPerPaymentBps", cfg.collateralPerPaymentBps, get("InferenceEscrow", "collateralPerPaymentBps", 20000));
