@@ -16,6 +16,7 @@ export default buildModule("InferenceEscrow", (m) => {
   const treasury = m.getParameter("treasury", m.getAccount(0));
   const feeBps = m.getParameter("feeBps", 250);
   const collateralPerPaymentBps = m.getParameter("collateralPerPaymentBps", 20_000);
+  const challengeWindow = m.getParameter("challengeWindow", 3600);
   const escrow = m.contract("InferenceEscrow", [
     paymentToken,
     registry,
@@ -23,7 +24,7 @@ export default buildModule("InferenceEscrow", (m) => {
     treasury,
     teeVerifier,
     zkVerifier,
-    { feeBps, collateralPerPaymentBps, paused: false },
+    { feeBps, collateralPerPaymentBps, paused: false, challengeWindow },
     timelock,
   ]);
   return { escrow };

@@ -24,6 +24,8 @@ export type SuiteParams = {
   unbondingPeriod: bigint;
   feeBps: number;
   collateralPerPaymentBps: number;
+  /** Challenge window of optimistic jobs, seconds. */
+  challengeWindow: number;
   /** An existing payment token; a MockUSD is deployed when absent (local chains only). */
   paymentToken?: string;
   /**
@@ -51,11 +53,12 @@ export const LOCAL_PARAMS = (owner: string, treasury: string, tokenHolder: strin
   tokenHolder,
   tokenSupply: 1_000_000_000n * 10n ** 18n,
   minStake: 1_000n * 10n ** 18n,
-  unbondingPeriod: 7n * 24n * 3600n,
+  unbondingPeriod: 14n * 24n * 3600n,
   feeBps: 250,
   // 1 USD (6 decimals) of payment asks 2 VRT (18 decimals) of collateral: 2e18 / 1e6 = 2e12 = 2e16 bps.
   // The rate is bounded to 10x in bps, so with tokens of different decimals the version's minCollateral dominates.
   collateralPerPaymentBps: 20_000,
+  challengeWindow: 3600,
 });
 
 /** Deploys and wires the suite (the same order as the Ignition module in deploy/modules). */
@@ -95,7 +98,12 @@ export async function deploySuite(ethers: HardhatEthers, deployer: Signer, p: Su
     p.treasury,
     await teeVerifier.getAddress(),
     p.zkVerifier ?? (await zkVerifier.getAddress()),
-    { feeBps: p.feeBps, collateralPerPaymentBps: p.collateralPerPaymentBps, paused: false },
+    {
+      feeBps: p.feeBps,
+      collateralPerPaymentBps: p.collateralPerPaymentBps,
+      paused: false,
+      challengeWindow: p.challengeWindow,
+    },
     p.owner,
   ]);
   await (await staking.connect(deployer).bindEscrow(await escrow.getAddress())).wait();

@@ -55,7 +55,7 @@ export async function checkDeployment(ethers: HardhatEthers, d: DeploymentRecord
   expect("VeritasToken.supply", await token.totalSupply(), get("VeritasToken", "supply", 10n ** 27n));
   expect("NodeStaking.stakingToken", await staking.stakingToken(), c.token);
   expect("NodeStaking.minStake", await staking.minStake(), get("NodeStaking", "minStake", 10n ** 21n));
-  expect("NodeStaking.unbondingPeriod", await staking.unbondingPeriod(), get("NodeStaking", "unbondingPeriod", 604800));
+  expect("NodeStaking.unbondingPeriod", await staking.unbondingPeriod(), get("NodeStaking", "unbondingPeriod", 1209600));
   expect("NodeStaking.treasury", await staking.treasury(), get("NodeStaking", "treasury", deployer));
   expect("NodeStaking.escrow (bound)", await staking.escrow(), c.escrow);
   expect("TeeRegistry.staking", await tee.staking(), c.staking);
@@ -73,6 +73,7 @@ export async function checkDeployment(ethers: HardhatEthers, d: DeploymentRecord
   expect("InferenceEscrow.feeBps", cfg.feeBps, get("InferenceEscrow", "feeBps", 250));
   expect("InferenceEscrow.collateralPerPaymentBps", cfg.collateralPerPaymentBps, get("InferenceEscrow", "collateralPerPaymentBps", 20000));
   expect("InferenceEscrow.paused", cfg.paused, false);
+  expect("InferenceEscrow.challengeWindow", cfg.challengeWindow, get("InferenceEscrow", "challengeWindow", 3600));
   for (const [name, contract] of [
     ["NodeStaking", staking],
     ["TeeRegistry", tee],
