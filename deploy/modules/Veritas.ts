@@ -1,4 +1,5 @@
 import { buildModule } from "@nomicfoundation/hardhat-ignition/modules";
+import DisputeManager from "./DisputeManager.js";
 import Governance from "./Governance.js";
 import InferenceEscrow from "./InferenceEscrow.js";
 import ModelRegistry from "./ModelRegistry.js";
@@ -8,7 +9,8 @@ import TeeResultVerifier from "./TeeResultVerifier.js";
 import VeritasToken from "./VeritasToken.js";
 import ZkResultVerifier from "./ZkResultVerifier.js";
 
-/** The whole suite, wired: binds the escrow into staking (once, from the deployer). */
+/** The whole suite, wired: binds the escrow into staking and the dispute manager into the escrow and the TEE
+ * registry (each once, from the deployer). */
 export default buildModule("Veritas", (m) => {
   const { timelock } = m.useModule(Governance);
   const { token } = m.useModule(VeritasToken);
@@ -18,6 +20,9 @@ export default buildModule("Veritas", (m) => {
   const { teeVerifier } = m.useModule(TeeResultVerifier);
   const { zkVerifier } = m.useModule(ZkResultVerifier);
   const { escrow } = m.useModule(InferenceEscrow);
+  const { disputes } = m.useModule(DisputeManager);
   m.call(staking, "bindEscrow", [escrow]);
-  return { timelock, token, registry, staking, attestation, tee, teeVerifier, zkVerifier, escrow };
+  m.call(escrow, "bindDisputeManager", [disputes]);
+  m.call(tee, "bindDisputeManager", [disputes]);
+  return { timelock, token, registry, staking, attestation, tee, teeVerifier, zkVerifier, escrow, disputes };
 });

@@ -1,6 +1,7 @@
 import type { HardhatEthers } from "@nomicfoundation/hardhat-ethers/types";
 import type { Signer } from "ethers";
 import type {
+  DisputeManager,
   InferenceEscrow,
   MockUSD,
   ModelRegistry,
@@ -32,6 +33,16 @@ export type SuiteParams = {
    * Overrides the escrow's ZK result verifier (ZeroAddress: no ZK mode). Absent: the suite's ZkResultVerifier.
    */
   zkVerifier?: string;
+  /** Dispute parameters (IDisputeManager.Params); the arbitrator defaults to `owner`. */
+  dispute?: Partial<DisputeParams>;
+};
+
+export type DisputeParams = {
+  bond: bigint;
+  arbitrationPeriod: bigint;
+  challengerRewardBps: number;
+  arbitrator: string;
+  equivocationSlash: bigint;
 };
 
 export type Suite = {
@@ -45,6 +56,7 @@ export type Suite = {
   /** The ZkResultVerifier over `registry`; the escrow's ZK verifier unless `SuiteParams.zkVerifier` overrides it. */
   zkVerifier: ZkResultVerifier;
   escrow: InferenceEscrow;
+  disputes: DisputeManager;
 };
 
 export const LOCAL_PARAMS = (owner: string, treasury: string, tokenHolder: string): SuiteParams => ({
@@ -107,5 +119,22 @@ export async function deploySuite(ethers: HardhatEthers, deployer: Signer, p: Su
     p.owner,
   ]);
   await (await staking.connect(deployer).bindEscrow(await escrow.getAddress())).wait();
-  return { token, usd, registry, staking, attestation, tee, teeVerifier, zkVerifier, escrow };
+  const disputeParams: DisputeParams = {
+    bond: 1_000_000n,
+    arbitrationPeriod: 24n * 3600n,
+    challengerRewardBps: 5_000,
+    arbitrator: p.owner,
+    equivocationSlash: 1_000n * 10n ** 18n,
+    ...p.dispute,
+  };
+  const disputes = await deploy<DisputeManager>("DisputeManager", [
+    await escrow.getAddress(),
+    await tee.getAddress(),
+    await teeVerifier.getAddress(),
+    disputeParams,
+    p.owner,
+  ]);
+  await (await escrow.connect(deployer).bindDisputeManager(await disputes.getAddress())).wait();
+  await (await tee.connect(deployer).bindDisputeManager(await disputes.getAddress())).wait();
+  return { token, usd, registry, staking, attestation, tee, teeVerifier, zkVerifier, escrow, disputes };
 }

@@ -74,7 +74,18 @@ export async function checkDeployment(ethers: HardhatEthers, d: DeploymentRecord
   expect("InferenceEscrow.collateralPerPaymentBps", cfg.collateralPerPaymentBps, get("InferenceEscrow", "collateralPerPaymentBps", 20000));
   expect("InferenceEscrow.paused", cfg.paused, false);
   expect("InferenceEscrow.challengeWindow", cfg.challengeWindow, get("InferenceEscrow", "challengeWindow", 3600));
+  const disputes = await ethers.getContractAt("DisputeManager", c.disputes);
+  expect("InferenceEscrow.disputeManager (bound)", await escrow.disputeManager(), c.disputes);
+  expect("TeeRegistry.disputeManager (bound)", await tee.disputeManager(), c.disputes);
+  expect("DisputeManager.escrow", await disputes.escrow(), c.escrow);
+  const dp = await disputes.params();
+  expect("DisputeManager.bond", dp.bond, get("DisputeManager", "bond", 1_000_000));
+  expect("DisputeManager.arbitrationPeriod", dp.arbitrationPeriod, get("DisputeManager", "arbitrationPeriod", 86400));
+  expect("DisputeManager.challengerRewardBps", dp.challengerRewardBps, get("DisputeManager", "challengerRewardBps", 5000));
+  expect("DisputeManager.arbitrator", dp.arbitrator, get("DisputeManager", "arbitrator", deployer));
+  expect("DisputeManager.equivocationSlash", dp.equivocationSlash, get("DisputeManager", "equivocationSlash", 10n ** 21n));
   for (const [name, contract] of [
+    ["DisputeManager", disputes],
     ["NodeStaking", staking],
     ["TeeRegistry", tee],
     ["SignedAttestationVerifier", attestation],
