@@ -40,10 +40,12 @@ import {
   signPermit,
   split,
 } from "./helpers/escrow.js";
+import { deployMockZkSuite, type MockZkSuite } from "./helpers/suites.js";
 
 const { ethers, networkHelpers } = await network.create();
 const { time } = networkHelpers;
 const fixture = () => deployTeeFixture(ethers, networkHelpers);
+const zkFixture = () => deployMockZkSuite(ethers);
 const coder = AbiCoder.defaultAbiCoder();
 const OUTPUT = coder.encode(["int256[]"], [[12n, -3n, 7n, 0n]]);
 const OUTPUT2 = coder.encode(["int256[]"], [[1n, 2n, 3n, 4n]]);
@@ -1223,6 +1225,64 @@ describe("InferenceEscrow", function () {
       await expect(f.escrow.connect(f.node).claim({ ...next.job, feeBps: FEE_BPS }))
         .to.be.revertedWithCustomError(f.escrow, "JobMismatch")
         .withArgs(next.jobId);
+    });
+  });
+  // ------------------------------------------------------------------------------------------------ verifier outcomes
+
+  describe("verifier outcomes (a stand-in ZK verifier module)", function () {
+    let z: MockZkSuite;
+    let zAddr: string;
+    beforeEach(async function () {
+      z = await networkHelpers.loadFixture(zkFixture);
+      zAddr = await z.escrow.getAddress();
+      await z.usd.mint(z.requester.address, USD(100));
+      await z.usd.connect(z.requester).approve(zAddr, USD(100));
+    });
+
+    const requestZk = async (mode: number = Mode.ZK, inputDigest = INPUT_DIGEST) =>
+      jobOf(
+        z.escrow,
+        z.escrow
+          .connect(z.requester)
+          .requestInferenceWithTransfer(requestParams(z, await now(), { mode, inputDigest })),
+      );
+
+    it("a result the verifier accepts settles; any answer but its selector is ResultRejected", async function () {
+      const a = await requestZk();
+      expect(await z.escrow.verifierOf(Mode.ZK)).to.equal(await z.zk.getAddress());
+      await expect(z.escrow.connect(z.node).submitResult(a.job, NO_CLAIM, OUTPUT, "0x")).to.emit(z.escrow, "JobSettled");
+      expect(await z.escrow.jobStatus(a.jobId)).to.equal(JobStatus.Settled);
+
+      await z.zk.setReject(true);
+      const b = await requestZk(Mode.ZK, id("b"));
+      await expect(z.escrow.connect(z.node).submitResult(b.job, NO_CLAIM, OUTPUT, "0x"))
+        .to.be.revertedWithCustomError(z.escrow, "ResultRejected")
+        .withArgs(b.jobId);
+      const c = await requestZk(Mode.ZK, id("c"));
+      await expect(z.escrow.connect(z.node).submitBatch([b.job, c.job], [NO_CLAIM, NO_CLAIM], [OUTPUT, OUTPUT], "0x"))
+        .to.be.revertedWithCustomError(z.escrow, "ResultRejected")
+        .withArgs(b.jobId);
+      expect(await z.escrow.jobStatus(b.jobId)).to.equal(JobStatus.Open);
+    });
+
+    it("a batch of two ZK jobs settles with one proof", async function () {
+      const a = await requestZk();
+      const b = await requestZk(Mode.ZK, id("b"));
+      await z.escrow.connect(z.node).submitBatch([a.job, b.job], [NO_CLAIM, NO_CLAIM], [OUTPUT, OUTPUT2], "0x");
+      expect(await z.escrow.jobStatus(a.jobId)).to.equal(JobStatus.Settled);
+      expect(await z.escrow.jobStatus(b.jobId)).to.equal(JobStatus.Settled);
+      expect(await z.escrow.balanceOf(z.node.address)).to.equal(split(a.job).nodeFee + split(b.job).nodeFee);
+    });
+
+    it("a batch that mixes a real TEE job and a real ZK job is InvalidBatch", async function () {
+      const tee = await requestZk(Mode.TEE);
+      const zk = await requestZk(Mode.ZK, id("zk"));
+      await expect(
+        z.escrow.connect(z.node).submitBatch([zk.job, tee.job], [NO_CLAIM, NO_CLAIM], [OUTPUT, OUTPUT], "0x"),
+      ).to.be.revertedWithCustomError(z.escrow, "InvalidBatch");
+      await expect(
+        z.escrow.connect(z.node).submitBatch([tee.job, zk.job], [NO_CLAIM, NO_CLAIM], [OUTPUT, OUTPUT], "0x"),
+      ).to.be.revertedWithCustomError(z.escrow, "InvalidBatch");
     });
   });
 });
