@@ -1227,6 +1227,7 @@ describe("InferenceEscrow", function () {
         .withArgs(next.jobId);
     });
   });
+
   // ------------------------------------------------------------------------------------------------ verifier outcomes
 
   describe("verifier outcomes (a stand-in ZK verifier module)", function () {
