@@ -3,11 +3,11 @@ pragma solidity 0.8.30;
 
 import {ERC20} from "@openzeppelin/contracts/token/ERC20/ERC20.sol";
 
-/// @notice Test-only ERC-20 that, once armed, calls `target` with `data` from inside `transfer`/`transferFrom` (before
+/// @notice Test-only ERC-20 that, once armed, calls `reentryTarget` with `reentryData` from inside `transfer`/`transferFrom` (before
 /// moving tokens), records the outcome, and goes on with the transfer.
 contract ReentrantToken is ERC20 {
-    address public target;
-    bytes public data;
+    address public reentryTarget;
+    bytes public reentryData;
     bool public armed;
     bool public attempted;
     bool public innerSuccess;
@@ -24,8 +24,8 @@ contract ReentrantToken is ERC20 {
     }
 
     function arm(address target_, bytes calldata data_) external {
-        target = target_;
-        data = data_;
+        reentryTarget = target_;
+        reentryData = data_;
         armed = true;
         attempted = false;
     }
@@ -44,7 +44,7 @@ contract ReentrantToken is ERC20 {
         if (!armed) return;
         armed = false;
         attempted = true;
-        (innerSuccess, innerReturn) = target.call(data);
+        (innerSuccess, innerReturn) = reentryTarget.call(reentryData);
     }
 }
 
