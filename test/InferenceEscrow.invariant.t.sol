@@ -22,7 +22,7 @@ import {VeritasToken} from "../contracts/VeritasToken.sol";
 /// claims, results (single, direct, batched), cancellations, expiries, missed-deadline reports, withdrawals, stake
 /// moves, reward and royalty withdrawals, fee collection and governance changes (fee, rate, pause), driven by
 /// `EscrowHandler` across three requesters and three TEE nodes, with time moving forward.
-/// Each invariant runs its own campaign of 32 runs x 80 calls (hardhat-config lines below; ~6 s for all five).
+/// Each invariant runs its own campaign of 48 runs x 80 calls (hardhat-config lines below; about 7 s for all five).
 /// The handler checks every action's outcome against its model (see `EscrowHandler`), so the invariants also assert
 /// that no action was wrongly accepted or refused.
 contract InferenceEscrowInvariantTest is StdInvariant, VeritasSuite {
@@ -103,7 +103,7 @@ contract InferenceEscrowInvariantTest is StdInvariant, VeritasSuite {
 
     /// @notice (a) The escrow holds exactly what it owes in the payment token: account balances, the payments of jobs
     /// not yet terminal, and the models' royalties and protocol fees. Each account and model also matches the ghost.
-    /// hardhat-config: invariant.runs = 32
+    /// hardhat-config: invariant.runs = 48
     /// hardhat-config: invariant.depth = 80
     /// hardhat-config: invariant.failOnRevert = true
     function invariant_paymentTokenConserved() public view {
@@ -131,7 +131,7 @@ contract InferenceEscrowInvariantTest is StdInvariant, VeritasSuite {
     }
 
     /// @notice (b) The staking contract holds exactly every node's staked + thawing stake plus unclaimed slash rewards.
-    /// hardhat-config: invariant.runs = 32
+    /// hardhat-config: invariant.runs = 48
     /// hardhat-config: invariant.depth = 80
     /// hardhat-config: invariant.failOnRevert = true
     function invariant_stakingTokenConserved() public view {
@@ -152,7 +152,7 @@ contract InferenceEscrowInvariantTest is StdInvariant, VeritasSuite {
 
     /// @notice (c) Each node's locked collateral is the sum of its claimed jobs' collateral and never exceeds its
     /// staked + thawing stake.
-    /// hardhat-config: invariant.runs = 32
+    /// hardhat-config: invariant.runs = 48
     /// hardhat-config: invariant.depth = 80
     /// hardhat-config: invariant.failOnRevert = true
     function invariant_lockedCollateralWithinStake() public view {
@@ -177,7 +177,7 @@ contract InferenceEscrowInvariantTest is StdInvariant, VeritasSuite {
     /// @notice (d) Every job is in exactly the status the model predicts, its stored commitment is the hash of its
     /// parameters and current claim, and a terminal job never moves again (the handler also pokes terminal jobs with
     /// every action and counts any that is accepted as a violation).
-    /// hardhat-config: invariant.runs = 32
+    /// hardhat-config: invariant.runs = 48
     /// hardhat-config: invariant.depth = 80
     /// hardhat-config: invariant.failOnRevert = true
     function invariant_jobStatusesMatchModel() public view {
@@ -194,7 +194,7 @@ contract InferenceEscrowInvariantTest is StdInvariant, VeritasSuite {
 
     /// @notice (e) Payments are paid out once: what settlements credited (node fees, royalties, protocol fees, measured
     /// on the contracts) equals the payments of the settled jobs.
-    /// hardhat-config: invariant.runs = 32
+    /// hardhat-config: invariant.runs = 48
     /// hardhat-config: invariant.depth = 80
     /// hardhat-config: invariant.failOnRevert = true
     function invariant_paymentsPaidOnce() public view {
