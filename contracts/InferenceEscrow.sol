@@ -166,10 +166,7 @@ contract InferenceEscrow is IInferenceEscrow, Ownable2Step, ReentrancyGuard {
         require(block.timestamp < job.expiresAt, RequestExpired(id, job.expiresAt));
         require(job.node == address(0) || job.node == msg.sender, JobReservedForNode(id, job.node, msg.sender));
 
-        INodeStaking.Node memory n = staking.getNode(msg.sender);
-        require(n.registered, NodeNotRegistered(msg.sender));
-        require(n.staked >= _minStake, NodeStakeBelowMinimum(msg.sender, n.staked, _minStake));
-        require(n.capabilities & (1 << job.mode) != 0, NodeLacksCapability(msg.sender, job.mode));
+        INodeStaking.Node memory n = _activeNode(job.mode);
         Account storage a = _accounts[msg.sender];
         uint256 alreadyLocked = a.locked;
         uint256 total = uint256(n.staked) + n.thawing;
@@ -576,11 +573,22 @@ contract InferenceEscrow is IInferenceEscrow, Ownable2Step, ReentrancyGuard {
             h = _checkJob(id, job, claim_, JobStatus.Open);
             require(block.timestamp < job.expiresAt, RequestExpired(id, job.expiresAt));
             require(job.node == address(0) || job.node == msg.sender, JobReservedForNode(id, job.node, msg.sender));
+            // A direct fulfil locks nothing, but only a registered, staked node with the capability may serve: its
+            // stake stays exposed to equivocation and to its other jobs' disputes.
+            _activeNode(job.mode);
         } else {
             h = _checkJob(id, job, claim_, JobStatus.Claimed);
             require(msg.sender == claim_.node, NotClaimer(id, msg.sender, claim_.node));
             require(block.timestamp <= claim_.deliverBy, DeliveryDeadlinePassed(id, claim_.deliverBy));
         }
+    }
+
+    /// @dev The caller's staking record, if it is registered, has the minimum active stake and serves `mode`.
+    function _activeNode(uint8 mode) private view returns (INodeStaking.Node memory n) {
+        n = staking.getNode(msg.sender);
+        require(n.registered, NodeNotRegistered(msg.sender));
+        require(n.staked >= _minStake, NodeStakeBelowMinimum(msg.sender, n.staked, _minStake));
+        require(n.capabilities & (1 << mode) != 0, NodeLacksCapability(msg.sender, mode));
     }
 
     /// @dev Checks the status byte first (so a double claim reports the status), then the parameters' hash.
@@ -705,11 +713,12 @@ contract InferenceEscrow is IInferenceEscrow, Ownable2Step, ReentrancyGuard {
     /// must send enough gas for the full limit, so a node cannot starve the callback on purpose.
     function _callback(JobId id, Job calldata job, bytes calldata output) private {
         uint256 gasLimit = job.callbackGasLimit;
-        if (gasLimit == 0) return;
+        address target = job.requester;
+        if (gasLimit == 0 || target.code.length == 0) return;
+        // Build the call data first: for a large output, its memory costs must not come out of the callback's gas.
+        bytes memory data = abi.encodeCall(IInferenceConsumer.onInferenceResult, (id, output));
         uint256 needed = gasLimit + gasLimit / 63 + CALLBACK_GAS_RESERVE;
         require(gasleft() >= needed, InsufficientGasForCallback(id, gasleft(), needed));
-        bytes memory data = abi.encodeCall(IInferenceConsumer.onInferenceResult, (id, output));
-        address target = job.requester;
         bool success;
         assembly ("memory-safe") {
             // No return data is copied: a callback cannot make settlement pay for a huge revert reason.

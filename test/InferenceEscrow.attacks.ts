@@ -382,7 +382,7 @@ describe("InferenceEscrow: callbacks and attacks", function () {
       const { job } = await f.request();
       const claim = await claimJob(f.escrow, f.node, job);
       await f.staking.connect(f.node).requestUnstake(await f.staking.totalStakeOf(f.node.address));
-      await time.increase(7n * 24n * 3600n);
+      await time.increase((await f.staking.getNode(f.node.address)).thawEnd - BigInt(await time.latest()));
       await expect(f.staking.connect(f.node).withdrawStake(f.node.address))
         .to.be.revertedWithCustomError(f.staking, "CollateralLocked")
         .withArgs(f.node.address, 0n, job.collateral);

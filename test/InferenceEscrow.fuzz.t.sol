@@ -63,7 +63,8 @@ contract InferenceEscrowFuzzTest is VeritasSuite {
             collateral: uint96(collateral),
             deliveryWindow: 600,
             expiresAt: p.expiresAt,
-            inputDigest: p.inputDigest
+            inputDigest: p.inputDigest,
+            challengeWindow: 0
         });
         if (collateral > type(uint96).max) {
             vm.expectRevert(abi.encodeWithSelector(IInferenceEscrow.AmountTooLarge.selector, payment));

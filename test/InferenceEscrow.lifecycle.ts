@@ -58,4 +58,28 @@ describe("InferenceEscrow: TEE life cycle", function () {
     expect(await f.escrow.jobStatus(other.jobId)).to.equal(JobStatus.Settled);
     expect(await f.escrow.balanceOf(f.node.address)).to.equal(2n * (PAYMENT - ROYALTY - (PAYMENT * 250n) / BPS));
   });
+
+  it("a direct fulfil needs a registered node with the minimum active stake", async function () {
+    const escrow = await f.escrow.getAddress();
+    const { job } = await f.request();
+    const sig = await f.enclave.signResult(f.teeDomain, escrow, job, OUTPUT);
+    await expect(f.escrow.connect(f.other).submitResult(job, NO_CLAIM, OUTPUT, sig))
+      .to.be.revertedWithCustomError(f.escrow, "NodeNotRegistered")
+      .withArgs(f.other.address);
+    // The node unstakes below the minimum: its enclave key still signs, but it may not serve without stake.
+    const staked = (await f.staking.getNode(f.node.address)).staked;
+    await f.staking.connect(f.node).requestUnstake(staked);
+    await expect(f.escrow.connect(f.node).submitResult(job, NO_CLAIM, OUTPUT, sig))
+      .to.be.revertedWithCustomError(f.escrow, "NodeStakeBelowMinimum")
+      .withArgs(f.node.address, 0n, await f.staking.minStake());
+  });
+
+  it("no callback is attempted (and no CallbackExecuted emitted) for a requester without code", async function () {
+    const escrow = await f.escrow.getAddress();
+    const { job } = await f.request({ callbackGasLimit: 100_000n });
+    const sig = await f.enclave.signResult(f.teeDomain, escrow, job, OUTPUT);
+    await expect(f.escrow.connect(f.node).submitResult(job, NO_CLAIM, OUTPUT, sig))
+      .to.emit(f.escrow, "JobSettled")
+      .and.not.to.emit(f.escrow, "CallbackExecuted");
+  });
 });

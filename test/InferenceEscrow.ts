@@ -150,6 +150,7 @@ describe("InferenceEscrow", function () {
         deliveryWindow: 900n,
         expiresAt: t + 5000n,
         inputDigest: INPUT_DIGEST,
+        challengeWindow: 0n,
       };
       const tx = await f.escrow.connect(f.requester).requestInference(params);
       await expect(tx)
@@ -267,8 +268,6 @@ describe("InferenceEscrow", function () {
       const t = await now();
       const cases: [bigint, number][] = [
         [f.versionId, Mode.ZK], // the version does not support ZK
-        [v2, Mode.ZK], // the version does, but the escrow has no ZK verifier
-        [v2, Mode.OPTIMISTIC], // the escrow has no optimistic module
         [v2, 0],
         [v2, 9],
       ];
@@ -277,11 +276,29 @@ describe("InferenceEscrow", function () {
           .to.be.revertedWithCustomError(f.escrow, "ModeNotSupported")
           .withArgs(versionId, mode);
       }
-      expect(await f.escrow.verifierOf(Mode.ZK)).to.equal(ZeroAddress);
+      expect(await f.escrow.verifierOf(Mode.ZK)).to.equal(await f.zkVerifier.getAddress());
       expect(await f.escrow.verifierOf(Mode.OPTIMISTIC)).to.equal(ZeroAddress);
       expect(await f.escrow.verifierOf(Mode.TEE)).to.equal(await f.teeVerifier.getAddress());
       // The same version in TEE mode is fine.
       await f.request({ versionId: v2 });
+      // An escrow deployed without a ZK verifier refuses ZK; without a bound dispute manager, optimistic mode.
+      const bare = await ethers.deployContract("InferenceEscrow", [
+        await f.usd.getAddress(),
+        await f.registry.getAddress(),
+        await f.staking.getAddress(),
+        f.treasury.address,
+        await f.teeVerifier.getAddress(),
+        ZeroAddress,
+        { feeBps: 0, collateralPerPaymentBps: 0, paused: false, challengeWindow: 3600 },
+        f.governance.address,
+      ]);
+      for (const mode of [Mode.ZK, Mode.OPTIMISTIC]) {
+        await expect(bare.connect(f.requester).requestInference(requestParams(f, t, { versionId: v2, mode })))
+          .to.be.revertedWithCustomError(bare, "ModeNotSupported")
+          .withArgs(v2, mode);
+      }
+      expect(await bare.verifierOf(Mode.ZK)).to.equal(ZeroAddress);
+      await f.request({ versionId: v2, mode: Mode.OPTIMISTIC });
     });
 
     it("PaymentTooLow below royalty plus fee, and for zero; the exact minimum is accepted", async function () {

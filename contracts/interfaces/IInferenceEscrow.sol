@@ -180,7 +180,7 @@ interface IInferenceEscrow is ICollateralLedger {
         uint256 royalty,
         uint256 protocolFee
     );
-    /// @notice Emitted after a contract requester's callback ran.
+    /// @notice Emitted after a contract requester's callback ran (not emitted for a requester without code).
     /// @param jobId The job.
     /// @param success Whether it returned without reverting (false: reverted or ran out of its gas).
     event CallbackExecuted(JobId indexed jobId, bool success);

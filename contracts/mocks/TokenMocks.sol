@@ -48,22 +48,6 @@ contract ReentrantToken is ERC20 {
     }
 }
 
-/// @notice Test-only ERC-20 that burns 1 % of every transfer.
-contract FeeOnTransferToken is ERC20 {
-    constructor() ERC20("Fee USD", "fUSD") {}
-
-    function mint(address to, uint256 amount) external {
-        _mint(to, amount);
-    }
-
-    function _update(address from, address to, uint256 value) internal override {
-        if (from == address(0) || to == address(0)) return super._update(from, to, value);
-        uint256 fee = value / 100;
-        super._update(from, address(0), fee);
-        super._update(from, to, value - fee);
-    }
-}
-
 /// @notice Test-only USDT-style token: `transfer`, `transferFrom` and `approve` return nothing.
 contract NoReturnToken {
     string public constant name = "No Return USD";

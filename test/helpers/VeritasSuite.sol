@@ -23,7 +23,7 @@ abstract contract VeritasSuite is Test {
     uint8 internal constant MODE_TEE = 1;
     uint256 internal constant BPS = 10_000;
     uint256 internal constant MIN_STAKE = 1_000e18;
-    uint40 internal constant UNBONDING = 1 days;
+    uint40 internal constant UNBONDING = 14 days;
     uint16 internal constant FEE_BPS = 250;
     uint32 internal constant RATE_BPS = 20_000;
     bytes32 internal constant MEASUREMENT = keccak256("veritas-enclave-image-v1");
@@ -57,7 +57,7 @@ abstract contract VeritasSuite is Test {
             treasury,
             teeVerifier,
             IResultVerifier(address(0)),
-            IInferenceEscrow.Config({feeBps: FEE_BPS, collateralPerPaymentBps: RATE_BPS, paused: false}),
+            IInferenceEscrow.Config({feeBps: FEE_BPS, collateralPerPaymentBps: RATE_BPS, paused: false, challengeWindow: 3600}),
             gov
         );
         staking.bindEscrow(escrow);

@@ -80,6 +80,7 @@ const JOB_FIELDS = [
   "deliveryWindow",
   "expiresAt",
   "inputDigest",
+  "challengeWindow",
 ] as const;
 
 /** A job as the positional tuple that `withArgs` compares an event's struct argument to. */

@@ -3,7 +3,7 @@ import { id, keccak256, toUtf8Bytes } from "ethers";
 import { Mode, modeBit } from "../../scripts/lib/constants.js";
 import { deploySuite, LOCAL_PARAMS, type Suite } from "../../scripts/lib/deploy.js";
 import type { MockResultVerifier } from "../../typechain-types/index.js";
-import { MEASUREMENT, MIN_COLLATERAL, ROYALTY } from "./fixtures.js";
+import { MEASUREMENT, MIN_COLLATERAL, NODE_STAKE, ROYALTY, stakeNode } from "./fixtures.js";
 
 /** A suite on another payment token, with a stand-in ZK verifier (accepts everything unless told to reject). */
 export type MockZkSuite = Suite & {
@@ -22,8 +22,8 @@ export type MockZkSuite = Suite & {
 
 /**
  * Deploys the suite with `paymentToken` (an already deployed token, or a fresh MockUSD when absent) and a
- * MockResultVerifier as the ZK verifier, and publishes one TEE+ZK version. ZK results need no node registration when
- * fulfilled directly, so tests of tokens and verifier outcomes need no staking or enclave set-up.
+ * MockResultVerifier as the ZK verifier, publishes one TEE+ZK version, and registers and stakes `node` for TEE and ZK
+ * (a direct fulfil needs an active node with the capability; no enclave set-up is needed for ZK results).
  */
 export async function deployMockZkSuite(ethers: HardhatEthers, paymentToken?: string): Promise<MockZkSuite> {
   const [deployer, governance, treasury, modelOwner, node, , requester, other] = await ethers.getSigners();
@@ -47,5 +47,6 @@ export async function deployMockZkSuite(ethers: HardhatEthers, paymentToken?: st
     teeMeasurements: [MEASUREMENT],
   });
   const versionId = await suite.registry.versionCount();
+  await stakeNode(suite, deployer, node, NODE_STAKE, modeBit(Mode.TEE) | modeBit(Mode.ZK));
   return { ...suite, zk, deployer, governance, treasury, modelOwner, node, requester, other, modelId, versionId };
 }
