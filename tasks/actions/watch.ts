@@ -1,0 +1,50 @@
+import type { HardhatRuntimeEnvironment } from "hardhat/types/hre";
+import { JobStatus } from "../../src/constants.js";
+import { describeOutput, io, runTask, taskContext, UsageError, type CommonArgs } from "../lib.js";
+
+type Args = CommonArgs & { jobId: string; timeout: bigint; interval: bigint };
+
+class WatchEnded extends Error {}
+
+/** `veritas watch <jobId>`: prints the job's status changes until it settles (exit 1 if it ends otherwise). */
+export default async function watch(args: Args, hre: HardhatRuntimeEnvironment) {
+  return runTask(async () => {
+    let jobId: bigint;
+    try {
+      jobId = BigInt(args.jobId);
+    } catch {
+      throw new UsageError(`not a job id: ${args.jobId}`);
+    }
+    const ctx = await taskContext(args, hre);
+    const deadline = Date.now() + Number(args.timeout) * 1000;
+    let last = "";
+    for (;;) {
+      const info = await ctx.client.getJob(jobId);
+      const line =
+        info.status === "Claimed" && info.claim
+          ? `Claimed by ${info.claim.node}, deliver by ${info.claim.deliverBy}`
+          : info.status;
+      if (line !== last) {
+        io.out(`Job ${jobId}: ${line}`);
+        last = line;
+      }
+      if (info.statusCode === JobStatus.Settled && info.result) {
+        const r = info.result;
+        io.out(`Output: ${describeOutput(r.output)}`);
+        io.out(`Node ${r.node} paid ${r.nodeFee}, royalty ${r.royalty}, protocol fee ${r.protocolFee} (tx ${r.transactionHash})`);
+        return { status: info.status, output: r.output, node: r.node };
+      }
+      if (info.statusCode === JobStatus.Cancelled || info.statusCode === JobStatus.Expired) {
+        throw new WatchEnded(`job ${jobId} ended ${info.status}, refund ${info.refund ?? 0n}`);
+      }
+      if (info.statusCode === JobStatus.Open) {
+        const latest = await ctx.client.provider.getBlock("latest");
+        if (latest && BigInt(latest.timestamp) > info.job.expiresAt) {
+          throw new WatchEnded(`job ${jobId} passed its final deadline unserved: nobody can serve it; expire it for the refund`);
+        }
+      }
+      if (Date.now() >= deadline) throw new WatchEnded(`job ${jobId} still ${info.status} after ${args.timeout} s`);
+      await new Promise((r) => setTimeout(r, Number(args.interval)));
+    }
+  });
+}
