@@ -356,8 +356,8 @@ export class VeritasClient {
 
   /**
    * Resolves with the verified result once the job settles (from `JobSettled`). Rejects with a `VeritasJobError` if the
-   * job is cancelled or expired (`Cancelled`, `Expired`, with the refund), is still open past its final deadline so
-   * no node can serve it any more (`PastDeadline`: call `expire` for the refund), is unknown, or on `timeout`.
+   * job is cancelled or expired (`Cancelled`, `Expired`, with the refund), can no longer settle because its final
+   * deadline passed (`PastDeadline`: call `expire` for the refund), is unknown, or on `timeout`.
    */
   async waitForResult(jobId: BigNumberish, options: WaitOptions = {}): Promise<InferenceResult> {
     const id = BigInt(jobId);
@@ -374,14 +374,20 @@ export class VeritasClient {
         const name = JOB_STATUS_NAMES[status] as "Cancelled" | "Expired";
         const refund = await this.refundOf(id, status, (await this.requested(id)).blockNumber);
         throw new VeritasJobError(name, id, `job ${id} was ${name.toLowerCase()} (refund ${refund ?? 0n})`, refund ?? undefined);
-      } else if (status === JobStatus.Open) {
+      } else {
+        // Open from `expiresAt` on, nobody can claim or fulfil it; a claimer can deliver until its `deliverBy`, never
+        // later than `expiresAt`. Past that the job can only be expired (or the claimer reported), never settled.
         const { job } = await this.requested(id);
         const latest = await this.provider.getBlock("latest");
-        if (latest && BigInt(latest.timestamp) > job.expiresAt) {
+        const now = latest ? BigInt(latest.timestamp) : 0n;
+        if (status === JobStatus.Open ? now >= job.expiresAt : now > job.expiresAt) {
           throw new VeritasJobError(
             "PastDeadline",
             id,
-            `job ${id} passed its final deadline (${job.expiresAt}) unserved: call expire(jobId) to refund it`,
+            status === JobStatus.Open
+              ? `job ${id} reached its final deadline (${job.expiresAt}) unserved: call expire(jobId) to refund it`
+              : `job ${id}'s claimer missed its delivery and the final deadline (${job.expiresAt}) passed: ` +
+                  "reportMissedDeadline(job, claim) slashes it and refunds the job",
           );
         }
       }

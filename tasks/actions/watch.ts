@@ -37,11 +37,10 @@ export default async function watch(args: Args, hre: HardhatRuntimeEnvironment) 
       if (info.statusCode === JobStatus.Cancelled || info.statusCode === JobStatus.Expired) {
         throw new WatchEnded(`job ${jobId} ended ${info.status}, refund ${info.refund ?? 0n}`);
       }
-      if (info.statusCode === JobStatus.Open) {
-        const latest = await ctx.client.provider.getBlock("latest");
-        if (latest && BigInt(latest.timestamp) > info.job.expiresAt) {
-          throw new WatchEnded(`job ${jobId} passed its final deadline unserved: nobody can serve it; expire it for the refund`);
-        }
+      const latest = await ctx.client.provider.getBlock("latest");
+      const now = latest ? BigInt(latest.timestamp) : 0n;
+      if (info.statusCode === JobStatus.Open ? now >= info.job.expiresAt : now > info.job.expiresAt) {
+        throw new WatchEnded(`job ${jobId} reached its final deadline (${info.job.expiresAt}) without a result: it can only be expired now`);
       }
       if (Date.now() >= deadline) throw new WatchEnded(`job ${jobId} still ${info.status} after ${args.timeout} s`);
       await new Promise((r) => setTimeout(r, Number(args.interval)));

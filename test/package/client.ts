@@ -190,11 +190,19 @@ describe("VeritasClient and decodeVeritasError (in-process chain)", function () 
       expect((await f.client.getJob(jobId)).refund).to.equal(PAYMENT);
     });
 
-    it("waitForResult rejects a job left open past its deadline (PastDeadline), then Expired once expired", async function () {
+    it("waitForResult rejects a job past its final deadline, open or claimed (PastDeadline), then Expired once expired", async function () {
       const { jobId, job } = await f.client.requestInference({ versionId: f.versionId, payment: PAYMENT, input: "in", ttl: 700 });
-      await networkHelpers.time.increaseTo(job.expiresAt + 1n);
+      const claimed = await f.client.requestInference({ versionId: f.versionId, payment: PAYMENT, input: "in2", ttl: 700 });
+      await f.escrow.connect(f.node).claim(claimed.job);
+      await networkHelpers.time.increaseTo(job.expiresAt);
       const late = (await f.client.waitForResult(jobId).catch((e: unknown) => e)) as VeritasJobError;
       expect(late.code).to.equal("PastDeadline");
+      expect(late.message).to.contain("call expire(jobId) to refund it");
+      // Claimed: its claimer may still deliver until the final deadline, not after.
+      await networkHelpers.time.increaseTo(claimed.job.expiresAt + 1n);
+      const missed = (await f.client.waitForResult(claimed.jobId).catch((e: unknown) => e)) as VeritasJobError;
+      expect(missed.code).to.equal("PastDeadline");
+      expect(missed.message).to.contain("reportMissedDeadline");
       await f.client.connectSigner(f.other).expire(jobId);
       const expired = (await f.client.waitForResult(jobId).catch((e: unknown) => e)) as VeritasJobError;
       expect(expired.code).to.equal("Expired");
