@@ -21,7 +21,7 @@ export type DeploymentRecord = {
 };
 
 /** The directory of the deployment records: `deployments/` beside `src/` (repository) and `dist/` (package). */
-export const DEPLOYMENTS_DIR = new URL("../deployments/", import.meta.url);
+const DEPLOYMENTS_DIR = new URL("../deployments/", import.meta.url);
 
 /**
  * The deployment record packaged for `chainId` (deployments/<chainId>.json), or `undefined` if there is none.

@@ -1,6 +1,6 @@
 import { expect } from "chai";
 import { execFile, spawn } from "node:child_process";
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { createRequire } from "node:module";
@@ -35,7 +35,7 @@ const USER_ENV = {
 
 /** The integrator's script: ESM, plain JavaScript, importing the package by name. */
 const SCRIPT = `
-import { readFileSync } from "node:fs";
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { JsonRpcProvider, toUtf8String } from "ethers";
 import { VeritasClient, VeritasError, decodeVeritasError, Mode } from "${PACKAGE.name}";
 import { InferenceEscrow__factory } from "${PACKAGE.name}/types";
@@ -54,6 +54,14 @@ try {
 } catch (e) {
   say("PACKAGED-31337 " + e.message);
 }
+
+// A record in the installed package's deployments/ is found by chain id (as a public network's would be).
+const packaged = new URL("./node_modules/${PACKAGE.name}/deployments/", import.meta.url);
+mkdirSync(packaged, { recursive: true });
+writeFileSync(new URL("31337.json", packaged), readFileSync(process.env.DEPLOYMENT));
+const viaPackaged = await VeritasClient.connect(signer);
+say("PACKAGED-LOOKUP " + viaPackaged.addresses.escrow + " fromBlock=" + viaPackaged.fromBlock);
+rmSync(new URL("31337.json", packaged));
 
 const client = await VeritasClient.connect(signer, { deployment: readFileSync(process.env.DEPLOYMENT, "utf8"), pollInterval: 100 });
 say("TYPES " + (client.escrow.interface === undefined ? "missing" : typeof InferenceEscrow__factory.connect));
@@ -156,7 +164,10 @@ describe("npm package (npm pack, installed in a scratch project, one job on hard
     ];
     expect(required.filter((f) => !files.includes(f)), "missing from the package").to.deep.equal([]);
     expect(existsSync(path.join(ROOT, "deployments", "31337.json"))).to.equal(true);
-    expect(files.filter((f) => f.startsWith("deployments/"))).to.deep.equal([]);
+    // Public deployments are packed; the local chain's record never is.
+    const publicRecords = readdirSync(path.join(ROOT, "deployments")).filter((f) => f.endsWith(".json") && f !== "31337.json");
+    expect(files.filter((f) => f.startsWith("deployments/")).sort()).to.deep.equal(publicRecords.map((f) => `deployments/${f}`).sort());
+    expect(files).to.not.include("deployments/31337.json");
     expect(files.filter((f) => /mocks?\b|Mock/i.test(f)), "mocks").to.deep.equal([]);
     expect(files.filter((f) => f.endsWith(".ts") && !f.endsWith(".d.ts")), "TypeScript sources").to.deep.equal([]);
     expect(files.filter((f) => f.includes("hardhat.d.ts") || f.startsWith("test/") || f.startsWith("scripts/"))).to.deep.equal([]);
@@ -169,7 +180,7 @@ describe("npm package (npm pack, installed in a scratch project, one job on hard
     writeFileSync(path.join(scratch, "check.ts"), CHECK_TS);
     writeFileSync(
       path.join(scratch, "tsconfig.json"),
-      JSON.stringify({ compilerOptions: { module: "nodenext", moduleResolution: "nodenext", target: "es2022", strict: true, noEmit: true, skipLibCheck: true, types: [] }, files: ["check.ts"] }),
+      JSON.stringify({ compilerOptions: { module: "nodenext", moduleResolution: "nodenext", target: "es2022", strict: true, noEmit: true, skipLibCheck: false, types: [] }, files: ["check.ts"] }),
     );
     const tsc = await run(path.join(ROOT, "node_modules", ".bin", "tsc"), ["-p", "."], { cwd: scratch, env: PROJECT_ENV }).catch(
       (e: { stdout: string }) => ({ stdout: e.stdout, failed: true }),
@@ -299,6 +310,7 @@ describe("npm package (npm pack, installed in a scratch project, one job on hard
     console.log(`      (scratch project on Node ${lines[0].slice(5)}, ethers from the ${ethersSource})`);
     expect(lines).to.include.members([
       "PACKAGED-31337 VeritasClient: no Veritas deployment is packaged for chain 31337; pass { addresses } or { deployment }",
+      `PACKAGED-LOOKUP ${c.escrow} fromBlock=${record.deployedAtBlock}`,
       "TYPES function",
       `REVERT true InsufficientBalance(account=${requesterAddress}, balance=0, needed=1000000)`,
       "BALANCE 5000000",
