@@ -16,14 +16,17 @@ import {
     BPS,
     CALLBACK_GAS_RESERVE,
     MAX_CALLBACK_GAS,
+    MAX_CHALLENGE_WINDOW_SECONDS,
     MAX_COLLATERAL_BPS,
     MAX_DELIVERY_WINDOW_SECONDS,
     MAX_MODE,
     MAX_PROTOCOL_FEE_BPS,
     MAX_REQUEST_LIFETIME_SECONDS,
+    MIN_CHALLENGE_WINDOW_SECONDS,
     MIN_COLLATERAL_BPS,
     MIN_DELIVERY_WINDOW_SECONDS,
     MISSED_DEADLINE_REQUESTER_SHARE_BPS,
+    MODE_OPTIMISTIC,
     MODE_TEE,
     MODE_ZK
 } from "./libraries/ConstantsLib.sol";
@@ -35,6 +38,8 @@ contract InferenceEscrow is IInferenceEscrow, Ownable2Step, ReentrancyGuard {
     using SafeERC20 for IERC20;
 
     bytes32 private constant STATUS_MASK = bytes32(uint256(0xff));
+    /// @dev Size of an ABI-encoded `Job` (15 static words).
+    uint256 private constant JOB_SIZE = 480;
 
     /// @inheritdoc IInferenceEscrow
     IERC20 public immutable paymentToken;
@@ -47,7 +52,10 @@ contract InferenceEscrow is IInferenceEscrow, Ownable2Step, ReentrancyGuard {
     uint256 private immutable _minStake;
     IResultVerifier private immutable _teeVerifier;
     IResultVerifier private immutable _zkVerifier;
+    address private immutable _deployer;
 
+    /// @inheritdoc IInferenceEscrow
+    address public disputeManager;
     Config private _config;
     mapping(address account => Account) private _accounts;
     mapping(JobId jobId => bytes32 commitment) private _jobs;
@@ -75,9 +83,19 @@ contract InferenceEscrow is IInferenceEscrow, Ownable2Step, ReentrancyGuard {
         _minStake = staking_.minStake();
         _teeVerifier = teeVerifier_;
         _zkVerifier = zkVerifier_;
+        _deployer = msg.sender;
         _setProtocolFee(config_.feeBps);
         _setCollateralRate(config_.collateralPerPaymentBps);
         _setPaused(config_.paused);
+        _setChallengeWindow(config_.challengeWindow);
+    }
+
+    /// @inheritdoc IInferenceEscrow
+    function bindDisputeManager(address disputeManager_) external {
+        require(msg.sender == _deployer && disputeManager == address(0), BindingNotAllowed(msg.sender));
+        require(disputeManager_ != address(0), ZeroAddress());
+        disputeManager = disputeManager_;
+        emit DisputeManagerBound(disputeManager_);
     }
 
     // ---------------------------------------------------------------- balances
@@ -139,6 +157,12 @@ contract InferenceEscrow is IInferenceEscrow, Ownable2Step, ReentrancyGuard {
     function claim(Job calldata job) external nonReentrant {
         JobId id = JobIdLib.from(job.requester, job.nonce);
         _checkJob(id, job, Claim(address(0), 0), JobStatus.Open);
+        Claim memory c = _lockCollateral(id, job);
+        _jobs[id] = _commitment(job, c, JobStatus.Claimed);
+    }
+
+    /// @dev Claims an open job for the caller: checks the node and locks the job's collateral. Emits `JobClaimed`.
+    function _lockCollateral(JobId id, Job calldata job) private returns (Claim memory) {
         require(block.timestamp < job.expiresAt, RequestExpired(id, job.expiresAt));
         require(job.node == address(0) || job.node == msg.sender, JobReservedForNode(id, job.node, msg.sender));
 
@@ -158,8 +182,8 @@ contract InferenceEscrow is IInferenceEscrow, Ownable2Step, ReentrancyGuard {
         uint256 deliverBy = block.timestamp + job.deliveryWindow;
         if (deliverBy > job.expiresAt) deliverBy = job.expiresAt;
         a.locked = uint96(locked);
-        _jobs[id] = _commitment(job, Claim(msg.sender, uint40(deliverBy)), JobStatus.Claimed);
         emit JobClaimed(id, msg.sender, uint40(deliverBy), job.collateral);
+        return Claim(msg.sender, uint40(deliverBy));
     }
 
     /// @inheritdoc IInferenceEscrow
@@ -176,7 +200,7 @@ contract InferenceEscrow is IInferenceEscrow, Ownable2Step, ReentrancyGuard {
             verifier.verifyResult(_context(id, job, outputHash), output, proof) == IResultVerifier.verifyResult.selector,
             ResultRejected(id)
         );
-        _settle(id, h, job, claim_.node != address(0), outputHash, output);
+        _settle(id, h, job, msg.sender, claim_.node != address(0), outputHash, output);
         _callback(id, job, output);
     }
 
@@ -207,7 +231,7 @@ contract InferenceEscrow is IInferenceEscrow, Ownable2Step, ReentrancyGuard {
             // The same job listed twice passed the checks above twice: only its first copy may settle.
             JobStatus status = JobStatus(uint8(uint256(_jobs[id])));
             require(status != JobStatus.Settled, InvalidJobStatus(id, status, JobStatus.Claimed));
-            _settle(id, hashes[i], jobs[i], claims[i].node != address(0), ctxs[i].outputHash, outputs[i]);
+            _settle(id, hashes[i], jobs[i], msg.sender, claims[i].node != address(0), ctxs[i].outputHash, outputs[i]);
         }
         for (uint256 i; i < n; ++i) {
             _callback(ctxs[i].jobId, jobs[i], outputs[i]);
@@ -252,6 +276,133 @@ contract InferenceEscrow is IInferenceEscrow, Ownable2Step, ReentrancyGuard {
         }
     }
 
+    // ---------------------------------------------------------------- optimistic results and disputes
+
+    /// @inheritdoc IInferenceEscrow
+    function proposeResult(Job calldata job, Claim calldata claim_, bytes calldata output) external nonReentrant {
+        JobId id = JobIdLib.from(job.requester, job.nonce);
+        require(job.mode == MODE_OPTIMISTIC, ModeNotOptimistic(id, job.mode));
+        Claim memory c;
+        if (claim_.node == address(0)) {
+            _checkJob(id, job, claim_, JobStatus.Open);
+            c = _lockCollateral(id, job);
+        } else {
+            _checkJob(id, job, claim_, JobStatus.Claimed);
+            require(msg.sender == claim_.node, NotClaimer(id, msg.sender, claim_.node));
+            require(block.timestamp <= claim_.deliverBy, DeliveryDeadlinePassed(id, claim_.deliverBy));
+            c = claim_;
+        }
+        bytes32 outputHash = keccak256(output);
+        uint40 challengeEnds = uint40(block.timestamp) + job.challengeWindow;
+        _jobs[id] = _proposalHash(job, c, Proposal(outputHash, challengeEnds)) | bytes32(uint256(JobStatus.Proposed));
+        emit ResultProposed(id, msg.sender, outputHash, output, challengeEnds);
+    }
+
+    /// @inheritdoc IInferenceEscrow
+    function finalize(Job calldata job, Claim calldata claim_, Proposal calldata proposal, bytes calldata output)
+        external
+        nonReentrant
+    {
+        JobId id = _finalize(job, claim_, proposal, output);
+        _callback(id, job, output);
+    }
+
+    /// @inheritdoc IInferenceEscrow
+    function finalizeBatch(
+        Job[] calldata jobs,
+        Claim[] calldata claims,
+        Proposal[] calldata proposals,
+        bytes[] calldata outputs
+    ) external nonReentrant {
+        uint256 n = jobs.length;
+        require(n != 0 && claims.length == n && proposals.length == n && outputs.length == n, InvalidBatch());
+        JobId[] memory ids = new JobId[](n);
+        for (uint256 i; i < n; ++i) {
+            ids[i] = _finalize(jobs[i], claims[i], proposals[i], outputs[i]);
+        }
+        for (uint256 i; i < n; ++i) {
+            _callback(ids[i], jobs[i], outputs[i]);
+        }
+    }
+
+    /// @inheritdoc IInferenceEscrow
+    function markDisputed(Job calldata job, Claim calldata claim_, Proposal calldata proposal, address challenger)
+        external
+        nonReentrant
+    {
+        require(msg.sender == disputeManager, NotDisputeManager(msg.sender));
+        JobId id = JobIdLib.from(job.requester, job.nonce);
+        bytes32 h = _checkProposal(id, job, claim_, proposal, JobStatus.Proposed);
+        require(block.timestamp < proposal.challengeEnds, ChallengeWindowClosed(id, proposal.challengeEnds));
+        _jobs[id] = h | bytes32(uint256(JobStatus.Disputed));
+        emit JobDisputed(id, challenger);
+    }
+
+    /// @inheritdoc IInferenceEscrow
+    function resolveDispute(
+        Job calldata job,
+        Claim calldata claim_,
+        Proposal calldata proposal,
+        Ruling ruling,
+        address challenger,
+        uint16 challengerRewardBps,
+        bytes calldata output
+    ) external nonReentrant {
+        require(msg.sender == disputeManager, NotDisputeManager(msg.sender));
+        JobId id = JobIdLib.from(job.requester, job.nonce);
+        bytes32 h = _checkProposal(id, job, claim_, proposal, JobStatus.Disputed);
+        if (ruling == Ruling.NodeRight) {
+            bytes32 outputHash = keccak256(output);
+            require(outputHash == proposal.outputHash, OutputMismatch(id, outputHash, proposal.outputHash));
+            _settle(id, h, job, claim_.node, true, outputHash, output);
+            _callback(id, job, output);
+            return;
+        }
+        uint256 slashed = ruling == Ruling.NodeWrong ? job.collateral : 0;
+        _jobs[id] = h | bytes32(uint256(JobStatus.Refunded));
+        _accounts[claim_.node].locked -= job.collateral;
+        _credit(job.requester, job.payment);
+        emit JobRefunded(id, job.payment, ruling, slashed);
+        if (slashed != 0) staking.slash(claim_.node, slashed, challenger, challengerRewardBps);
+    }
+
+    /// @inheritdoc IInferenceEscrow
+    function slashForEquivocation(address node, uint256 amount, address reporter, uint16 rewardBps)
+        external
+        nonReentrant
+        returns (uint256 slashed)
+    {
+        require(msg.sender == disputeManager, NotDisputeManager(msg.sender));
+        uint256 total = staking.totalStakeOf(node);
+        uint256 locked = _accounts[node].locked;
+        // Only free stake: the collateral of open jobs must stay slashable for those jobs.
+        uint256 free = total > locked ? total - locked : 0;
+        slashed = amount < free ? amount : free;
+        if (slashed != 0) staking.slash(node, slashed, reporter, rewardBps);
+    }
+
+    /// @inheritdoc IInferenceEscrow
+    function verifyDisputeProof(
+        Job calldata job,
+        Claim calldata claim_,
+        Proposal calldata proposal,
+        bytes calldata output,
+        bytes calldata proof
+    ) external view returns (bool) {
+        JobId id = JobIdLib.from(job.requester, job.nonce);
+        _checkProposal(id, job, claim_, proposal, JobStatus.Disputed);
+        require(address(_zkVerifier) != address(0), ModeNotSupported(job.versionId, MODE_ZK));
+        IResultVerifier.ResultContext memory ctx = IResultVerifier.ResultContext({
+            jobId: id,
+            requester: job.requester,
+            node: claim_.node,
+            versionId: job.versionId,
+            inputDigest: job.inputDigest,
+            outputHash: keccak256(output)
+        });
+        return _zkVerifier.verifyResult(ctx, output, proof) == IResultVerifier.verifyResult.selector;
+    }
+
     // ---------------------------------------------------------------- royalties and fees
 
     /// @inheritdoc IInferenceEscrow
@@ -294,6 +445,11 @@ contract InferenceEscrow is IInferenceEscrow, Ownable2Step, ReentrancyGuard {
     /// @inheritdoc IInferenceEscrow
     function setPaused(bool paused) external onlyOwner {
         _setPaused(paused);
+    }
+
+    /// @inheritdoc IInferenceEscrow
+    function setChallengeWindow(uint40 challengeWindow) external onlyOwner {
+        _setChallengeWindow(challengeWindow);
     }
 
     // ---------------------------------------------------------------- views
@@ -357,7 +513,7 @@ contract InferenceEscrow is IInferenceEscrow, Ownable2Step, ReentrancyGuard {
         require(!t.deprecated, VersionDeprecated(p.versionId));
         require(
             p.mode != 0 && p.mode <= MAX_MODE && t.modes & (1 << p.mode) != 0
-                && address(_verifierOf(p.mode)) != address(0),
+                && (p.mode == MODE_OPTIMISTIC ? disputeManager != address(0) : address(_verifierOf(p.mode)) != address(0)),
             ModeNotSupported(p.versionId, p.mode)
         );
         uint256 payment = p.payment;
@@ -398,16 +554,17 @@ contract InferenceEscrow is IInferenceEscrow, Ownable2Step, ReentrancyGuard {
             collateral: uint96(collateral),
             deliveryWindow: p.deliveryWindow,
             expiresAt: p.expiresAt,
-            inputDigest: p.inputDigest
+            inputDigest: p.inputDigest,
+            challengeWindow: p.mode == MODE_OPTIMISTIC ? cfg.challengeWindow : 0
         });
         bytes32 h;
         assembly ("memory-safe") {
             // A memory struct of value types is one word per field, in order: its ABI encoding. Append an empty claim.
             let ptr := mload(0x40)
-            mcopy(ptr, job, 448)
-            mstore(add(ptr, 448), 0)
-            mstore(add(ptr, 480), 0)
-            h := and(keccak256(ptr, 512), not(0xff))
+            mcopy(ptr, job, JOB_SIZE)
+            mstore(add(ptr, JOB_SIZE), 0)
+            mstore(add(ptr, add(JOB_SIZE, 0x20)), 0)
+            h := and(keccak256(ptr, add(JOB_SIZE, 0x40)), not(0xff))
         }
         _jobs[id] = h | bytes32(uint256(JobStatus.Open));
         emit JobRequested(id, msg.sender, p.versionId, job, p.inputURI);
@@ -441,6 +598,56 @@ contract InferenceEscrow is IInferenceEscrow, Ownable2Step, ReentrancyGuard {
         require(stored & ~STATUS_MASK == h, JobMismatch(id));
     }
 
+    /// @dev Settles an unchallenged proposal after its window; returns the job id.
+    function _finalize(Job calldata job, Claim calldata claim_, Proposal calldata proposal, bytes calldata output)
+        private
+        returns (JobId id)
+    {
+        id = JobIdLib.from(job.requester, job.nonce);
+        bytes32 h = _checkProposal(id, job, claim_, proposal, JobStatus.Proposed);
+        require(block.timestamp >= proposal.challengeEnds, ChallengeWindowOpen(id, proposal.challengeEnds));
+        bytes32 outputHash = keccak256(output);
+        require(outputHash == proposal.outputHash, OutputMismatch(id, outputHash, proposal.outputHash));
+        _settle(id, h, job, claim_.node, true, outputHash, output);
+    }
+
+    /// @dev Checks the status byte, then the hash of (job, claim, proposal). Returns the hash with a cleared status byte.
+    function _checkProposal(
+        JobId id,
+        Job calldata job,
+        Claim calldata claim_,
+        Proposal calldata proposal,
+        JobStatus expected
+    ) private view returns (bytes32 h) {
+        bytes32 stored = _jobs[id];
+        require(stored != 0, UnknownJob(id));
+        JobStatus status = JobStatus(uint8(uint256(stored)));
+        require(status == expected, InvalidJobStatus(id, status, expected));
+        h = _proposalHash(job, claim_, proposal);
+        require(stored & ~STATUS_MASK == h, JobMismatch(id));
+    }
+
+    /// @dev `keccak256(abi.encode(job, claim, proposal))` with the status byte cleared.
+    function _proposalHash(Job calldata job, Claim memory claim_, Proposal memory proposal)
+        private
+        pure
+        returns (bytes32 h)
+    {
+        address node = claim_.node;
+        uint256 deliverBy = claim_.deliverBy;
+        bytes32 outputHash = proposal.outputHash;
+        uint256 challengeEnds = proposal.challengeEnds;
+        assembly ("memory-safe") {
+            let ptr := mload(0x40)
+            calldatacopy(ptr, job, JOB_SIZE)
+            mstore(add(ptr, JOB_SIZE), node)
+            mstore(add(ptr, add(JOB_SIZE, 0x20)), deliverBy)
+            mstore(add(ptr, add(JOB_SIZE, 0x40)), outputHash)
+            mstore(add(ptr, add(JOB_SIZE, 0x60)), challengeEnds)
+            h := and(keccak256(ptr, add(JOB_SIZE, 0x80)), not(0xff))
+        }
+    }
+
     function _commitment(Job calldata job, Claim memory claim_, JobStatus status) private pure returns (bytes32) {
         return _hash(job, claim_.node, claim_.deliverBy) | bytes32(uint256(status));
     }
@@ -450,10 +657,10 @@ contract InferenceEscrow is IInferenceEscrow, Ownable2Step, ReentrancyGuard {
     function _hash(Job calldata job, address node, uint256 deliverBy) private pure returns (bytes32 h) {
         assembly ("memory-safe") {
             let ptr := mload(0x40)
-            calldatacopy(ptr, job, 448)
-            mstore(add(ptr, 448), node)
-            mstore(add(ptr, 480), deliverBy)
-            h := and(keccak256(ptr, 512), not(0xff))
+            calldatacopy(ptr, job, JOB_SIZE)
+            mstore(add(ptr, JOB_SIZE), node)
+            mstore(add(ptr, add(JOB_SIZE, 0x20)), deliverBy)
+            h := and(keccak256(ptr, add(JOB_SIZE, 0x40)), not(0xff))
         }
     }
 
@@ -472,20 +679,26 @@ contract InferenceEscrow is IInferenceEscrow, Ownable2Step, ReentrancyGuard {
         });
     }
 
-    function _settle(JobId id, bytes32 h, Job calldata job, bool claimed, bytes32 outputHash, bytes calldata output)
-        private
-    {
+    function _settle(
+        JobId id,
+        bytes32 h,
+        Job calldata job,
+        address node,
+        bool claimed,
+        bytes32 outputHash,
+        bytes calldata output
+    ) private {
         uint256 protocolFee = uint256(job.payment) * job.feeBps / BPS;
         uint256 royalty = job.royalty;
         uint256 nodeFee = job.payment - royalty - protocolFee;
         _jobs[id] = h | bytes32(uint256(JobStatus.Settled));
-        Account storage a = _accounts[msg.sender];
+        Account storage a = _accounts[node];
         if (claimed) a.locked -= job.collateral;
         a.balance += uint128(nodeFee);
         ModelAccrual storage m = _accruals[job.modelId];
         if (royalty != 0) m.royalties += uint128(royalty);
         if (protocolFee != 0) m.protocolFees += uint128(protocolFee);
-        emit JobSettled(id, msg.sender, outputHash, output, nodeFee, royalty, protocolFee);
+        emit JobSettled(id, node, outputHash, output, nodeFee, royalty, protocolFee);
     }
 
     /// @dev Calls a contract requester with exactly its gas limit. Its outcome never reverts settlement; the caller
@@ -542,6 +755,15 @@ contract InferenceEscrow is IInferenceEscrow, Ownable2Step, ReentrancyGuard {
         );
         _config.collateralPerPaymentBps = rate;
         emit CollateralRateSet(rate);
+    }
+
+    function _setChallengeWindow(uint40 window) private {
+        require(
+            window >= MIN_CHALLENGE_WINDOW_SECONDS && window <= MAX_CHALLENGE_WINDOW_SECONDS,
+            ChallengeWindowOutOfBounds(window, MIN_CHALLENGE_WINDOW_SECONDS, MAX_CHALLENGE_WINDOW_SECONDS)
+        );
+        _config.challengeWindow = window;
+        emit ChallengeWindowSet(window);
     }
 
     function _setPaused(bool paused) private {

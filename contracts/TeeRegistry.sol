@@ -14,6 +14,9 @@ contract TeeRegistry is ITeeRegistry, Ownable2Step {
     INodeStaking public immutable staking;
     /// @inheritdoc ITeeRegistry
     IAttestationVerifier public attestationVerifier;
+    /// @inheritdoc ITeeRegistry
+    address public disputeManager;
+    address private immutable _deployer;
 
     mapping(bytes32 measurement => bool) private _approved;
     mapping(address enclaveKey => EnclaveKey) private _keys;
@@ -22,7 +25,26 @@ contract TeeRegistry is ITeeRegistry, Ownable2Step {
         require(address(staking_) != address(0) && address(attestationVerifier_) != address(0), ZeroAddress());
         staking = staking_;
         attestationVerifier = attestationVerifier_;
+        _deployer = msg.sender;
         emit AttestationVerifierSet(address(attestationVerifier_));
+    }
+
+    /// @inheritdoc ITeeRegistry
+    function bindDisputeManager(address disputeManager_) external {
+        require(msg.sender == _deployer && disputeManager == address(0), BindingNotAllowed(msg.sender));
+        require(disputeManager_ != address(0), ZeroAddress());
+        disputeManager = disputeManager_;
+        emit DisputeManagerBound(disputeManager_);
+    }
+
+    /// @inheritdoc ITeeRegistry
+    function revokeForEquivocation(address enclaveKey) external {
+        require(msg.sender == disputeManager, NotDisputeManager(msg.sender));
+        EnclaveKey storage k = _keys[enclaveKey];
+        require(k.node != address(0), UnknownEnclaveKey(enclaveKey));
+        if (k.revoked) return;
+        k.revoked = true;
+        emit EnclaveKeyRevoked(k.node, enclaveKey);
     }
 
     /// @inheritdoc ITeeRegistry

@@ -25,7 +25,7 @@ const { time } = networkHelpers;
 
 const fixture = () => deployTeeFixture(ethers, networkHelpers);
 const MIN_STAKE = VRT(1_000);
-const UNBONDING = 7n * 24n * 3600n;
+const UNBONDING = 14n * 24n * 3600n;
 const UINT96_MAX = 2n ** 96n - 1n;
 const TEE = modeBit(Mode.TEE);
 const ZK = modeBit(Mode.ZK);
@@ -442,15 +442,15 @@ describe("NodeStaking", function () {
     describe("with collateral locked by the escrow", function () {
       const REMAINING = VRT(50);
 
-      /** The node claims a job (locking MIN_COLLATERAL), then unstakes all but 50 VRT; unbonding is 1 day. */
+      /** The node claims a job (locking MIN_COLLATERAL), then unstakes all but 50 VRT (the thaw is longer than the job's
+       * whole delivery window: the minimum unbonding period exceeds every delivery and challenge window). */
       async function lockedFixture() {
         const f = await deployTeeFixture(ethers, networkHelpers);
         await f.staking.connect(f.governance).setUnbondingPeriod(MIN_UNBONDING_PERIOD_SECONDS);
         const now = BigInt(await time.latest());
-        const { jobId, job } = await f.request({ deliveryWindow: 2n * 24n * 3600n, expiresAt: now + 3n * 24n * 3600n });
+        const { jobId, job } = await f.request({ deliveryWindow: 7n * 24n * 3600n, expiresAt: now + 8n * 24n * 3600n });
         const claim = claimOf(f.escrow, (await (await f.escrow.connect(f.node).claim(job)).wait())!.logs);
         await f.staking.connect(f.node).requestUnstake(NODE_STAKE - REMAINING);
-        await time.increase(MIN_UNBONDING_PERIOD_SECONDS);
         return { ...f, jobId, job, claim };
       }
 
@@ -462,6 +462,7 @@ describe("NodeStaking", function () {
 
       it("reverts with CollateralLocked while the remaining stake is below the locked collateral", async function () {
         const f = await networkHelpers.loadFixture(lockedFixture);
+        await time.increase(MIN_UNBONDING_PERIOD_SECONDS);
         expect(f.job.collateral).to.equal(MIN_COLLATERAL);
         expect(await f.escrow.lockedCollateral(f.node.address)).to.equal(MIN_COLLATERAL);
         await expectLocked(f, REMAINING);
@@ -476,6 +477,7 @@ describe("NodeStaking", function () {
         const sig = await f.enclave.signResult(f.teeDomain, await f.escrow.getAddress(), f.job, OUTPUT);
         await f.escrow.connect(f.node).submitResult(f.job, f.claim, OUTPUT, sig);
         expect(await f.escrow.lockedCollateral(f.node.address)).to.equal(0n);
+        await time.increase(MIN_UNBONDING_PERIOD_SECONDS);
         await expect(f.staking.connect(f.node).withdrawStake(f.node.address))
           .to.emit(f.staking, "StakeWithdrawn")
           .withArgs(f.node.address, f.node.address, NODE_STAKE - REMAINING);
@@ -485,6 +487,7 @@ describe("NodeStaking", function () {
 
       it("succeeds once the remaining active stake covers the lock (equality included)", async function () {
         const f = await networkHelpers.loadFixture(lockedFixture);
+        await time.increase(MIN_UNBONDING_PERIOD_SECONDS);
         await f.token.connect(f.deployer).approve(await f.staking.getAddress(), MIN_COLLATERAL);
         await f.staking.connect(f.deployer).stake(f.node.address, MIN_COLLATERAL - REMAINING - 1n);
         await expectLocked(f, MIN_COLLATERAL - 1n);
@@ -499,7 +502,8 @@ describe("NodeStaking", function () {
 
       it("succeeds after a missed-deadline slash that takes the active stake first, then thawing", async function () {
         const f = await networkHelpers.loadFixture(lockedFixture);
-        await time.increaseTo(f.claim.deliverBy + 1n);
+        await time.increase(MIN_UNBONDING_PERIOD_SECONDS);
+        expect(BigInt(await time.latest())).to.be.greaterThan(f.claim.deliverBy);
         await f.escrow.connect(f.other).reportMissedDeadline(f.job, f.claim);
         const n = await f.staking.getNode(f.node.address);
         expect([n.staked, n.thawing]).to.deep.equal([0n, NODE_STAKE - MIN_COLLATERAL]);

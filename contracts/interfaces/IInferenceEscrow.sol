@@ -13,14 +13,32 @@ import {JobId} from "../libraries/JobId.sol";
 /// job's parameters and claim, with the status in its low byte. Callers pass the parameters back in calldata (they are
 /// all in the `JobRequested` and `JobClaimed` events), as Chainlink VRF and Functions do.
 interface IInferenceEscrow is ICollateralLedger {
-    /// @notice Status of a job. `Settled`, `Cancelled` and `Expired` are terminal.
+    /// @notice Status of a job. `Settled`, `Cancelled`, `Expired` and `Refunded` are terminal.
     enum JobStatus {
         None,
         Open,
         Claimed,
         Settled,
         Cancelled,
-        Expired
+        Expired,
+        Proposed,
+        Disputed,
+        Refunded
+    }
+
+    /// @notice How a dispute ended. `NodeRight`: the proposal stands and settles, the challenger's bond goes to the
+    /// node. `NodeWrong`: the node's collateral is slashed, the requester refunded, the challenger rewarded. `Draw`:
+    /// nobody ruled in time; the requester is refunded, the bond returned, nobody slashed.
+    enum Ruling {
+        NodeRight,
+        NodeWrong,
+        Draw
+    }
+
+    /// @notice An optimistic proposal: the proposed output's hash and the end of its challenge window.
+    struct Proposal {
+        bytes32 outputHash;
+        uint40 challengeEnds;
     }
 
     /// @notice A job's parameters, fixed at request (including the fee, royalty and collateral terms of that moment,
@@ -39,6 +57,7 @@ interface IInferenceEscrow is ICollateralLedger {
     /// @param deliveryWindow Seconds a claimer has to deliver.
     /// @param expiresAt The request's final deadline: after it, an unserved job is refunded.
     /// @param inputDigest Digest (or, for ZK, commitment) of the input.
+    /// @param challengeWindow Seconds an optimistic proposal stays open to challenges (zero for other modes).
     struct Job {
         address requester;
         uint32 nonce;
@@ -54,6 +73,7 @@ interface IInferenceEscrow is ICollateralLedger {
         uint40 deliveryWindow;
         uint40 expiresAt;
         bytes32 inputDigest;
+        uint40 challengeWindow;
     }
 
     /// @notice The claim on a job (all zero while the job is open).
@@ -112,10 +132,12 @@ interface IInferenceEscrow is ICollateralLedger {
     /// @param feeBps Protocol fee, at most `MAX_PROTOCOL_FEE_BPS`.
     /// @param collateralPerPaymentBps Staking-token collateral per payment-token unit of payment, in basis points.
     /// @param paused Whether new requests are refused (nothing else ever is).
+    /// @param challengeWindow Challenge window of later optimistic requests, in seconds.
     struct Config {
         uint16 feeBps;
         uint32 collateralPerPaymentBps;
         bool paused;
+        uint40 challengeWindow;
     }
 
     /// @notice Emitted when tokens are deposited into an account.
@@ -191,6 +213,31 @@ interface IInferenceEscrow is ICollateralLedger {
     /// @notice Emitted when governance changes the collateral rate.
     /// @param collateralPerPaymentBps New rate.
     event CollateralRateSet(uint32 collateralPerPaymentBps);
+    /// @notice Emitted when a node proposes an optimistic result (it settles after the window unless challenged).
+    /// @param jobId The job.
+    /// @param node The proposer (the claimer).
+    /// @param outputHash keccak256 of the output.
+    /// @param output The output.
+    /// @param challengeEnds End of the challenge window.
+    event ResultProposed(
+        JobId indexed jobId, address indexed node, bytes32 outputHash, bytes output, uint40 challengeEnds
+    );
+    /// @notice Emitted when a proposal is challenged (the dispute itself lives in the dispute manager).
+    /// @param jobId The job.
+    /// @param challenger The challenger.
+    event JobDisputed(JobId indexed jobId, address indexed challenger);
+    /// @notice Emitted when a disputed job ends without settlement: the requester is refunded.
+    /// @param jobId The job.
+    /// @param refund Credited back to the requester's balance.
+    /// @param ruling `NodeWrong` (the node was slashed) or `Draw`.
+    /// @param slashed Collateral slashed (zero for a draw).
+    event JobRefunded(JobId indexed jobId, uint256 refund, Ruling ruling, uint256 slashed);
+    /// @notice Emitted once, when the deployer binds the dispute manager.
+    /// @param disputeManager The dispute manager.
+    event DisputeManagerBound(address disputeManager);
+    /// @notice Emitted when governance changes the challenge window of later optimistic requests.
+    /// @param challengeWindow New window in seconds.
+    event ChallengeWindowSet(uint40 challengeWindow);
     /// @notice Emitted when governance pauses or unpauses new requests.
     /// @param paused New state.
     event PausedSet(bool paused);
@@ -259,6 +306,20 @@ interface IInferenceEscrow is ICollateralLedger {
     error NothingToWithdraw();
     /// @notice A batch is empty or its arrays differ in length.
     error InvalidBatch();
+    /// @notice Only the dispute manager may do this.
+    error NotDisputeManager(address caller);
+    /// @notice The dispute manager is already bound, or the caller is not the deployer.
+    error BindingNotAllowed(address caller);
+    /// @notice The job is not in optimistic mode.
+    error ModeNotOptimistic(JobId jobId, uint8 mode);
+    /// @notice The challenge window is still open.
+    error ChallengeWindowOpen(JobId jobId, uint40 challengeEnds);
+    /// @notice The challenge window has closed.
+    error ChallengeWindowClosed(JobId jobId, uint40 challengeEnds);
+    /// @notice The output given does not hash to the proposal's output hash.
+    error OutputMismatch(JobId jobId, bytes32 outputHash, bytes32 expected);
+    /// @notice The challenge window is outside its hard bounds.
+    error ChallengeWindowOutOfBounds(uint40 challengeWindow, uint40 min, uint40 max);
     /// @notice The protocol fee is above the hard cap.
     error FeeTooHigh(uint16 feeBps, uint16 max);
     /// @notice The collateral rate is outside its hard bounds.
@@ -307,6 +368,54 @@ interface IInferenceEscrow is ICollateralLedger {
     /// @notice Slashes a claimer that missed its delivery deadline and reopens the job (or expires it, past the final
     /// deadline). Anyone can call.
     function reportMissedDeadline(Job calldata job, Claim calldata claim) external;
+    /// @notice Proposes an optimistic result for a job the caller claimed, or claims an open job and proposes at once
+    /// (`claim` all zero: collateral is locked in the same call). Settles after the job's challenge window.
+    function proposeResult(Job calldata job, Claim calldata claim, bytes calldata output) external;
+    /// @notice Settles an unchallenged proposal once its window has passed (anyone can call; `output` must hash to the
+    /// proposal's output hash and is delivered to a contract requester's callback).
+    function finalize(Job calldata job, Claim calldata claim, Proposal calldata proposal, bytes calldata output)
+        external;
+    /// @notice `finalize` for many jobs in one transaction.
+    function finalizeBatch(
+        Job[] calldata jobs,
+        Claim[] calldata claims,
+        Proposal[] calldata proposals,
+        bytes[] calldata outputs
+    ) external;
+    /// @notice Marks a proposal disputed, inside its window (dispute manager only).
+    function markDisputed(Job calldata job, Claim calldata claim, Proposal calldata proposal, address challenger)
+        external;
+    /// @notice Ends a dispute (dispute manager only): `NodeRight` settles with `output`; `NodeWrong` slashes the job's
+    /// collateral (`challengerRewardBps` of it to `challenger`) and refunds the requester; `Draw` refunds only.
+    function resolveDispute(
+        Job calldata job,
+        Claim calldata claim,
+        Proposal calldata proposal,
+        Ruling ruling,
+        address challenger,
+        uint16 challengerRewardBps,
+        bytes calldata output
+    ) external;
+    /// @notice Slashes up to `amount` of a node's free stake (stake not backing any locked collateral) for TEE
+    /// equivocation, `rewardBps` of it to `reporter` (dispute manager only). Returns what was slashed.
+    function slashForEquivocation(address node, uint256 amount, address reporter, uint16 rewardBps)
+        external
+        returns (uint256 slashed);
+    /// @notice Whether `proof` proves `output` for a disputed job with the version's ZK verifier, under this escrow's
+    /// job tag for the proposing node. Reverts with the verifier's error when the proof is invalid.
+    function verifyDisputeProof(
+        Job calldata job,
+        Claim calldata claim,
+        Proposal calldata proposal,
+        bytes calldata output,
+        bytes calldata proof
+    ) external view returns (bool);
+    /// @notice Binds the dispute manager, once, by the deployer.
+    function bindDisputeManager(address disputeManager) external;
+    /// @notice The dispute manager (zero before binding).
+    function disputeManager() external view returns (address);
+    /// @notice Sets the challenge window of later optimistic requests (governance), within hard bounds.
+    function setChallengeWindow(uint40 challengeWindow) external;
     /// @notice Withdraws a model's royalties to `to` (the model token's owner only).
     function withdrawRoyalties(uint256 modelId, address to) external;
     /// @notice Sends the protocol fees accrued by `modelIds` to the treasury (anyone can call).

@@ -37,6 +37,9 @@ interface ITeeRegistry {
     /// @param node The node.
     /// @param enclaveKey The key.
     event EnclaveKeyRevoked(address indexed node, address indexed enclaveKey);
+    /// @notice Emitted once, when the deployer binds the dispute manager (which revokes equivocating keys).
+    /// @param disputeManager The dispute manager.
+    event DisputeManagerBound(address disputeManager);
     /// @notice Emitted when governance replaces the attestation verifier (applies to later registrations).
     /// @param verifier The new verifier.
     event AttestationVerifierSet(address verifier);
@@ -63,6 +66,10 @@ interface ITeeRegistry {
     error EnclaveKeyExpired(address enclaveKey, uint40 expiresAt);
     /// @notice The key was revoked.
     error EnclaveKeyRevokedError(address enclaveKey);
+    /// @notice Only the dispute manager may do this.
+    error NotDisputeManager(address caller);
+    /// @notice The dispute manager is already bound, or the caller is not the deployer.
+    error BindingNotAllowed(address caller);
 
     /// @notice The staking contract (node registration).
     function staking() external view returns (INodeStaking);
@@ -81,6 +88,13 @@ interface ITeeRegistry {
         external;
     /// @notice Revokes one of the caller's enclave keys, for good.
     function revokeEnclaveKey(address enclaveKey) external;
+
+    /// @notice Revokes an equivocating key for good, whoever owns it (dispute manager only).
+    function revokeForEquivocation(address enclaveKey) external;
+    /// @notice Binds the dispute manager, once, by the deployer.
+    function bindDisputeManager(address disputeManager) external;
+    /// @notice The dispute manager (zero before binding).
+    function disputeManager() external view returns (address);
 
     /// @notice Whether a measurement is approved and not revoked.
     function isMeasurementApproved(bytes32 measurement) external view returns (bool);

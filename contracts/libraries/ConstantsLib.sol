@@ -30,8 +30,25 @@ uint32 constant MAX_CALLBACK_GAS = 2_500_000;
 /// @dev Gas kept back after a callback so settlement always completes (EIP-150 leaves 1/64 anyway).
 uint256 constant CALLBACK_GAS_RESERVE = 10_000;
 
-/// @dev Unbonding period bounds: thawing stake stays slashable for at least this long.
-uint40 constant MIN_UNBONDING_PERIOD_SECONDS = 1 days;
+/// @dev Bounds of the optimistic challenge window (snapshotted into each job at request).
+uint40 constant MIN_CHALLENGE_WINDOW_SECONDS = 1 minutes;
+uint40 constant MAX_CHALLENGE_WINDOW_SECONDS = 3 days;
+
+/// @dev Bounds of the time the appointed arbitrator has to rule on a dispute (snapshotted into each dispute).
+uint40 constant MIN_ARBITRATION_PERIOD_SECONDS = 1 hours;
+uint40 constant MAX_ARBITRATION_PERIOD_SECONDS = 7 days;
+
+/// @dev Margin between the longest possible challenge-plus-arbitration and the shortest unbonding period.
+uint40 constant EXIT_BUFFER_SECONDS = 1 days;
+
+/// @dev A challenger earns at most this share of a wrong node's slashed collateral; the rest goes to the treasury, so a
+/// node cannot exit through a colluding challenger without losing at least half of what it exits with.
+uint16 constant MAX_CHALLENGER_REWARD_BPS = 5_000;
+
+/// @dev Unbonding period bounds: thawing stake stays slashable for at least this long, which is always longer than any
+/// challenge window plus arbitration period plus a buffer (checked at compile time by the constants themselves).
+uint40 constant MIN_UNBONDING_PERIOD_SECONDS =
+    MAX_CHALLENGE_WINDOW_SECONDS + MAX_ARBITRATION_PERIOD_SECONDS + EXIT_BUFFER_SECONDS;
 uint40 constant MAX_UNBONDING_PERIOD_SECONDS = 90 days;
 
 /// @dev Enclave keys are registered for at most this long before they must be re-attested.

@@ -3,6 +3,7 @@ import Governance from "./Governance.js";
 import ModelRegistry from "./ModelRegistry.js";
 import NodeStaking from "./NodeStaking.js";
 import TeeResultVerifier from "./TeeResultVerifier.js";
+import ZkResultVerifier from "./ZkResultVerifier.js";
 
 /** The escrow. `paymentToken` is an existing ERC-20 (on local chains the deploy script deploys MockUSD first). */
 export default buildModule("InferenceEscrow", (m) => {
@@ -10,11 +11,12 @@ export default buildModule("InferenceEscrow", (m) => {
   const { registry } = m.useModule(ModelRegistry);
   const { staking } = m.useModule(NodeStaking);
   const { teeVerifier } = m.useModule(TeeResultVerifier);
+  const { zkVerifier } = m.useModule(ZkResultVerifier);
   const paymentToken = m.getParameter<string>("paymentToken");
   const treasury = m.getParameter("treasury", m.getAccount(0));
-  const zkVerifier = m.getParameter("zkVerifier", "0x0000000000000000000000000000000000000000");
   const feeBps = m.getParameter("feeBps", 250);
   const collateralPerPaymentBps = m.getParameter("collateralPerPaymentBps", 20_000);
+  const challengeWindow = m.getParameter("challengeWindow", 3600);
   const escrow = m.contract("InferenceEscrow", [
     paymentToken,
     registry,
@@ -22,7 +24,7 @@ export default buildModule("InferenceEscrow", (m) => {
     treasury,
     teeVerifier,
     zkVerifier,
-    { feeBps, collateralPerPaymentBps, paused: false },
+    { feeBps, collateralPerPaymentBps, paused: false, challengeWindow },
     timelock,
   ]);
   return { escrow };

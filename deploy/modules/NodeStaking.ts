@@ -7,7 +7,7 @@ export default buildModule("NodeStaking", (m) => {
   const { timelock } = m.useModule(Governance);
   const { token } = m.useModule(VeritasToken);
   const minStake = m.getParameter("minStake", 1_000n * 10n ** 18n);
-  const unbondingPeriod = m.getParameter("unbondingPeriod", 7n * 24n * 3600n);
+  const unbondingPeriod = m.getParameter("unbondingPeriod", 14n * 24n * 3600n);
   const treasury = m.getParameter("treasury", m.getAccount(0));
   const staking = m.contract("NodeStaking", [token, minStake, unbondingPeriod, treasury, timelock]);
   return { staking };

@@ -55,7 +55,7 @@ export async function checkDeployment(ethers: HardhatEthers, d: DeploymentRecord
   expect("VeritasToken.supply", await token.totalSupply(), get("VeritasToken", "supply", 10n ** 27n));
   expect("NodeStaking.stakingToken", await staking.stakingToken(), c.token);
   expect("NodeStaking.minStake", await staking.minStake(), get("NodeStaking", "minStake", 10n ** 21n));
-  expect("NodeStaking.unbondingPeriod", await staking.unbondingPeriod(), get("NodeStaking", "unbondingPeriod", 604800));
+  expect("NodeStaking.unbondingPeriod", await staking.unbondingPeriod(), get("NodeStaking", "unbondingPeriod", 1209600));
   expect("NodeStaking.treasury", await staking.treasury(), get("NodeStaking", "treasury", deployer));
   expect("NodeStaking.escrow (bound)", await staking.escrow(), c.escrow);
   expect("TeeRegistry.staking", await tee.staking(), c.staking);
@@ -67,11 +67,25 @@ export async function checkDeployment(ethers: HardhatEthers, d: DeploymentRecord
   expect("InferenceEscrow.staking", await escrow.staking(), c.staking);
   expect("InferenceEscrow.treasury", await escrow.treasury(), get("InferenceEscrow", "treasury", deployer));
   expect("InferenceEscrow.TEE verifier", await escrow.verifierOf(1), c.teeVerifier);
+  expect("InferenceEscrow.ZK verifier", await escrow.verifierOf(2), c.zkVerifier);
+  expect("ZkResultVerifier.modelRegistry", await (await ethers.getContractAt("ZkResultVerifier", c.zkVerifier)).modelRegistry(), c.registry);
   const cfg = await escrow.config();
   expect("InferenceEscrow.feeBps", cfg.feeBps, get("InferenceEscrow", "feeBps", 250));
   expect("InferenceEscrow.collateralPerPaymentBps", cfg.collateralPerPaymentBps, get("InferenceEscrow", "collateralPerPaymentBps", 20000));
   expect("InferenceEscrow.paused", cfg.paused, false);
+  expect("InferenceEscrow.challengeWindow", cfg.challengeWindow, get("InferenceEscrow", "challengeWindow", 3600));
+  const disputes = await ethers.getContractAt("DisputeManager", c.disputes);
+  expect("InferenceEscrow.disputeManager (bound)", await escrow.disputeManager(), c.disputes);
+  expect("TeeRegistry.disputeManager (bound)", await tee.disputeManager(), c.disputes);
+  expect("DisputeManager.escrow", await disputes.escrow(), c.escrow);
+  const dp = await disputes.params();
+  expect("DisputeManager.bond", dp.bond, get("DisputeManager", "bond", 1_000_000));
+  expect("DisputeManager.arbitrationPeriod", dp.arbitrationPeriod, get("DisputeManager", "arbitrationPeriod", 86400));
+  expect("DisputeManager.challengerRewardBps", dp.challengerRewardBps, get("DisputeManager", "challengerRewardBps", 5000));
+  expect("DisputeManager.arbitrator", dp.arbitrator, get("DisputeManager", "arbitrator", deployer));
+  expect("DisputeManager.equivocationSlash", dp.equivocationSlash, get("DisputeManager", "equivocationSlash", 10n ** 21n));
   for (const [name, contract] of [
+    ["DisputeManager", disputes],
     ["NodeStaking", staking],
     ["TeeRegistry", tee],
     ["SignedAttestationVerifier", attestation],

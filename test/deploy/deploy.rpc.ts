@@ -40,7 +40,7 @@ for (const client of ["hardhat", "anvil"] as const) {
     it("deploys with the user's command, records the addresses, and every parameter reads back as configured", async function () {
       expect(deployOutput).to.contain("Deployment check: every parameter read back from the contracts matches the parameter file.");
       expect(record.chainId).to.equal(31337);
-      expect(Object.keys(record.contracts)).to.include.members(["escrow", "staking", "registry", "tee", "teeVerifier", "timelock", "token", "paymentToken"]);
+      expect(Object.keys(record.contracts)).to.include.members(["escrow", "disputes", "staking", "registry", "tee", "teeVerifier", "zkVerifier", "timelock", "token", "paymentToken"]);
       for (const [name, address] of Object.entries(record.contracts)) {
         expect((await node.provider.getCode(address)).length, `${name} has code`).to.be.greaterThan(2);
       }

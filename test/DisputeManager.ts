@@ -1,0 +1,293 @@
+import { expect } from "chai";
+import { network } from "hardhat";
+import { AbiCoder, id, keccak256, Wallet, ZeroAddress } from "ethers";
+import { BPS, JobStatus, MAX_CHALLENGER_REWARD_BPS, Ruling } from "../scripts/lib/constants.js";
+import type { Claim, Job, Proposal } from "../scripts/lib/jobs.js";
+import { proveJob } from "../scripts/lib/zk/escrow.js";
+import { resultMessage, RESULT_TYPES, teeResultDomain } from "../scripts/lib/tee.js";
+import { PAYMENT, ROYALTY, MIN_COLLATERAL } from "./helpers/fixtures.js";
+import { deployOptimisticFixture, trueOutput, type OptimisticFixture } from "./helpers/optimistic.js";
+import { ZK_INPUT } from "./helpers/zk.js";
+
+const { ethers, networkHelpers } = await network.create();
+const { time } = networkHelpers;
+const fixture = () => deployOptimisticFixture(ethers, networkHelpers);
+const WRONG = AbiCoder.defaultAbiCoder().encode(["int256[]"], [[1n, 2n, 3n, 2n]]);
+const FEE = (PAYMENT * 250n) / BPS;
+const NODE_FEE = PAYMENT - ROYALTY - FEE;
+
+describe("Optimistic results and DisputeManager", function () {
+  let f: OptimisticFixture;
+  let TRUE: string;
+  before(async function () {
+    TRUE = await trueOutput();
+  });
+  beforeEach(async function () {
+    f = await networkHelpers.loadFixture(fixture);
+  });
+
+  async function proposed(versionId: bigint, output: string) {
+    const { jobId, job } = await f.requestOptimistic(versionId);
+    const { claim, proposal } = await f.propose(job, output);
+    return { jobId, job, claim, proposal };
+  }
+
+  describe("propose and finalize", function () {
+    it("claims and proposes in one call, then anyone finalizes after the window and the node is paid", async function () {
+      const { jobId, job, claim, proposal } = await proposed(f.plainVersion, TRUE);
+      expect(await f.escrow.jobStatus(jobId)).to.equal(JobStatus.Proposed);
+      expect(await f.escrow.lockedCollateral(f.node.address)).to.equal(job.collateral);
+      expect(proposal.challengeEnds - claim.deliverBy + 600n).to.equal(job.challengeWindow);
+      await expect(f.escrow.connect(f.other).finalize(job, claim, proposal, TRUE))
+        .to.be.revertedWithCustomError(f.escrow, "ChallengeWindowOpen")
+        .withArgs(jobId, proposal.challengeEnds);
+      await time.increaseTo(proposal.challengeEnds);
+      await expect(f.escrow.connect(f.other).finalize(job, claim, proposal, WRONG))
+        .to.be.revertedWithCustomError(f.escrow, "OutputMismatch")
+        .withArgs(jobId, keccak256(WRONG), proposal.outputHash);
+      await expect(f.escrow.connect(f.other).finalize(job, claim, proposal, TRUE))
+        .to.emit(f.escrow, "JobSettled")
+        .withArgs(jobId, f.node.address, keccak256(TRUE), TRUE, NODE_FEE, ROYALTY, FEE);
+      expect(await f.escrow.balanceOf(f.node.address)).to.equal(NODE_FEE);
+      expect(await f.escrow.lockedCollateral(f.node.address)).to.equal(0n);
+    });
+
+    it("a claimed job is proposed by its claimer only, and TEE/ZK jobs cannot be proposed", async function () {
+      const { jobId, job } = await f.requestOptimistic(f.plainVersion);
+      await f.escrow.connect(f.node).claim(job);
+      const claim = { node: f.node.address, deliverBy: (await f.escrow.queryFilter(f.escrow.filters.JobClaimed(jobId)))[0].args.deliverBy };
+      await expect(f.escrow.connect(f.node2).proposeResult(job, claim, TRUE))
+        .to.be.revertedWithCustomError(f.escrow, "NotClaimer")
+        .withArgs(jobId, f.node2.address, f.node.address);
+      await expect(f.escrow.connect(f.node).proposeResult(job, claim, TRUE)).to.emit(f.escrow, "ResultProposed");
+      const zkJob = await f.request();
+      await expect(f.escrow.connect(f.node).proposeResult(zkJob.job, { node: ZeroAddress, deliverBy: 0n }, TRUE))
+        .to.be.revertedWithCustomError(f.escrow, "ModeNotOptimistic")
+        .withArgs(zkJob.jobId, 2n);
+    });
+
+    it("finalizes a batch of jobs in one transaction", async function () {
+      const a = await proposed(f.plainVersion, TRUE);
+      const b = await proposed(f.plainVersion, WRONG);
+      await time.increaseTo(b.proposal.challengeEnds);
+      await f.escrow.finalizeBatch([a.job, b.job], [a.claim, b.claim], [a.proposal, b.proposal], [TRUE, WRONG]);
+      expect(await f.escrow.jobStatus(a.jobId)).to.equal(JobStatus.Settled);
+      expect(await f.escrow.jobStatus(b.jobId)).to.equal(JobStatus.Settled);
+      expect(await f.escrow.balanceOf(f.node.address)).to.equal(2n * NODE_FEE);
+    });
+  });
+
+  describe("disputes decided by a ZK proof", function () {
+    it("a wrong result challenged and slashed, with every balance checked to the wei", async function () {
+      const { jobId, job, claim, proposal } = await proposed(f.provableVersion, WRONG);
+      const bond = PAYMENT; // max(params.bond = 1 USD, payment = 1 USD)
+      await expect(f.disputes.connect(f.challenger).challenge(job, claim, proposal))
+        .to.emit(f.disputes, "Challenged")
+        .and.to.emit(f.escrow, "JobDisputed")
+        .withArgs(jobId, f.challenger.address);
+      expect(await f.usd.balanceOf(await f.disputes.getAddress())).to.equal(bond);
+      const p = await proveJob(job, f.node.address, ZK_INPUT, f.chainId, await f.escrow.getAddress());
+      expect(p.output).to.equal(TRUE);
+      const requesterBefore = await f.escrow.balanceOf(f.requester.address);
+      const treasuryRewards = await f.staking.rewardsOf(f.treasury.address);
+      const tx = f.disputes.connect(f.other).resolveByProof(job, claim, proposal, p.output, p.proof);
+      await expect(tx).to.emit(f.disputes, "DisputeResolved").withArgs(jobId, Ruling.NodeWrong, true, f.challenger.address);
+      await expect(tx).to.emit(f.escrow, "JobRefunded").withArgs(jobId, PAYMENT, Ruling.NodeWrong, job.collateral);
+      const reward = (job.collateral * 5_000n) / BPS;
+      await expect(tx)
+        .to.emit(f.staking, "Slashed")
+        .withArgs(f.node.address, job.collateral, f.challenger.address, reward, job.collateral - reward);
+      expect(await f.escrow.jobStatus(jobId)).to.equal(JobStatus.Refunded);
+      expect(await f.escrow.balanceOf(f.requester.address)).to.equal(requesterBefore + PAYMENT);
+      expect(await f.escrow.balanceOf(f.challenger.address)).to.equal(bond);
+      expect(await f.escrow.balanceOf(f.node.address)).to.equal(0n);
+      expect(await f.staking.rewardsOf(f.challenger.address)).to.equal(reward);
+      expect(await f.staking.rewardsOf(f.treasury.address)).to.equal(treasuryRewards + job.collateral - reward);
+      expect(await f.escrow.lockedCollateral(f.node.address)).to.equal(0n);
+      expect(await f.usd.balanceOf(await f.disputes.getAddress())).to.equal(0n);
+      expect((await f.escrow.accrualOf(f.modelId)).royalties).to.equal(0n);
+    });
+
+    it("a right result challenged and the challenger's bond lost", async function () {
+      const { jobId, job, claim, proposal } = await proposed(f.provableVersion, TRUE);
+      await f.disputes.connect(f.challenger).challenge(job, claim, proposal);
+      const p = await proveJob(job, f.node.address, ZK_INPUT, f.chainId, await f.escrow.getAddress());
+      const tx = f.disputes.connect(f.other).resolveByProof(job, claim, proposal, p.output, p.proof);
+      await expect(tx).to.emit(f.disputes, "DisputeResolved").withArgs(jobId, Ruling.NodeRight, true, f.node.address);
+      await expect(tx).to.emit(f.escrow, "JobSettled").withArgs(jobId, f.node.address, keccak256(TRUE), TRUE, NODE_FEE, ROYALTY, FEE);
+      expect(await f.escrow.balanceOf(f.node.address)).to.equal(NODE_FEE + PAYMENT);
+      expect(await f.escrow.balanceOf(f.challenger.address)).to.equal(0n);
+      expect(await f.staking.totalStakeOf(f.node.address)).to.equal((await f.staking.getNode(f.node.address)).staked);
+      // A proof made for another node does not decide the dispute a second time or at all.
+      await expect(f.disputes.resolveByProof(job, claim, proposal, p.output, p.proof))
+        .to.be.revertedWithCustomError(f.disputes, "NoOpenDispute")
+        .withArgs(jobId);
+    });
+
+    it("a proof for another node's tag does not verify", async function () {
+      const { job, claim, proposal } = await proposed(f.provableVersion, WRONG);
+      await f.disputes.connect(f.challenger).challenge(job, claim, proposal);
+      const p = await proveJob(job, f.node2.address, ZK_INPUT, f.chainId, await f.escrow.getAddress());
+      await expect(f.disputes.resolveByProof(job, claim, proposal, p.output, p.proof)).to.be.revertedWithCustomError(
+        f.zkVerifier,
+        "InvalidProof",
+      );
+    });
+  });
+
+  describe("disputes decided by the arbitrator or by timeout", function () {
+    it("the arbitrator rules the node wrong (slash) or right (bond to the node), before the deadline only", async function () {
+      const a = await proposed(f.plainVersion, WRONG);
+      await f.disputes.connect(f.challenger).challenge(a.job, a.claim, a.proposal);
+      await expect(f.disputes.connect(f.other).arbitrate(a.job, a.claim, a.proposal, false, "0x"))
+        .to.be.revertedWithCustomError(f.disputes, "NotArbitrator")
+        .withArgs(a.jobId, f.other.address, f.governance.address);
+      await expect(f.disputes.connect(f.governance).arbitrate(a.job, a.claim, a.proposal, false, "0x"))
+        .to.emit(f.escrow, "JobRefunded")
+        .withArgs(a.jobId, PAYMENT, Ruling.NodeWrong, a.job.collateral);
+
+      const b = await proposed(f.plainVersion, TRUE);
+      await f.disputes.connect(f.challenger).challenge(b.job, b.claim, b.proposal);
+      await expect(f.disputes.connect(f.governance).arbitrate(b.job, b.claim, b.proposal, true, WRONG))
+        .to.be.revertedWithCustomError(f.escrow, "OutputMismatch");
+      await expect(f.disputes.connect(f.governance).arbitrate(b.job, b.claim, b.proposal, true, TRUE))
+        .to.emit(f.escrow, "JobSettled");
+      expect(await f.escrow.balanceOf(f.node.address)).to.equal(NODE_FEE + PAYMENT);
+
+      const c = await proposed(f.plainVersion, TRUE);
+      await f.disputes.connect(f.challenger).challenge(c.job, c.claim, c.proposal);
+      const d = await f.disputes.disputeOf(c.jobId);
+      await time.increaseTo(d.deadline);
+      await expect(f.disputes.connect(f.governance).arbitrate(c.job, c.claim, c.proposal, true, TRUE))
+        .to.be.revertedWithCustomError(f.disputes, "ArbitrationClosed")
+        .withArgs(c.jobId, d.deadline);
+    });
+
+    it("a dispute nobody rules on ends as a draw: bond back, requester refunded, no slash", async function () {
+      const { jobId, job, claim, proposal } = await proposed(f.plainVersion, WRONG);
+      await f.disputes.connect(f.challenger).challenge(job, claim, proposal);
+      const d = await f.disputes.disputeOf(jobId);
+      await expect(f.disputes.resolveTimeout(job, claim, proposal))
+        .to.be.revertedWithCustomError(f.disputes, "ArbitrationOpen")
+        .withArgs(jobId, d.deadline);
+      await time.increaseTo(d.deadline);
+      const stake = await f.staking.totalStakeOf(f.node.address);
+      const requesterBefore = await f.escrow.balanceOf(f.requester.address);
+      await expect(f.disputes.connect(f.other).resolveTimeout(job, claim, proposal))
+        .to.emit(f.escrow, "JobRefunded")
+        .withArgs(jobId, PAYMENT, Ruling.Draw, 0n);
+      expect(await f.staking.totalStakeOf(f.node.address)).to.equal(stake);
+      expect(await f.escrow.balanceOf(f.challenger.address)).to.equal(PAYMENT);
+      expect(await f.escrow.balanceOf(f.requester.address)).to.equal(requesterBefore + PAYMENT);
+      expect(await f.escrow.lockedCollateral(f.node.address)).to.equal(0n);
+    });
+  });
+
+  describe("attacks and edge cases", function () {
+    it("a challenger who front-runs finalize: at the window's end only one of them can happen", async function () {
+      const { jobId, job, claim, proposal } = await proposed(f.plainVersion, TRUE);
+      await time.setNextBlockTimestamp(proposal.challengeEnds);
+      await expect(f.disputes.connect(f.challenger).challenge(job, claim, proposal))
+        .to.be.revertedWithCustomError(f.escrow, "ChallengeWindowClosed")
+        .withArgs(jobId, proposal.challengeEnds);
+      await expect(f.escrow.finalize(job, claim, proposal, TRUE)).to.emit(f.escrow, "JobSettled");
+
+      const second = await proposed(f.plainVersion, TRUE);
+      await time.setNextBlockTimestamp(second.proposal.challengeEnds - 1n);
+      await f.disputes.connect(f.challenger).challenge(second.job, second.claim, second.proposal);
+      await expect(f.escrow.finalize(second.job, second.claim, second.proposal, TRUE))
+        .to.be.revertedWithCustomError(f.escrow, "InvalidJobStatus")
+        .withArgs(second.jobId, JobStatus.Disputed, JobStatus.Proposed);
+    });
+
+    it("a challenge after the window and a second challenge of the same job are refused", async function () {
+      const a = await proposed(f.plainVersion, TRUE);
+      await f.disputes.connect(f.challenger).challenge(a.job, a.claim, a.proposal);
+      await expect(f.disputes.connect(f.other).challenge(a.job, a.claim, a.proposal))
+        .to.be.revertedWithCustomError(f.disputes, "AlreadyChallenged")
+        .withArgs(a.jobId);
+      const b = await proposed(f.plainVersion, TRUE);
+      await time.increaseTo(b.proposal.challengeEnds + 10n);
+      await expect(f.disputes.connect(f.challenger).challenge(b.job, b.claim, b.proposal))
+        .to.be.revertedWithCustomError(f.escrow, "ChallengeWindowClosed")
+        .withArgs(b.jobId, b.proposal.challengeEnds);
+    });
+
+    it("a node that tries to unstake and withdraw before its window ends keeps its collateral locked", async function () {
+      const { job, claim, proposal } = await proposed(f.plainVersion, WRONG);
+      const staked = (await f.staking.getNode(f.node.address)).staked;
+      await f.staking.connect(f.node).requestUnstake(staked);
+      const thawEnd = (await f.staking.getNode(f.node.address)).thawEnd;
+      // The thaw outlasts any challenge window plus arbitration period.
+      expect(thawEnd).to.be.greaterThan(proposal.challengeEnds + (await f.disputes.params()).arbitrationPeriod);
+      await expect(f.staking.connect(f.node).withdrawStake(f.node.address))
+        .to.be.revertedWithCustomError(f.staking, "StakeStillThawing")
+        .withArgs(f.node.address, thawEnd);
+      // Challenged and left unresolved past the thaw: the locked collateral still cannot leave.
+      await f.disputes.connect(f.challenger).challenge(job, claim, proposal);
+      await time.increaseTo(thawEnd);
+      await expect(f.staking.connect(f.node).withdrawStake(f.node.address))
+        .to.be.revertedWithCustomError(f.staking, "CollateralLocked")
+        .withArgs(f.node.address, 0n, MIN_COLLATERAL);
+    });
+
+    it("a node and a challenger colluding to exit through a slash lose at least half of what they exit with", async function () {
+      const { job, claim, proposal } = await proposed(f.plainVersion, WRONG);
+      await f.disputes.connect(f.challenger).challenge(job, claim, proposal);
+      await f.disputes.connect(f.governance).arbitrate(job, claim, proposal, false, "0x");
+      const reward = await f.staking.rewardsOf(f.challenger.address);
+      expect(reward * BPS).to.be.at.most(job.collateral * MAX_CHALLENGER_REWARD_BPS);
+      expect(await f.staking.rewardsOf(f.treasury.address)).to.be.at.least(job.collateral - reward);
+      await expect(f.disputes.connect(f.governance).setParams({ ...(await f.disputes.params()).toObject(), challengerRewardBps: 5_001 }))
+        .to.be.revertedWithCustomError(f.disputes, "ParamOutOfBounds")
+        .withArgs("challengerRewardBps", 5_001n);
+    });
+  });
+
+  describe("TEE equivocation", function () {
+    const key = new Wallet(id("enclave-equivocating"));
+    async function signed(chainId: bigint, job: Job, outputHash: string) {
+      const domain = teeResultDomain(chainId, await f.teeVerifier.getAddress());
+      const sig = await key.signTypedData(domain, RESULT_TYPES, resultMessage(await f.escrow.getAddress(), job, outputHash));
+      return { jobId: (BigInt(job.requester) << 32n) | job.nonce, versionId: job.versionId, inputHash: job.inputDigest, outputHash, signature: sig };
+    }
+
+    async function registerKey() {
+      const { MEASUREMENT } = await import("./helpers/fixtures.js");
+      const { registerEnclave } = await import("./helpers/fixtures.js");
+      const { SimulatedEnclave, } = await import("../scripts/lib/tee.js");
+      const service = new Wallet(id("veritas-test-attestation-service"));
+      await f.attestation.connect(f.governance).setAttestationSigner(service.address, true);
+      await f.tee.connect(f.governance).approveMeasurement(MEASUREMENT, "m");
+      await registerEnclave(f, service, f.node, new SimulatedEnclave(MEASUREMENT, key));
+    }
+
+    it("two signatures over different outputs for one input slash the node and revoke the key", async function () {
+      await registerKey();
+      const a = await f.request();
+      const b = await f.request();
+      const ea = await signed(f.chainId, a.job, id("output-a"));
+      const eb = await signed(f.chainId, b.job, id("output-b"));
+      const free = await f.staking.totalStakeOf(f.node.address);
+      const slash = (await f.disputes.params()).equivocationSlash;
+      await expect(f.disputes.connect(f.other).reportEquivocation(ea, eb))
+        .to.emit(f.disputes, "EquivocationReported")
+        .withArgs(f.node.address, key.address, a.job.versionId, a.job.inputDigest, id("output-a"), id("output-b"), f.other.address, slash);
+      expect(await f.staking.totalStakeOf(f.node.address)).to.equal(free - slash);
+      expect((await f.tee.getEnclaveKey(key.address)).revoked).to.equal(true);
+      await expect(f.disputes.reportEquivocation(ea, eb))
+        .to.be.revertedWithCustomError(f.disputes, "AlreadyReported")
+        .withArgs(key.address);
+    });
+
+    it("equivocation with a signature for another chain does not count", async function () {
+      await registerKey();
+      const a = await f.request();
+      const ea = await signed(f.chainId, a.job, id("output-a"));
+      const foreign = await signed(f.chainId + 1n, a.job, id("output-b"));
+      await expect(f.disputes.reportEquivocation(ea, foreign)).to.be.revertedWithCustomError(f.disputes, "NotEquivocation");
+      const same = await signed(f.chainId, a.job, id("output-a"));
+      await expect(f.disputes.reportEquivocation(ea, same)).to.be.revertedWithCustomError(f.disputes, "NotEquivocation");
+    });
+  });
+});

@@ -1,0 +1,536 @@
+import { expect } from "chai";
+import { network } from "hardhat";
+import { anyValue } from "@nomicfoundation/hardhat-ethers-chai-matchers/withArgs";
+import { AbiCoder, id, keccak256, ZeroAddress, ZeroHash, type TransactionReceipt } from "ethers";
+import { BPS, JobStatus, Mode, modeBit } from "../scripts/lib/constants.js";
+import { deploySuite, LOCAL_PARAMS } from "../scripts/lib/deploy.js";
+import { claimOf, jobIdOf, NO_CLAIM, requestedJobs, type Job } from "../scripts/lib/jobs.js";
+import { inputCommitment, toBytes32, weightsCommitmentFromOnnx } from "../scripts/lib/zk/commitment.js";
+import { FIELD_R } from "../scripts/lib/zk/constants.js";
+import {
+  decodeProof,
+  encodeProof,
+  JOB_TAG_DOMAIN,
+  jobTagOf,
+  proveJob,
+  type EncodedProof,
+} from "../scripts/lib/zk/escrow.js";
+import { readOnnxWeights } from "../scripts/lib/zk/onnx.js";
+import { decodeOutput, encodeOutput, publicSignalsFor } from "../scripts/lib/zk/prover.js";
+import { forward } from "../scripts/lib/zk/reference.js";
+import { releaseSnarkjs } from "../scripts/lib/zk/snark.js";
+import { MEASUREMENT, PAYMENT, ROYALTY } from "./helpers/fixtures.js";
+import { deployZkFixture, resultContext, ZK_INPUT, ZK_INPUT_DIGEST, type ZkFixture } from "./helpers/zk.js";
+
+const { ethers, networkHelpers } = await network.create();
+const fixture = () => deployZkFixture(ethers, networkHelpers);
+const coder = AbiCoder.defaultAbiCoder();
+
+/** BN254 base field order q (curve coordinates). */
+const Q = 21888242871839275222246405745257275088696311157297823662689037894645226208583n;
+/** (r - 1) / 2: the largest output magnitude the verifier accepts. */
+const MAX_MAGNITUDE = (FIELD_R - 1n) / 2n;
+
+/** (A, B, C) -> (-A, -B, C): e(-A, -B) = e(A, B), so the result is another valid proof of the same statement. */
+function malleate(proof: string): string {
+  const { pA, pB, pC } = decodeProof(proof);
+  const neg = (v: bigint) => (Q - v) % Q;
+  return encodeProof({
+    pA: [pA[0], neg(pA[1])],
+    pB: [pB[0], [neg(pB[1][0]), neg(pB[1][1])]],
+    pC,
+  });
+}
+
+/** The ZK result verifier read through the provider, so calls may name any `from` (the escrow). */
+const asEscrow = (f: ZkFixture) => f.zk.connect(ethers.provider);
+
+const encodeValues = (values: bigint[]) => coder.encode(["int256[]"], [values]);
+
+/** Gas of a transaction's execution: gasUsed minus the intrinsic 21,000 and calldata (4 / 16 gas per zero / other byte). */
+function executionGas(receipt: TransactionReceipt, data: string): bigint {
+  const bytes = Buffer.from(data.slice(2), "hex");
+  return receipt.gasUsed - 21_000n - BigInt(bytes.reduce((g, b) => g + (b === 0 ? 4 : 16), 0));
+}
+
+describe("ZkResultVerifier (real Groth16 proofs through the escrow)", function () {
+  this.timeout(120_000);
+  let f: ZkFixture;
+  let escrow: string;
+  /** A proof for the requester's first job (nonce 0) on ZK_INPUT, submitted by `node`, on this chain. */
+  let proof: EncodedProof;
+  /** A proof for the requester's second job (nonce 1) on ZK_INPUT, submitted by `node`. */
+  let secondProof: EncodedProof;
+  /** The first job and node, but the tag computed for chain id + 1 (a proof made for another chain). */
+  let otherChainProof: EncodedProof;
+
+  before(async function () {
+    // The fixture's addresses and the requester's first job id are deterministic: prove once, reuse in every test.
+    f = await networkHelpers.loadFixture(fixture);
+    escrow = await f.escrow.getAddress();
+    const { job } = await f.request();
+    const { job: second } = await f.request();
+    proof = await proveJob(job, f.node.address, ZK_INPUT, f.chainId, escrow);
+    secondProof = await proveJob(second, f.node.address, ZK_INPUT, f.chainId, escrow);
+    otherChainProof = await proveJob(job, f.node.address, ZK_INPUT, f.chainId + 1n, escrow);
+  });
+
+  beforeEach(async function () {
+    f = await networkHelpers.loadFixture(fixture);
+  });
+
+  after(async function () {
+    await releaseSnarkjs();
+  });
+
+  const split = (job: Job) => {
+    const fee = (job.payment * job.feeBps) / BPS;
+    return { fee, royalty: job.royalty, nodeFee: job.payment - job.royalty - fee };
+  };
+
+  describe("settlement", function () {
+    it("the proven output is the reference model's, with a negative logit (encoded r + v on chain)", function () {
+      const expected = forward(readOnnxWeights(), ZK_INPUT);
+      const { logits, label } = decodeOutput(proof.output);
+      expect(logits.map(Number)).to.deep.equal(expected.logits);
+      expect(Number(label)).to.equal(expected.label);
+      expect(expected.logits.some((l) => l < 0)).to.equal(true);
+      expect(proof.proof.length).to.equal(2 + 2 * 256);
+    });
+
+    it("a valid proof settles and pays on the claimed path (fee split to the wei, JobSettled with the output)", async function () {
+      const { jobId, job } = await f.request();
+      const claim = claimOf(f.escrow, (await (await f.escrow.connect(f.node).claim(job)).wait())!.logs);
+      expect(await f.escrow.lockedCollateral(f.node.address)).to.equal(job.collateral);
+      const { fee, royalty, nodeFee } = split(job);
+      expect(fee).to.equal((PAYMENT * 250n) / BPS);
+      expect(royalty).to.equal(ROYALTY);
+      const escrowUsd = await f.usd.balanceOf(escrow);
+
+      await expect(f.escrow.connect(f.node).submitResult(job, claim, proof.output, proof.proof))
+        .to.emit(f.escrow, "JobSettled")
+        .withArgs(jobId, f.node.address, keccak256(proof.output), proof.output, nodeFee, royalty, fee);
+
+      expect(await f.escrow.jobStatus(jobId)).to.equal(JobStatus.Settled);
+      expect(await f.escrow.balanceOf(f.node.address)).to.equal(nodeFee);
+      expect(await f.escrow.lockedCollateral(f.node.address)).to.equal(0n);
+      const accrual = await f.escrow.accrualOf(f.modelId);
+      expect(accrual.royalties).to.equal(royalty);
+      expect(accrual.protocolFees).to.equal(fee);
+      expect(nodeFee + royalty + fee).to.equal(job.payment);
+      expect(await f.usd.balanceOf(escrow)).to.equal(escrowUsd); // pull balances: no token moved
+    });
+
+    it("a valid proof settles and pays on the direct fulfil path (no claim, no collateral)", async function () {
+      const { jobId, job } = await f.request();
+      const requesterBalance = await f.escrow.balanceOf(f.requester.address);
+      const { fee, royalty, nodeFee } = split(job);
+      await expect(f.escrow.connect(f.node).submitResult(job, NO_CLAIM, proof.output, proof.proof))
+        .to.emit(f.escrow, "JobSettled")
+        .withArgs(jobId, f.node.address, keccak256(proof.output), proof.output, nodeFee, royalty, fee);
+      expect(await f.escrow.jobStatus(jobId)).to.equal(JobStatus.Settled);
+      expect(await f.escrow.balanceOf(f.node.address)).to.equal(nodeFee);
+      expect(await f.escrow.lockedCollateral(f.node.address)).to.equal(0n);
+      expect(await f.escrow.balanceOf(f.requester.address)).to.equal(requesterBalance);
+      const accrual = await f.escrow.accrualOf(f.modelId);
+      expect([accrual.royalties, accrual.protocolFees]).to.deep.equal([royalty, fee]);
+    });
+
+    it("the ZK verifier is wired into the escrow by deploySuite (and absent when zkVerifier is ZeroAddress)", async function () {
+      expect(await f.escrow.verifierOf(Mode.ZK)).to.equal(await f.zk.getAddress());
+      expect(await f.zk.modelRegistry()).to.equal(await f.registry.getAddress());
+      const [deployer, governance] = await ethers.getSigners();
+      const noZk = await deploySuite(ethers, deployer, {
+        ...LOCAL_PARAMS(governance.address, governance.address, deployer.address),
+        zkVerifier: ZeroAddress,
+      });
+      expect(await noZk.escrow.verifierOf(Mode.ZK)).to.equal(ZeroAddress);
+      await expect(ethers.deployContract("ZkResultVerifier", [ZeroAddress])).to.be.revertedWithCustomError(
+        f.zk,
+        "ZeroAddress",
+      );
+    });
+  });
+
+  describe("a proof is bound to its job, requester, node, chain and escrow", function () {
+    it("the same proof for another job of the same requester fails with InvalidProof", async function () {
+      const first = await f.request();
+      const second = await f.request(); // same input, nonce 1
+      expect(secondProof.output).to.equal(proof.output); // same model, same input: same output
+      for (const [job, jobId, p] of [
+        [second.job, second.jobId, proof],
+        [first.job, first.jobId, secondProof],
+      ] as const) {
+        await expect(f.escrow.connect(f.node).submitResult(job, NO_CLAIM, p.output, p.proof))
+          .to.be.revertedWithCustomError(f.zk, "InvalidProof")
+          .withArgs(jobId);
+      }
+      await f.escrow.connect(f.node).submitResult(first.job, NO_CLAIM, proof.output, proof.proof);
+      expect(await f.escrow.jobStatus(first.jobId)).to.equal(JobStatus.Settled);
+      expect(await f.escrow.jobStatus(second.jobId)).to.equal(JobStatus.Open);
+      await f.escrow.connect(f.node).submitResult(second.job, NO_CLAIM, secondProof.output, secondProof.proof);
+      expect(await f.escrow.jobStatus(second.jobId)).to.equal(JobStatus.Settled);
+    });
+
+    it("the same proof for another requester's job (same input, same nonce) fails with InvalidProof", async function () {
+      const { jobId, job } = await f.request({}, f.other);
+      expect(job.nonce).to.equal(0n);
+      await expect(f.escrow.connect(f.node).submitResult(job, NO_CLAIM, proof.output, proof.proof))
+        .to.be.revertedWithCustomError(f.zk, "InvalidProof")
+        .withArgs(jobId);
+    });
+
+    it("another node fails with InvalidProof: a named node that claims and submits someone else's proof, or fulfils directly", async function () {
+      // The job names node2 (same id as the proven job): node2 claims it and submits the proof made for `node`.
+      const named = await f.request({ node: f.node2.address });
+      expect(named.jobId).to.equal(jobIdOf({ requester: f.requester.address, nonce: 0n }));
+      const claim = claimOf(f.escrow, (await (await f.escrow.connect(f.node2).claim(named.job)).wait())!.logs);
+      await expect(f.escrow.connect(f.node2).submitResult(named.job, claim, proof.output, proof.proof))
+        .to.be.revertedWithCustomError(f.zk, "InvalidProof")
+        .withArgs(named.jobId);
+
+      await networkHelpers.loadFixture(fixture);
+      const open = await f.request();
+      await expect(f.escrow.connect(f.node2).submitResult(open.job, NO_CLAIM, proof.output, proof.proof))
+        .to.be.revertedWithCustomError(f.zk, "InvalidProof")
+        .withArgs(open.jobId);
+    });
+
+    it("a proof made for another chain (tag with chain id + 1) is a valid Groth16 proof there but fails here", async function () {
+      const { jobId, job } = await f.request();
+      const tagHere = jobTagOf(f.chainId, escrow, job, f.node.address);
+      expect(otherChainProof.tag).to.equal(jobTagOf(f.chainId + 1n, escrow, job, f.node.address));
+      expect(otherChainProof.tag).to.not.equal(tagHere);
+      // The verifier accepts it for the other chain's public signals...
+      const { pA, pB, pC, pubSignals } = otherChainProof.result.calldata;
+      expect(pubSignals[6]).to.equal(otherChainProof.tag);
+      expect(await f.groth16.verifyProof(pA, pB, pC, pubSignals)).to.equal(true);
+      // ...but the escrow builds this chain's tag.
+      await expect(f.escrow.connect(f.node).submitResult(job, NO_CLAIM, otherChainProof.output, otherChainProof.proof))
+        .to.be.revertedWithCustomError(f.zk, "InvalidProof")
+        .withArgs(jobId);
+    });
+
+    it("the escrow is the caller bound into the tag: the same context verified for any other caller fails", async function () {
+      const { job } = await f.request();
+      const ctx = resultContext(job, f.node.address, keccak256(proof.output));
+      expect(await asEscrow(f).verifyResult.staticCall(ctx, proof.output, proof.proof, { from: escrow })).to.equal(
+        f.zk.interface.getFunction("verifyResult").selector,
+      );
+      await expect(f.zk.connect(f.other).verifyResult(ctx, proof.output, proof.proof))
+        .to.be.revertedWithCustomError(f.zk, "InvalidProof")
+        .withArgs(ctx.jobId);
+    });
+  });
+
+  describe("outputs and proofs", function () {
+    it("a tampered logit, label or output length fails with InvalidProof", async function () {
+      const { jobId, job } = await f.request();
+      const { logits, label } = decodeOutput(proof.output);
+      const tampered = [
+        encodeOutput([logits[0] + 1n, logits[1], logits[2]], label),
+        encodeOutput([logits[0], logits[1], logits[2] - 1n], label),
+        encodeOutput(logits, (label + 1n) % 3n),
+        encodeValues([...logits, label, 0n]), // 8 public signals: the 7-signal verifier has no such function
+        encodeValues([...logits]), // 6 public signals
+      ];
+      for (const output of tampered) {
+        await expect(f.escrow.connect(f.node).submitResult(job, NO_CLAIM, output, proof.proof), output)
+          .to.be.revertedWithCustomError(f.zk, "InvalidProof")
+          .withArgs(jobId);
+      }
+      await f.escrow.connect(f.node).submitResult(job, NO_CLAIM, proof.output, proof.proof);
+      expect(await f.escrow.jobStatus(jobId)).to.equal(JobStatus.Settled);
+    });
+
+    it("a malformed output or a value outside (-r/2, r/2) fails with InvalidOutput", async function () {
+      const { job } = await f.request();
+      const { logits, label } = decodeOutput(proof.output);
+      const word = (v: bigint) => toBytes32(v).slice(2);
+      const body = proof.output.slice(2 + 128); // the four value words
+      const bad = [
+        "0x",
+        proof.output.slice(0, -64), // length says 4, 3 values follow
+        proof.output + "00".repeat(32), // trailing word
+        "0x" + word(0x40n) + "00".repeat(32) + word(4n) + body, // non-canonical offset
+        encodeValues([]),
+        encodeValues([logits[0], logits[1], MAX_MAGNITUDE + 1n, label]),
+        encodeValues([-(MAX_MAGNITUDE + 1n), logits[1], logits[2], label]),
+        encodeValues([logits[0] + FIELD_R, logits[1], logits[2], label]), // v + r: not canonical
+      ];
+      for (const output of bad) {
+        await expect(
+          f.escrow.connect(f.node).submitResult(job, NO_CLAIM, output, proof.proof),
+          output,
+        ).to.be.revertedWithCustomError(f.zk, "InvalidOutput");
+      }
+      // The extremes of the range are well-formed (and refused by the proof, not the decoder).
+      const edge = encodeValues([MAX_MAGNITUDE, -MAX_MAGNITUDE, logits[2], label]);
+      await expect(f.escrow.connect(f.node).submitResult(job, NO_CLAIM, edge, proof.proof)).to.be.revertedWithCustomError(
+        f.zk,
+        "InvalidProof",
+      );
+    });
+
+    it("a proof of the wrong length or with a coordinate changed fails with InvalidProof", async function () {
+      const { jobId, job } = await f.request();
+      const { pA, pB, pC } = decodeProof(proof.proof);
+      const bad = [
+        "0x",
+        proof.proof.slice(0, -64),
+        proof.proof + "00".repeat(32),
+        encodeProof({ pA: [pA[0], pA[1] + 1n], pB, pC }),
+        encodeProof({ pA, pB, pC: [pC[0], Q - pC[1]] }), // -C
+        encodeProof({ pA: [pA[0], pA[1] + Q], pB, pC }), // non-canonical coordinate
+      ];
+      for (const p of bad) {
+        await expect(f.escrow.connect(f.node).submitResult(job, NO_CLAIM, proof.output, p), p)
+          .to.be.revertedWithCustomError(f.zk, "InvalidProof")
+          .withArgs(jobId);
+      }
+    });
+
+    it("a malleated proof (-A, -B, C) verifies, but cannot pay twice: the second submission reverts and nothing moves", async function () {
+      const { jobId, job } = await f.request();
+      const malleated = malleate(proof.proof);
+      expect(malleated).to.not.equal(proof.proof);
+      // It is a valid proof of the same statement, for the verifier and for the ZK result verifier.
+      const m = decodeProof(malleated);
+      expect(await f.groth16.verifyProof(m.pA, m.pB, m.pC, proof.result.calldata.pubSignals)).to.equal(true);
+      const ctx = resultContext(job, f.node.address, keccak256(proof.output));
+      expect(await asEscrow(f).verifyResult.staticCall(ctx, proof.output, malleated, { from: escrow })).to.equal(
+        f.zk.interface.getFunction("verifyResult").selector,
+      );
+
+      await f.escrow.connect(f.node).submitResult(job, NO_CLAIM, proof.output, proof.proof);
+      const snapshot = async () => ({
+        node: await f.escrow.balanceOf(f.node.address),
+        node2: await f.escrow.balanceOf(f.node2.address),
+        requester: await f.escrow.balanceOf(f.requester.address),
+        royalties: (await f.escrow.accrualOf(f.modelId)).royalties,
+        protocolFees: (await f.escrow.accrualOf(f.modelId)).protocolFees,
+        usd: await f.usd.balanceOf(escrow),
+        commitment: await f.escrow.jobCommitment(jobId),
+      });
+      const before = await snapshot();
+      expect(before.node).to.equal(split(job).nodeFee);
+      for (const [signer, p] of [
+        [f.node, malleated],
+        [f.node, proof.proof],
+        [f.node2, malleated],
+      ] as const) {
+        await expect(f.escrow.connect(signer).submitResult(job, NO_CLAIM, proof.output, p))
+          .to.be.revertedWithCustomError(f.escrow, "InvalidJobStatus")
+          .withArgs(jobId, JobStatus.Settled, JobStatus.Open);
+      }
+      expect(await snapshot()).to.deep.equal(before);
+    });
+  });
+
+  describe("verifier pinning and commitments", function () {
+    it("a version whose verifier was replaced by different code (or emptied) fails with VerifierCodeChanged", async function () {
+      const { job } = await f.request();
+      const verifier = await f.groth16.getAddress();
+      const [, expected] = await f.registry.zkVerifierOf(f.versionId);
+      expect(expected).to.equal(keccak256(await ethers.provider.getCode(verifier)));
+      const otherCode = await ethers.provider.getCode(await f.usd.getAddress());
+      await networkHelpers.setCode(verifier, otherCode);
+      await expect(f.escrow.connect(f.node).submitResult(job, NO_CLAIM, proof.output, proof.proof))
+        .to.be.revertedWithCustomError(f.zk, "VerifierCodeChanged")
+        .withArgs(f.versionId, verifier, expected, keccak256(otherCode));
+
+      await networkHelpers.setCode(verifier, "0x");
+      await expect(f.escrow.connect(f.node).submitResult(job, NO_CLAIM, proof.output, proof.proof))
+        .to.be.revertedWithCustomError(f.zk, "VerifierCodeChanged")
+        .withArgs(f.versionId, verifier, expected, anyValue);
+    });
+
+    it("a version without a ZK verifier reverts with NoZkVerifier", async function () {
+      await f.registry.connect(f.modelOwner).publishVersion(f.modelId, {
+        weightsDigest: f.weightsDigest,
+        ioSchemaDigest: id("schema"),
+        artifactURI: "ipfs://tee-only",
+        royalty: ROYALTY,
+        minCollateral: 0n,
+        modes: modeBit(Mode.TEE),
+        zkVerifier: ZeroAddress,
+        teeMeasurements: [MEASUREMENT],
+      });
+      const { job } = await f.request();
+      const ctx = { ...resultContext(job, f.node.address, keccak256(proof.output)), versionId: 2n };
+      await expect(asEscrow(f).verifyResult.staticCall(ctx, proof.output, proof.proof, { from: escrow }))
+        .to.be.revertedWithCustomError(f.zk, "NoZkVerifier")
+        .withArgs(2n);
+    });
+
+    it("an input commitment >= r is rejected with InputCommitmentOutOfField", async function () {
+      for (const digest of [toBytes32(FIELD_R), toBytes32(2n ** 256n - 1n)]) {
+        await networkHelpers.loadFixture(fixture);
+        const { job } = await f.request({ inputDigest: digest });
+        await expect(f.escrow.connect(f.node).submitResult(job, NO_CLAIM, proof.output, proof.proof))
+          .to.be.revertedWithCustomError(f.zk, "InputCommitmentOutOfField")
+          .withArgs(digest);
+        await expect(f.zk.publicSignals(escrow, resultContext(job, f.node.address, ZeroHash), proof.output))
+          .to.be.revertedWithCustomError(f.zk, "InputCommitmentOutOfField")
+          .withArgs(digest);
+      }
+      // r - 1 is a field element: accepted by the decoder, refused by the proof.
+      await networkHelpers.loadFixture(fixture);
+      const { jobId, job } = await f.request({ inputDigest: toBytes32(FIELD_R - 1n) });
+      await expect(f.escrow.connect(f.node).submitResult(job, NO_CLAIM, proof.output, proof.proof))
+        .to.be.revertedWithCustomError(f.zk, "InvalidProof")
+        .withArgs(jobId);
+    });
+
+    it("a weights digest >= r is rejected with WeightsCommitmentOutOfField", async function () {
+      const digest = toBytes32(FIELD_R + BigInt(f.weightsDigest)); // the right commitment plus r: not canonical
+      await f.registry.connect(f.modelOwner).publishVersion(f.modelId, {
+        weightsDigest: digest,
+        ioSchemaDigest: id("schema"),
+        artifactURI: "ipfs://mlp.onnx",
+        royalty: ROYALTY,
+        minCollateral: 0n,
+        modes: modeBit(Mode.ZK),
+        zkVerifier: await f.groth16.getAddress(),
+        teeMeasurements: [],
+      });
+      const { job } = await f.request({ versionId: 2n });
+      await expect(f.escrow.connect(f.node).submitResult(job, NO_CLAIM, proof.output, proof.proof))
+        .to.be.revertedWithCustomError(f.zk, "WeightsCommitmentOutOfField")
+        .withArgs(2n, digest);
+    });
+
+    it("an outputHash that is not the output's hash reverts with OutputHashMismatch", async function () {
+      const { job } = await f.request();
+      const ctx = resultContext(job, f.node.address, keccak256(proof.output + "00"));
+      await expect(
+        asEscrow(f).verifyResult.staticCall(ctx, proof.output, proof.proof, { from: escrow }),
+      ).to.be.revertedWithCustomError(f.zk, "OutputHashMismatch");
+    });
+
+    it("ZK results cannot be batched: verifyBatch and the escrow's submitBatch revert with BatchNotSupported", async function () {
+      const { job } = await f.request();
+      await expect(f.zk.verifyBatch([], "0x")).to.be.revertedWithCustomError(f.zk, "BatchNotSupported");
+      await expect(
+        f.escrow.connect(f.node).submitBatch([job], [NO_CLAIM], [proof.output], proof.proof),
+      ).to.be.revertedWithCustomError(f.zk, "BatchNotSupported");
+    });
+  });
+
+  describe("views", function () {
+    it("jobTag equals the TypeScript jobTagOf and changes with every bound field", async function () {
+      const { job } = await f.request();
+      const ctx = resultContext(job, f.node.address, keccak256(proof.output));
+      const tag = await f.zk.jobTag(escrow, ctx);
+      expect(tag).to.equal(jobTagOf(f.chainId, escrow, job, f.node.address));
+      expect(tag).to.equal(proof.tag);
+      expect(tag < FIELD_R).to.equal(true);
+      expect(await f.zk.JOB_TAG_DOMAIN()).to.equal(JOB_TAG_DOMAIN);
+      expect(await f.zk.SCALAR_FIELD()).to.equal(FIELD_R);
+      // outputHash is not part of the tag; every other field is.
+      expect(await f.zk.jobTag(escrow, { ...ctx, outputHash: id("x") })).to.equal(tag);
+      const variants = [
+        { ...ctx, jobId: ctx.jobId + 1n },
+        { ...ctx, requester: f.other.address },
+        { ...ctx, node: f.node2.address },
+        { ...ctx, versionId: 2n },
+        { ...ctx, inputDigest: toBytes32(1n) },
+      ];
+      for (const v of variants) {
+        const t = await f.zk.jobTag(escrow, v);
+        expect(t).to.not.equal(tag);
+        const j = { requester: v.requester, nonce: v.jobId & 0xffffffffn, versionId: v.versionId, inputDigest: v.inputDigest };
+        if (v.jobId >> 32n === BigInt(v.requester)) expect(t).to.equal(jobTagOf(f.chainId, escrow, j, v.node));
+      }
+      expect(await f.zk.jobTag(f.other.address, ctx)).to.equal(jobTagOf(f.chainId, f.other.address, job, f.node.address));
+    });
+
+    it("publicSignals equals the circuit's public signals and the TypeScript model", async function () {
+      const { job } = await f.request();
+      const ctx = resultContext(job, f.node.address, keccak256(proof.output));
+      const onChain = await f.zk.publicSignals(escrow, ctx, proof.output);
+      expect(onChain).to.deep.equal(proof.result.publicSignals.map(BigInt));
+      const { logits, label } = decodeOutput(proof.output);
+      expect(onChain).to.deep.equal(
+        publicSignalsFor(logits, label, weightsCommitmentFromOnnx(), inputCommitment(ZK_INPUT), proof.tag),
+      );
+      expect(onChain.slice(0, 3).some((s) => s > MAX_MAGNITUDE)).to.equal(true); // a negative logit as r + v
+      expect(ZK_INPUT_DIGEST).to.equal(job.inputDigest);
+      await expect(f.zk.publicSignals(escrow, ctx, "0x1234")).to.be.revertedWithCustomError(f.zk, "InvalidOutput");
+    });
+
+    it("proofSelector(N) is verifyProof(uint256[2],uint256[2][2],uint256[2],uint256[N]) for any N", async function () {
+      expect(await f.zk.proofSelector(7n)).to.equal(f.groth16.interface.getFunction("verifyProof").selector);
+      for (const n of [0n, 1n, 4n, 10n, 123n, 2n ** 256n - 1n]) {
+        expect(await f.zk.proofSelector(n)).to.equal(
+          id(`verifyProof(uint256[2],uint256[2][2],uint256[2],uint256[${n}])`).slice(0, 10),
+        );
+      }
+    });
+  });
+
+  describe("gas", function () {
+    it("verifyResult costs the Groth16 verifier's own execution + under 40,000 gas; submit and request totals", async function () {
+      const [sender] = await ethers.getSigners();
+      const { pA, pB, pC, pubSignals } = proof.result.calldata;
+      const verifyData = f.groth16.interface.encodeFunctionData("verifyProof", [pA, pB, pC, pubSignals]);
+      const verifyReceipt = (await (await sender.sendTransaction({ to: await f.groth16.getAddress(), data: verifyData })).wait())!;
+      const verifierGas = executionGas(verifyReceipt, verifyData);
+
+      const requests: TransactionReceipt[] = [];
+      const jobs: Job[] = [];
+      for (let i = 0; i < 2; i++) {
+        const receipt = (await (await f.escrow.connect(f.requester).requestInference({
+          versionId: f.versionId,
+          mode: Mode.ZK,
+          node: ZeroAddress,
+          payment: PAYMENT,
+          deliveryWindow: 600n,
+          expiresAt: BigInt(await networkHelpers.time.latest()) + 3600n,
+          callbackGasLimit: 0n,
+          inputDigest: ZK_INPUT_DIGEST,
+          inputURI: `data:application/json,${JSON.stringify(ZK_INPUT)}`,
+        })).wait())!;
+        requests.push(receipt);
+        jobs.push(requestedJobs(f.escrow, receipt.logs)[0].job);
+      }
+
+      // verifyResult alone, called by the escrow (impersonated) in a transaction of its own.
+      const ctx = resultContext(jobs[0], f.node.address, keccak256(proof.output));
+      const vrData = f.zk.interface.encodeFunctionData("verifyResult", [ctx, proof.output, proof.proof]);
+      await networkHelpers.impersonateAccount(escrow);
+      await networkHelpers.setBalance(escrow, 10n ** 18n);
+      const escrowSigner = await ethers.getSigner(escrow);
+      const vrReceipt = (await (await escrowSigner.sendTransaction({ to: await f.zk.getAddress(), data: vrData })).wait())!;
+      await networkHelpers.stopImpersonatingAccount(escrow);
+      const verifyResultGas = executionGas(vrReceipt, vrData);
+      const overhead = verifyResultGas - verifierGas;
+
+      // Direct fulfil: the first settlement writes zero slots (node balance, model accrual); the second does not.
+      const submits: TransactionReceipt[] = [];
+      for (const [job, p] of [
+        [jobs[0], proof],
+        [jobs[1], secondProof],
+      ] as const) {
+        submits.push((await (await f.escrow.connect(f.node).submitResult(job, NO_CLAIM, p.output, p.proof)).wait())!);
+        expect(await f.escrow.jobStatus(jobIdOf(job))).to.equal(JobStatus.Settled);
+      }
+
+      const bare = verifyReceipt.gasUsed;
+      console.log(
+        `      Groth16 verifyProof alone: tx gasUsed ${bare}, execution ${verifierGas}\n` +
+          `      ZkResultVerifier.verifyResult: tx gasUsed ${vrReceipt.gasUsed}, execution ${verifyResultGas} ` +
+          `(overhead over the verifier: ${overhead})\n` +
+          `      ZK submitResult (direct fulfil): first settlement ${submits[0].gasUsed} (+${submits[0].gasUsed - bare} over ` +
+          `the bare verifyProof tx), next ${submits[1].gasUsed} (+${submits[1].gasUsed - bare})\n` +
+          `      requestInference ${requests[1].gasUsed} (first of the requester ${requests[0].gasUsed}); ` +
+          `request + direct fulfil ${requests[0].gasUsed + submits[0].gasUsed} (first), ` +
+          `${requests[1].gasUsed + submits[1].gasUsed} (next)`,
+      );
+      expect(verifierGas > 200_000n).to.equal(true); // 4 pairings + 7 scalar multiplications
+      expect(overhead > 0n).to.equal(true);
+      expect(overhead < 40_000n, `verifyResult overhead ${overhead}`).to.equal(true);
+      expect(submits[1].gasUsed < submits[0].gasUsed).to.equal(true);
+    });
+  });
+});

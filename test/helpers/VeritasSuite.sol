@@ -1,0 +1,138 @@
+// SPDX-License-Identifier: MIT
+pragma solidity 0.8.30;
+
+import {Test} from "forge-std/Test.sol";
+import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
+import {InferenceEscrow} from "../../contracts/InferenceEscrow.sol";
+import {ModelRegistry} from "../../contracts/ModelRegistry.sol";
+import {NodeStaking} from "../../contracts/NodeStaking.sol";
+import {SignedAttestationVerifier} from "../../contracts/SignedAttestationVerifier.sol";
+import {TeeRegistry} from "../../contracts/TeeRegistry.sol";
+import {TeeResultVerifier} from "../../contracts/TeeResultVerifier.sol";
+import {VeritasToken} from "../../contracts/VeritasToken.sol";
+import {MockUSD} from "../../contracts/mocks/MockUSD.sol";
+import {IInferenceEscrow} from "../../contracts/interfaces/IInferenceEscrow.sol";
+import {IModelRegistry} from "../../contracts/interfaces/IModelRegistry.sol";
+import {INodeStaking} from "../../contracts/interfaces/INodeStaking.sol";
+import {IResultVerifier} from "../../contracts/interfaces/IResultVerifier.sol";
+import {JobId} from "../../contracts/libraries/JobId.sol";
+
+/// @notice The real Veritas contracts wired as scripts/lib/deploy.ts wires them, for Solidity fuzz and invariant
+/// tests, with helpers that play the model owner, nodes, enclaves (`vm.sign`) and the attestation service.
+abstract contract VeritasSuite is Test {
+    uint8 internal constant MODE_TEE = 1;
+    uint256 internal constant BPS = 10_000;
+    uint256 internal constant MIN_STAKE = 1_000e18;
+    uint40 internal constant UNBONDING = 1 days;
+    uint16 internal constant FEE_BPS = 250;
+    uint32 internal constant RATE_BPS = 20_000;
+    bytes32 internal constant MEASUREMENT = keccak256("veritas-enclave-image-v1");
+
+    VeritasToken internal token;
+    MockUSD internal usd;
+    ModelRegistry internal registry;
+    NodeStaking internal staking;
+    SignedAttestationVerifier internal attestation;
+    TeeRegistry internal tee;
+    TeeResultVerifier internal teeVerifier;
+    InferenceEscrow internal escrow;
+
+    address internal gov = makeAddr("governance");
+    address internal treasury = makeAddr("treasury");
+    address internal modelOwner = makeAddr("modelOwner");
+    uint256 internal attestationSignerPk = uint256(keccak256("attestation service"));
+
+    function _deploySuite(uint256 tokenSupply) internal {
+        token = new VeritasToken(address(this), tokenSupply);
+        usd = new MockUSD();
+        registry = new ModelRegistry();
+        staking = new NodeStaking(IERC20(address(token)), MIN_STAKE, UNBONDING, treasury, gov);
+        attestation = new SignedAttestationVerifier(gov);
+        tee = new TeeRegistry(staking, attestation, gov);
+        teeVerifier = new TeeResultVerifier(tee, registry);
+        escrow = new InferenceEscrow(
+            IERC20(address(usd)),
+            registry,
+            staking,
+            treasury,
+            teeVerifier,
+            IResultVerifier(address(0)),
+            IInferenceEscrow.Config({feeBps: FEE_BPS, collateralPerPaymentBps: RATE_BPS, paused: false}),
+            gov
+        );
+        staking.bindEscrow(escrow);
+        vm.startPrank(gov);
+        attestation.setAttestationSigner(vm.addr(attestationSignerPk), true);
+        tee.approveMeasurement(MEASUREMENT, "veritas-enclave-image-v1");
+        vm.stopPrank();
+    }
+
+    function _createModel() internal returns (uint256 modelId) {
+        vm.prank(modelOwner);
+        modelId = registry.createModel("ipfs://model-card");
+    }
+
+    function _publishTeeVersion(uint256 modelId, uint96 royalty, uint96 minCollateral) internal returns (uint64) {
+        bytes32[] memory measurements = new bytes32[](1);
+        measurements[0] = MEASUREMENT;
+        vm.prank(modelOwner);
+        return registry.publishVersion(
+            modelId,
+            IModelRegistry.VersionParams({
+                weightsDigest: keccak256(abi.encode("weights", modelId)),
+                ioSchemaDigest: keccak256("schema"),
+                artifactURI: "ipfs://weights",
+                royalty: royalty,
+                minCollateral: minCollateral,
+                modes: uint8(1 << MODE_TEE),
+                zkVerifier: address(0),
+                teeMeasurements: measurements
+            })
+        );
+    }
+
+    /// @dev Registers `node` for TEE, stakes `amount` from this contract's VRT and registers an enclave key.
+    function _setUpNode(address node, uint256 amount, uint256 enclavePk) internal {
+        vm.prank(node);
+        staking.registerNode("https://node.example", uint16(1 << MODE_TEE));
+        if (amount != 0) {
+            token.approve(address(staking), amount);
+            staking.stake(node, amount);
+        }
+        _registerEnclave(node, enclavePk, uint40(block.timestamp + 90 days));
+    }
+
+    function _registerEnclave(address node, uint256 enclavePk, uint40 expiresAt) internal {
+        address key = vm.addr(enclavePk);
+        bytes32 digest = attestation.attestationDigest(address(tee), node, key, MEASUREMENT, expiresAt);
+        (uint8 v, bytes32 r, bytes32 s) = vm.sign(attestationSignerPk, digest);
+        vm.prank(node);
+        tee.registerEnclaveKey(key, MEASUREMENT, expiresAt, abi.encodePacked(r, s, v));
+    }
+
+    function _jobId(IInferenceEscrow.Job memory job) internal pure returns (JobId) {
+        return JobId.wrap((uint256(uint160(job.requester)) << 32) | job.nonce);
+    }
+
+    /// @dev An enclave's signature over one result.
+    function _signResult(uint256 enclavePk, IInferenceEscrow.Job memory job, bytes memory output)
+        internal
+        view
+        returns (bytes memory)
+    {
+        bytes32 digest = teeVerifier.resultDigest(
+            address(escrow), JobId.unwrap(_jobId(job)), job.versionId, job.inputDigest, keccak256(output)
+        );
+        (uint8 v, bytes32 r, bytes32 s) = vm.sign(enclavePk, digest);
+        return abi.encodePacked(r, s, v);
+    }
+
+    /// @dev The commitment the escrow stores for `job` and `claim` in `status`.
+    function _commitment(
+        IInferenceEscrow.Job memory job,
+        IInferenceEscrow.Claim memory claim,
+        IInferenceEscrow.JobStatus status
+    ) internal pure returns (bytes32) {
+        return (keccak256(abi.encode(job, claim)) & ~bytes32(uint256(0xff))) | bytes32(uint256(uint8(status)));
+    }
+}

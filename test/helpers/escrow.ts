@@ -1,0 +1,149 @@
+import type { HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/types";
+import {
+  keccak256,
+  Signature,
+  toUtf8Bytes,
+  verifyTypedData,
+  ZeroAddress,
+  type BigNumberish,
+  type ContractTransactionResponse,
+  type TypedDataDomain,
+} from "ethers";
+import { BPS, Mode, modeBit } from "../../scripts/lib/constants.js";
+import { claimOf, requestedJobs, type Claim, type Job } from "../../scripts/lib/jobs.js";
+import { RESULT_TYPES, resultMessage } from "../../scripts/lib/tee.js";
+import type { IInferenceEscrow, InferenceEscrow, MockUSD, ModelRegistry } from "../../typechain-types/index.js";
+import { MEASUREMENT, PAYMENT, type RequestOverrides, type TeeFixture } from "./fixtures.js";
+
+/** Default inputs of the tests' requests (the same as `TeeFixture.request`). */
+export const INPUT_DIGEST = keccak256(toUtf8Bytes("input-1"));
+export const INPUT_URI = "data:application/json,[1,2,3,4,5,6,7,8]";
+
+/** Request parameters with the fixture's defaults, expiring an hour after `now`. */
+export function requestParams(
+  f: Pick<TeeFixture, "versionId">,
+  now: bigint,
+  o: Partial<RequestOverrides> = {},
+): IInferenceEscrow.RequestParamsStruct {
+  return {
+    versionId: o.versionId ?? f.versionId,
+    mode: o.mode ?? Mode.TEE,
+    node: o.node ?? ZeroAddress,
+    payment: o.payment ?? PAYMENT,
+    deliveryWindow: o.deliveryWindow ?? 600n,
+    expiresAt: o.expiresAt ?? now + 3600n,
+    callbackGasLimit: o.callbackGasLimit ?? 0n,
+    inputDigest: o.inputDigest ?? INPUT_DIGEST,
+    inputURI: o.inputURI ?? INPUT_URI,
+  };
+}
+
+/** The job requested by a transaction (from its `JobRequested` event). */
+export async function jobOf(
+  escrow: InferenceEscrow,
+  tx: Promise<ContractTransactionResponse> | ContractTransactionResponse,
+): Promise<{ jobId: bigint; job: Job; inputURI: string }> {
+  const receipt = await (await tx).wait();
+  const jobs = requestedJobs(escrow, receipt!.logs);
+  if (jobs.length !== 1) throw new Error(`expected one JobRequested event, got ${jobs.length}`);
+  return jobs[0];
+}
+
+/** Claims `job` as `node` and returns the claim (from the `JobClaimed` event). */
+export async function claimJob(escrow: InferenceEscrow, node: HardhatEthersSigner, job: Job): Promise<Claim> {
+  const receipt = await (await escrow.connect(node).claim(job)).wait();
+  return claimOf(escrow, receipt!.logs);
+}
+
+/** The split of a payment at settlement (InferenceEscrow._settle). */
+export function split(job: Pick<Job, "payment" | "royalty" | "feeBps">): {
+  nodeFee: bigint;
+  royalty: bigint;
+  protocolFee: bigint;
+} {
+  const protocolFee = (job.payment * job.feeBps) / BPS;
+  return { nodeFee: job.payment - job.royalty - protocolFee, royalty: job.royalty, protocolFee };
+}
+
+const JOB_FIELDS = [
+  "requester",
+  "nonce",
+  "versionId",
+  "callbackGasLimit",
+  "node",
+  "mode",
+  "modelId",
+  "payment",
+  "royalty",
+  "feeBps",
+  "collateral",
+  "deliveryWindow",
+  "expiresAt",
+  "inputDigest",
+] as const;
+
+/** A job as the positional tuple that `withArgs` compares an event's struct argument to. */
+export function jobTuple(job: Job): unknown[] {
+  return JOB_FIELDS.map((k) => job[k]);
+}
+
+/** The enclave key that a signature recovers to under the right domain (what the verifier looks up). */
+export function recoveredKey(domain: TypedDataDomain, escrow: string, job: Job, output: string, sig: string): string {
+  return verifyTypedData(domain, RESULT_TYPES, resultMessage(escrow, job, keccak256(output)), sig);
+}
+
+export const PERMIT_TYPES = {
+  Permit: [
+    { name: "owner", type: "address" },
+    { name: "spender", type: "address" },
+    { name: "value", type: "uint256" },
+    { name: "nonce", type: "uint256" },
+    { name: "deadline", type: "uint256" },
+  ],
+};
+
+/** An EIP-2612 permit of MockUSD signed by `owner` for `spender`. */
+export async function signPermit(
+  usd: MockUSD,
+  chainId: bigint,
+  owner: HardhatEthersSigner,
+  spender: string,
+  value: bigint,
+  deadline: bigint,
+): Promise<IInferenceEscrow.PermitStruct> {
+  const domain = { name: "Mock USD", version: "1", chainId, verifyingContract: await usd.getAddress() };
+  const nonce = await usd.nonces(owner.address);
+  const sig = Signature.from(
+    await owner.signTypedData(domain, PERMIT_TYPES, { owner: owner.address, spender, value, nonce, deadline }),
+  );
+  return { deadline, v: sig.v, r: sig.r, s: sig.s };
+}
+
+export type VersionOverrides = {
+  royalty: BigNumberish;
+  minCollateral: BigNumberish;
+  modes: number;
+  zkVerifier: string;
+  teeMeasurements: string[];
+};
+
+/** Publishes another version of `modelId` (default: TEE with the fixture's measurement) and returns its id. */
+export async function publishVersion(
+  registry: ModelRegistry,
+  owner: HardhatEthersSigner,
+  modelId: bigint,
+  o: Partial<VersionOverrides> = {},
+): Promise<bigint> {
+  const modes = o.modes ?? modeBit(Mode.TEE);
+  await registry.connect(owner).publishVersion(modelId, {
+    weightsDigest: keccak256(toUtf8Bytes(`weights-${modelId}`)),
+    ioSchemaDigest: keccak256(toUtf8Bytes("schema")),
+    artifactURI: "ipfs://other",
+    royalty: o.royalty ?? 0n,
+    minCollateral: o.minCollateral ?? 0n,
+    modes,
+    zkVerifier: o.zkVerifier ?? ZeroAddress,
+    teeMeasurements: o.teeMeasurements ?? ((modes & modeBit(Mode.TEE)) !== 0 ? [MEASUREMENT] : []),
+  });
+  return registry.versionCount();
+}

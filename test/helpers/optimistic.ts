@@ -1,0 +1,83 @@
+import type { HardhatEthers, HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/types";
+import type { NetworkHelpers } from "@nomicfoundation/hardhat-network-helpers/types";
+import { id, keccak256, toUtf8Bytes, ZeroAddress } from "ethers";
+import { Mode, modeBit } from "../../scripts/lib/constants.js";
+import { claimOf, proposalOf, requestedJobs, type Claim, type Job, type Proposal } from "../../scripts/lib/jobs.js";
+import { encodeOutput } from "../../scripts/lib/zk/prover.js";
+import { MIN_COLLATERAL, PAYMENT, ROYALTY } from "./fixtures.js";
+import { deployZkFixture, ZK_INPUT, ZK_INPUT_DIGEST, type ZkFixture } from "./zk.js";
+
+export type OptimisticFixture = ZkFixture & {
+  challenger: HardhatEthersSigner;
+  /** OPTIMISTIC + ZK version of the reference model: disputes are decided by proof. */
+  provableVersion: bigint;
+  /** OPTIMISTIC-only version: disputes are decided by the arbitrator (governance) or time out. */
+  plainVersion: bigint;
+  /** Requests an optimistic job (prepaid) of `versionId` on ZK_INPUT. */
+  requestOptimistic: (versionId: bigint, from?: HardhatEthersSigner) => Promise<{ jobId: bigint; job: Job }>;
+  /** `node` claims and proposes `output` in one call. */
+  propose: (job: Job, output: string, node?: HardhatEthersSigner) => Promise<{ claim: Claim; proposal: Proposal }>;
+};
+
+/** The reference model's true output on ZK_INPUT (from the circuit's reference, see zk/README.md). */
+export async function trueOutput(): Promise<string> {
+  const { forward, loadWeightsJson } = await import("../../scripts/lib/zk/reference.js");
+  const r = forward(loadWeightsJson(), ZK_INPUT);
+  return encodeOutput(r.logits, r.label);
+}
+
+/** The ZK fixture plus optimistic versions, optimistic-capable nodes and a funded challenger. */
+export async function deployOptimisticFixture(ethers: HardhatEthers, helpers: NetworkHelpers): Promise<OptimisticFixture> {
+  const f = await deployZkFixture(ethers, helpers);
+  const signers = await ethers.getSigners();
+  const challenger = signers[8];
+  const base = {
+    weightsDigest: f.weightsDigest,
+    ioSchemaDigest: id("int8[8] -> int256[4]"),
+    artifactURI: "ipfs://mlp.onnx",
+    royalty: ROYALTY,
+    minCollateral: MIN_COLLATERAL,
+    teeMeasurements: [],
+  };
+  await f.registry.connect(f.modelOwner).publishVersion(f.modelId, {
+    ...base,
+    modes: modeBit(Mode.OPTIMISTIC) | modeBit(Mode.ZK),
+    zkVerifier: await f.groth16.getAddress(),
+  });
+  await f.registry.connect(f.modelOwner).publishVersion(f.modelId, {
+    ...base,
+    weightsDigest: keccak256(toUtf8Bytes("opaque model")),
+    modes: modeBit(Mode.OPTIMISTIC),
+    zkVerifier: ZeroAddress,
+  });
+  const all = modeBit(Mode.OPTIMISTIC) | modeBit(Mode.ZK) | modeBit(Mode.TEE);
+  for (const n of [f.node, f.node2]) await f.staking.connect(n).updateNode("https://node.example", all);
+  await f.usd.mint(challenger.address, 1_000_000_000n);
+  await f.usd.connect(challenger).approve(await f.disputes.getAddress(), 1_000_000_000n);
+
+  const requestOptimistic = async (versionId: bigint, from: HardhatEthersSigner = f.requester) => {
+    const now = BigInt(await helpers.time.latest());
+    const tx = await f.escrow.connect(from).requestInference({
+      versionId,
+      mode: Mode.OPTIMISTIC,
+      node: ZeroAddress,
+      payment: PAYMENT,
+      deliveryWindow: 600n,
+      expiresAt: now + 3600n,
+      callbackGasLimit: 0n,
+      inputDigest: ZK_INPUT_DIGEST,
+      inputURI: `data:application/json,${JSON.stringify(ZK_INPUT)}`,
+    });
+    const [r] = requestedJobs(f.escrow, (await tx.wait())!.logs);
+    return { jobId: r.jobId, job: r.job };
+  };
+  const propose = async (job: Job, output: string, node: HardhatEthersSigner = f.node) => {
+    const receipt = await (
+      await f.escrow.connect(node).proposeResult(job, { node: ZeroAddress, deliverBy: 0n }, output)
+    ).wait();
+    const claim = claimOf(f.escrow, receipt!.logs);
+    const { outputHash, challengeEnds } = proposalOf(f.escrow, receipt!.logs);
+    return { claim, proposal: { outputHash, challengeEnds } };
+  };
+  return { ...f, challenger, provableVersion: 2n, plainVersion: 3n, requestOptimistic, propose };
+}

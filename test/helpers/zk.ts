@@ -1,0 +1,128 @@
+import type { HardhatEthers, HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/types";
+import type { NetworkHelpers } from "@nomicfoundation/hardhat-network-helpers/types";
+import { id, ZeroAddress } from "ethers";
+import { Mode, modeBit } from "../../scripts/lib/constants.js";
+import { deploySuite, LOCAL_PARAMS, type Suite } from "../../scripts/lib/deploy.js";
+import { jobIdOf, requestedJobs, type Job } from "../../scripts/lib/jobs.js";
+import { inputCommitment, toBytes32, weightsCommitmentFromOnnx } from "../../scripts/lib/zk/commitment.js";
+import { VERIFIER_CONTRACT_NAME } from "../../scripts/lib/zk/verifier-export.js";
+import type { MlpGroth16Verifier, ZkResultVerifier } from "../../typechain-types/index.js";
+import { MEASUREMENT, MIN_COLLATERAL, NODE_STAKE, PAYMENT, ROYALTY, stakeNode, USD, type RequestOverrides } from "./fixtures.js";
+
+/** The input of the fixture's default job: one logit negative, a tie for the max between logits 1 and 2. */
+export const ZK_INPUT = [5, 119, -128, 4, -64, -7, -69, 15];
+/** bytes32 input commitment of ZK_INPUT (the job's inputDigest). */
+export const ZK_INPUT_DIGEST = toBytes32(inputCommitment(ZK_INPUT));
+
+export type ZkFixture = Suite & {
+  ethers: HardhatEthers;
+  helpers: NetworkHelpers;
+  chainId: bigint;
+  deployer: HardhatEthersSigner;
+  governance: HardhatEthersSigner;
+  treasury: HardhatEthersSigner;
+  modelOwner: HardhatEthersSigner;
+  node: HardhatEthersSigner;
+  node2: HardhatEthersSigner;
+  requester: HardhatEthersSigner;
+  other: HardhatEthersSigner;
+  /** The escrow's ZK result verifier (deploySuite's `zkVerifier`). */
+  zk: ZkResultVerifier;
+  /** The reference model's snarkjs Groth16 verifier. */
+  groth16: MlpGroth16Verifier;
+  /** toBytes32(weightsCommitmentFromOnnx()): the version's weights digest. */
+  weightsDigest: string;
+  modelId: bigint;
+  /** A ZK + TEE version of the reference model whose verifier is `groth16`. */
+  versionId: bigint;
+  /** Requests a ZK job (prepaid, on ZK_INPUT unless overridden) and returns it as the escrow recorded it. */
+  request: (overrides?: Partial<RequestOverrides>, from?: HardhatEthersSigner) => Promise<{ jobId: bigint; job: Job }>;
+};
+
+/**
+ * The suite (governance as owner) with the reference model published as a ZK + TEE version whose verifier is the
+ * deployed MlpGroth16Verifier, two nodes with ZK capability and stake, and two funded requesters.
+ */
+export async function deployZkFixture(ethers: HardhatEthers, helpers: NetworkHelpers): Promise<ZkFixture> {
+  const [deployer, governance, treasury, modelOwner, node, node2, requester, other] = await ethers.getSigners();
+  const chainId = (await ethers.provider.getNetwork()).chainId;
+  const suite = await deploySuite(ethers, deployer, LOCAL_PARAMS(governance.address, treasury.address, deployer.address));
+  const zk = suite.zkVerifier;
+  const groth16 = (await ethers.deployContract(VERIFIER_CONTRACT_NAME, [], deployer)) as unknown as MlpGroth16Verifier;
+
+  const weightsDigest = toBytes32(weightsCommitmentFromOnnx());
+  await suite.registry.connect(modelOwner).createModel("ipfs://veritas-mlp-8x8x3");
+  const modelId = 1n;
+  await suite.registry.connect(modelOwner).publishVersion(modelId, {
+    weightsDigest,
+    ioSchemaDigest: id("int8[8] -> int256[4]"),
+    artifactURI: "ipfs://mlp.onnx",
+    royalty: ROYALTY,
+    minCollateral: MIN_COLLATERAL,
+    modes: modeBit(Mode.ZK) | modeBit(Mode.TEE),
+    zkVerifier: await groth16.getAddress(),
+    teeMeasurements: [MEASUREMENT],
+  });
+  const versionId = 1n;
+
+  const caps = modeBit(Mode.ZK) | modeBit(Mode.TEE);
+  await stakeNode(suite, deployer, node, NODE_STAKE, caps);
+  await stakeNode(suite, deployer, node2, NODE_STAKE, caps);
+
+  const escrowAddress = await suite.escrow.getAddress();
+  for (const r of [requester, other]) {
+    await suite.usd.mint(r.address, USD(1_000));
+    await suite.usd.connect(r).approve(escrowAddress, USD(1_000));
+    await suite.escrow.connect(r).deposit(r.address, USD(100));
+  }
+
+  const request = async (o: Partial<RequestOverrides> = {}, from: HardhatEthersSigner = requester) => {
+    const now = BigInt(await helpers.time.latest());
+    const tx = await suite.escrow.connect(from).requestInference({
+      versionId: o.versionId ?? versionId,
+      mode: o.mode ?? Mode.ZK,
+      node: o.node ?? ZeroAddress,
+      payment: o.payment ?? PAYMENT,
+      deliveryWindow: o.deliveryWindow ?? 600n,
+      expiresAt: o.expiresAt ?? now + 3600n,
+      callbackGasLimit: o.callbackGasLimit ?? 0n,
+      inputDigest: o.inputDigest ?? ZK_INPUT_DIGEST,
+      inputURI: o.inputURI ?? `data:application/json,${JSON.stringify(ZK_INPUT)}`,
+    });
+    const [r] = requestedJobs(suite.escrow, (await tx.wait())!.logs);
+    return { jobId: r.jobId, job: r.job };
+  };
+
+  return {
+    ...suite,
+    zk,
+    groth16,
+    weightsDigest,
+    ethers,
+    helpers,
+    chainId,
+    deployer,
+    governance,
+    treasury,
+    modelOwner,
+    node,
+    node2,
+    requester,
+    other,
+    modelId,
+    versionId,
+    request,
+  };
+}
+
+/** The IResultVerifier context the escrow builds for `job` submitted by `node` with `output` (outputHash filled in). */
+export function resultContext(job: Job, node: string, outputHash: string) {
+  return {
+    jobId: jobIdOf(job),
+    requester: job.requester,
+    node,
+    versionId: job.versionId,
+    inputDigest: job.inputDigest,
+    outputHash,
+  };
+}
