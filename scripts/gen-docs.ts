@@ -41,7 +41,14 @@ type Node = {
   errorSelector?: string;
   anonymous?: boolean;
 };
-type ContractNode = Node & { contractKind: string; baseContracts: { baseName: { name: string } }[]; nodes: Node[] };
+type ContractNode = Node & {
+  id: number;
+  contractKind: string;
+  baseContracts: { baseName: { name: string; referencedDeclaration: number } }[];
+  nodes: Node[];
+};
+/** An interface to document, with the contracts its build info defines (to document bases from dependencies). */
+type Loaded = { contract: ContractNode; source: string; byId: Map<number, { contract: ContractNode; source: string }> };
 
 export type NatSpec = { title: string; notice: string; dev: string; params: Record<string, string>; returns: string[] };
 
@@ -123,24 +130,34 @@ function describe(spec: NatSpec): string[] {
 export type InterfacePage = { name: string; file: string; source: string; spec: NatSpec; markdown: string; counts: Record<string, number> };
 
 /** Loads the interfaces' AST from the build info their artifacts name. */
-export function loadInterfaces(): { contract: ContractNode; source: string }[] {
+export function loadInterfaces(): Loaded[] {
   if (!existsSync(INTERFACES)) throw new Error("gen-docs: no artifacts/contracts/interfaces: run `npx hardhat build` first");
   const walk = (dir: string): string[] =>
     readdirSync(dir).flatMap((n) => (statSync(path.join(dir, n)).isDirectory() ? walk(path.join(dir, n)) : [path.join(dir, n)]));
-  const outputs = new Map<string, { output: { sources: Record<string, { ast: { nodes: ContractNode[] } }> } }>();
-  const found: { contract: ContractNode; source: string }[] = [];
+  type Info = { sources: Record<string, { ast: { nodes: ContractNode[] } }>; byId: Loaded["byId"] };
+  const infos = new Map<string, Info>();
+  const found: Loaded[] = [];
   for (const file of walk(INTERFACES).filter((f) => f.endsWith(".json")).sort()) {
     const a = JSON.parse(readFileSync(file, "utf8")) as { contractName: string; sourceName: string; inputSourceName: string; buildInfoId: string };
     if (!a.buildInfoId) continue;
-    let info = outputs.get(a.buildInfoId);
+    let info = infos.get(a.buildInfoId);
     if (!info) {
-      info = JSON.parse(readFileSync(path.join(ROOT, "artifacts", "build-info", `${a.buildInfoId}.output.json`), "utf8"));
-      outputs.set(a.buildInfoId, info!);
+      const out = JSON.parse(readFileSync(path.join(ROOT, "artifacts", "build-info", `${a.buildInfoId}.output.json`), "utf8")) as {
+        output: { sources: Info["sources"] };
+      };
+      const byId: Info["byId"] = new Map();
+      for (const [name, src] of Object.entries(out.output.sources)) {
+        for (const n of src.ast.nodes) {
+          if (n.nodeType === "ContractDefinition") byId.set(n.id, { contract: n, source: name.replace(/^npm\//, "").replace(/^project\//, "") });
+        }
+      }
+      info = { sources: out.output.sources, byId };
+      infos.set(a.buildInfoId, info);
     }
-    const ast = info!.output.sources[a.inputSourceName]?.ast;
+    const ast = info.sources[a.inputSourceName]?.ast;
     const contract = ast?.nodes.find((n) => n.nodeType === "ContractDefinition" && n.name === a.contractName);
     if (!contract) throw new Error(`gen-docs: no AST for ${a.contractName} in ${a.buildInfoId}`);
-    if (contract.contractKind === "interface") found.push({ contract, source: a.sourceName });
+    if (contract.contractKind === "interface") found.push({ contract, source: a.sourceName, byId: info.byId });
   }
   return found.sort((x, y) => x.contract.name.localeCompare(y.contract.name));
 }
@@ -156,7 +173,7 @@ export function renderReference(): { pages: InterfacePage[]; index: string } {
     }
   }
   const names = new Set(interfaces.map((i) => i.contract.name));
-  const pages = interfaces.map(({ contract, source }) => renderInterface(contract, source, links, names));
+  const pages = interfaces.map((i) => renderInterface(i, links, names));
   const index = [
     "# Contract reference",
     "",
@@ -181,7 +198,41 @@ function firstSentence(s: string): string {
   return m ? m[1] : s;
 }
 
-function renderInterface(c: ContractNode, source: string, links: Links, names: Set<string>): InterfacePage {
+/** One function, event or error: heading, signature, NatSpec, parameters, selector. */
+function member(n: Node, links: Links, page: string): string[] {
+  const spec = parseNatSpec(n.documentation);
+  const params = n.parameters!.parameters;
+  const out: string[] = [`### \`${n.name}\``, "", "```solidity"];
+  if (n.nodeType === "FunctionDefinition") {
+    const returns = n.returnParameters!.parameters;
+    const mutability = n.stateMutability && n.stateMutability !== "nonpayable" ? ` ${n.stateMutability}` : "";
+    const ret = returns.length ? ` returns (${returns.map((r) => variable(r)).join(", ")})` : "";
+    out.push(`function ${n.name}(${params.map((p) => variable(p)).join(", ")}) ${n.visibility}${mutability}${ret}`, "```", "");
+    out.push(...describe(spec), ...paramTable(params, spec.params, links, page));
+    if (returns.length) {
+      const named: Record<string, string> = {};
+      returns.forEach((r, i) => {
+        const text = spec.returns[i] ?? "";
+        named[r.name] = r.name && text.startsWith(`${r.name} `) ? text.slice(r.name.length + 1) : text;
+      });
+      // Unnamed, undocumented returns are fully shown by the signature.
+      if (returns.some((r) => r.name || named[r.name])) out.push(...paramTable(returns, named, links, page, "returns"));
+    }
+    if (n.functionSelector) out.push(`Selector: \`0x${n.functionSelector}\``, "");
+  } else if (n.nodeType === "EventDefinition") {
+    out.push(`event ${n.name}(${params.map((p) => variable(p, false)).join(", ")})${n.anonymous ? " anonymous" : ""}`, "```", "");
+    out.push(...describe(spec), ...paramTable(params, spec.params, links, page));
+    if (n.eventSelector) out.push(`Topic 0: \`0x${n.eventSelector}\``, "");
+  } else {
+    out.push(`error ${n.name}(${params.map((p) => variable(p, false)).join(", ")})`, "```", "");
+    out.push(...describe(spec), ...paramTable(params, spec.params, links, page));
+    if (n.errorSelector) out.push(`Selector: \`0x${n.errorSelector}\``, "");
+  }
+  return out;
+}
+
+function renderInterface(loaded: Loaded, links: Links, names: Set<string>): InterfacePage {
+  const { contract: c, source } = loaded;
   const page = `${c.name}.md`;
   const spec = parseNatSpec(c.documentation);
   const of = (t: string) => c.nodes.filter((n) => n.nodeType === t);
@@ -214,47 +265,30 @@ function renderInterface(c: ContractNode, source: string, links: Links, names: S
       out.push(...paramTable(s.members ?? [], ss.params, links, page, "field"));
     }
   }
-  if (functions.length > 0) {
-    out.push("## Functions", "");
-    for (const f of functions) {
-      const fs = parseNatSpec(f.documentation);
-      const params = f.parameters!.parameters;
-      const returns = f.returnParameters!.parameters;
-      const mutability = f.stateMutability && f.stateMutability !== "nonpayable" ? ` ${f.stateMutability}` : "";
-      const ret = returns.length ? ` returns (${returns.map((r) => variable(r)).join(", ")})` : "";
-      out.push(`### \`${f.name}\``, "", "```solidity", `function ${f.name}(${params.map((p) => variable(p)).join(", ")}) ${f.visibility}${mutability}${ret}`, "```", "");
-      out.push(...describe(fs));
-      out.push(...paramTable(params, fs.params, links, page));
-      if (returns.length) {
-        const named: Record<string, string> = {};
-        returns.forEach((r, i) => {
-          const text = fs.returns[i] ?? "";
-          named[r.name] = r.name && text.startsWith(`${r.name} `) ? text.slice(r.name.length + 1) : text;
-        });
-        // Unnamed, undocumented returns are fully shown by the signature.
-        if (returns.some((r) => r.name || named[r.name])) out.push(...paramTable(returns, named, links, page, "returns"));
-      }
-      if (f.functionSelector) out.push(`Selector: \`0x${f.functionSelector}\``, "");
-    }
+  for (const [title, list] of [
+    ["Functions", functions],
+    ["Events", events],
+    ["Errors", errors],
+  ] as const) {
+    if (list.length === 0) continue;
+    out.push(`## ${title}`, "");
+    for (const n of list) out.push(...member(n, links, page));
   }
-  if (events.length > 0) {
-    out.push("## Events", "");
-    for (const e of events) {
-      const es = parseNatSpec(e.documentation);
-      const params = e.parameters!.parameters;
-      out.push(`### \`${e.name}\``, "", "```solidity", `event ${e.name}(${params.map((p) => variable(p, false)).join(", ")})${e.anonymous ? " anonymous" : ""}`, "```", "");
-      out.push(...describe(es), ...paramTable(params, es.params, links, page));
-      if (e.eventSelector) out.push(`Topic 0: \`0x${e.eventSelector}\``, "");
+  // Bases from dependencies (e.g. OpenZeppelin's IERC165) have no page: document their members here.
+  const external: { contract: ContractNode; source: string }[] = [];
+  const collect = (node: ContractNode) => {
+    for (const b of node.baseContracts) {
+      const base = loaded.byId.get(b.baseName.referencedDeclaration);
+      if (!base || names.has(base.contract.name) || external.some((e) => e.contract.id === base.contract.id)) continue;
+      external.push(base);
+      collect(base.contract);
     }
-  }
-  if (errors.length > 0) {
-    out.push("## Errors", "");
-    for (const e of errors) {
-      const es = parseNatSpec(e.documentation);
-      const params = e.parameters!.parameters;
-      out.push(`### \`${e.name}\``, "", "```solidity", `error ${e.name}(${params.map((p) => variable(p, false)).join(", ")})`, "```", "");
-      out.push(...describe(es), ...paramTable(params, es.params, links, page));
-      if (e.errorSelector) out.push(`Selector: \`0x${e.errorSelector}\``, "");
+  };
+  collect(c);
+  for (const base of external) {
+    out.push(`## Inherited from \`${base.contract.name}\``, "", `Source: \`${base.source}\``, "", ...describe(parseNatSpec(base.contract.documentation)));
+    for (const kind of ["FunctionDefinition", "EventDefinition", "ErrorDefinition"]) {
+      for (const n of base.contract.nodes.filter((x) => x.nodeType === kind)) out.push(...member(n, links, page));
     }
   }
   return {

@@ -26,11 +26,13 @@ import {
   JOB_STATUS_NAMES,
   JobStatus,
   Mode,
+  RULING_NAMES,
   type JobStatusName,
+  type RulingName,
 } from "./constants.js";
 import { loadDeployment, parseDeployment, type DeploymentRecord, type VeritasAddresses } from "./deployments.js";
 import { decodeVeritasError, VeritasError } from "./errors.js";
-import { toJob, type Claim, type Job } from "./jobs.js";
+import { toJob, type Claim, type Job, type Proposal } from "./jobs.js";
 
 /** The ERC-20 functions the client uses on the payment token. */
 export const ERC20_ABI = [
@@ -117,23 +119,37 @@ export type JobInfo = {
   job: Job;
   inputURI: string;
   requestedAtBlock: number;
-  /** The current claim (status `Claimed`), from the last `JobClaimed`. */
+  /** The current claim (statuses `Claimed`, `Proposed`, `Disputed`), from the last `JobClaimed`. */
   claim: Claim | null;
+  /** The optimistic proposal (statuses `Proposed`, `Disputed`), from the last `ResultProposed`. */
+  proposal: OptimisticProposal | null;
+  /** Who challenged the proposal (status `Disputed`, and `Refunded` after a dispute). */
+  challenger: string | null;
   /** The result (status `Settled`). */
   result: InferenceResult | null;
-  /** The refund credited back to the requester (status `Cancelled` or `Expired`). */
+  /** The refund credited back to the requester (statuses `Cancelled`, `Expired`, `Refunded`). */
   refund: bigint | null;
+  /** How the dispute ended (status `Refunded`: `NodeWrong` or `Draw`). */
+  ruling: RulingName | null;
 };
+
+/** An optimistic result waiting for its challenge window (`ResultProposed`). */
+export type OptimisticProposal = Proposal & { node: string; output: string };
 
 export type WaitOptions = {
   /** Give up after this many ms (default 10 minutes). */
   timeout?: number;
   /** Polling interval in ms (default: the client's). */
   pollInterval?: number;
+  /**
+   * Optimistic jobs: once the proposal's challenge window has passed unchallenged, send `finalize` (anyone may) instead
+   * of waiting for someone else to. Needs a signer. Default false.
+   */
+  finalize?: boolean;
 };
 
 /** Why `waitForResult` or `getJob` could not give a result. */
-export type JobErrorCode = "UnknownJob" | "Cancelled" | "Expired" | "PastDeadline" | "Timeout";
+export type JobErrorCode = "UnknownJob" | "Cancelled" | "Expired" | "Refunded" | "PastDeadline" | "Timeout";
 
 export class VeritasJobError extends Error {
   override readonly name = "VeritasJobError";
@@ -325,7 +341,7 @@ export class VeritasClient {
     return this.send(() => this.escrow.expire(job));
   }
 
-  /** A job's status, its parameters (from `JobRequested`), its current claim, and its result or refund. */
+  /** A job's status, its parameters (from `JobRequested`), its current claim and proposal, and its result or refund. */
   async getJob(jobId: BigNumberish): Promise<JobInfo> {
     const id = BigInt(jobId);
     const statusCode = Number(await this.escrow.jobStatus(id));
@@ -333,31 +349,58 @@ export class VeritasClient {
     const { job, inputURI, blockNumber } = await this.requested(id);
     const info: JobInfo = {
       jobId: id,
-      status: JOB_STATUS_NAMES[statusCode],
+      status: JOB_STATUS_NAMES[statusCode] ?? (`Status${statusCode}` as JobStatusName),
       statusCode,
       job,
       inputURI,
       requestedAtBlock: blockNumber,
       claim: null,
+      proposal: null,
+      challenger: null,
       result: null,
       refund: null,
+      ruling: null,
     };
-    if (statusCode === JobStatus.Claimed) {
-      const claims = await this.escrow.queryFilter(this.escrow.filters.JobClaimed(id), blockNumber);
-      const last = claims.at(-1);
-      if (last) info.claim = { node: last.args.node, deliverBy: BigInt(last.args.deliverBy) };
-    } else if (statusCode === JobStatus.Settled) {
+    if (statusCode === JobStatus.Claimed || statusCode === JobStatus.Proposed || statusCode === JobStatus.Disputed) {
+      info.claim = await this.lastClaim(id, blockNumber);
+    }
+    if (statusCode === JobStatus.Proposed || statusCode === JobStatus.Disputed) {
+      info.proposal = await this.lastProposal(id, blockNumber);
+    }
+    if (statusCode === JobStatus.Disputed || statusCode === JobStatus.Refunded) {
+      const [disputed] = (await this.escrow.queryFilter(this.escrow.filters.JobDisputed(id), blockNumber)).slice(-1);
+      info.challenger = disputed ? disputed.args.challenger : null;
+    }
+    if (statusCode === JobStatus.Settled) {
       info.result = await this.settlement(id, blockNumber);
-    } else if (statusCode === JobStatus.Cancelled || statusCode === JobStatus.Expired) {
-      info.refund = await this.refundOf(id, statusCode, blockNumber);
+    } else if (statusCode === JobStatus.Cancelled || statusCode === JobStatus.Expired || statusCode === JobStatus.Refunded) {
+      const ended = await this.refundOf(id, statusCode, blockNumber);
+      info.refund = ended?.refund ?? null;
+      info.ruling = ended?.ruling ?? null;
     }
     return info;
   }
 
   /**
-   * Resolves with the verified result once the job settles (from `JobSettled`). Rejects with a `VeritasJobError` if the
-   * job is cancelled or expired (`Cancelled`, `Expired`, with the refund), can no longer settle because its final
-   * deadline passed (`PastDeadline`: call `expire` for the refund), is unknown, or on `timeout`.
+   * Finalizes an optimistic job whose proposal's challenge window has passed unchallenged (anyone may): the job
+   * settles with the proposed output.
+   */
+  async finalize(jobId: BigNumberish): Promise<TransactionReceipt> {
+    const id = BigInt(jobId);
+    const { job, blockNumber } = await this.requested(id);
+    const claim = await this.lastClaim(id, blockNumber);
+    const proposal = await this.lastProposal(id, blockNumber);
+    if (!claim || !proposal) throw new VeritasJobError("UnknownJob", id, `job ${id} has no optimistic proposal`);
+    const { outputHash, challengeEnds, output } = proposal;
+    return this.send(() => this.escrow.finalize(job, claim, { outputHash, challengeEnds }, output));
+  }
+
+  /**
+   * Resolves with the verified result once the job settles (from `JobSettled`). An optimistic result settles when its
+   * challenge window has passed and someone finalizes it (`{ finalize: true }`: this client does), or when a dispute
+   * upholds it. Rejects with a `VeritasJobError` if the job is cancelled, expired or refunded after a dispute
+   * (`Cancelled`, `Expired`, `Refunded`, with the refund), can no longer settle because its final deadline passed
+   * (`PastDeadline`: call `expire` for the refund), is unknown, or on `timeout`.
    */
   async waitForResult(jobId: BigNumberish, options: WaitOptions = {}): Promise<InferenceResult> {
     const id = BigInt(jobId);
@@ -370,11 +413,27 @@ export class VeritasClient {
       if (status === JobStatus.Settled) {
         const result = await this.settlement(id, (await this.requested(id)).blockNumber);
         if (result) return result;
-      } else if (status === JobStatus.Cancelled || status === JobStatus.Expired) {
-        const name = JOB_STATUS_NAMES[status] as "Cancelled" | "Expired";
-        const refund = await this.refundOf(id, status, (await this.requested(id)).blockNumber);
-        throw new VeritasJobError(name, id, `job ${id} was ${name.toLowerCase()} (refund ${refund ?? 0n})`, refund ?? undefined);
-      } else {
+      } else if (status === JobStatus.Cancelled || status === JobStatus.Expired || status === JobStatus.Refunded) {
+        const name = JOB_STATUS_NAMES[status] as "Cancelled" | "Expired" | "Refunded";
+        const ended = await this.refundOf(id, status, (await this.requested(id)).blockNumber);
+        const how = ended?.ruling ? ` after the dispute ruled ${ended.ruling}` : "";
+        throw new VeritasJobError(name, id, `job ${id} was ${name.toLowerCase()}${how} (refund ${ended?.refund ?? 0n})`, ended?.refund);
+      } else if (status === JobStatus.Proposed || status === JobStatus.Disputed) {
+        // An optimistic result: it settles after its window (finalize) or a ruling; deadlines no longer apply.
+        if (options.finalize && status === JobStatus.Proposed) {
+          const { blockNumber } = await this.requested(id);
+          const proposal = await this.lastProposal(id, blockNumber);
+          const latest = await this.provider.getBlock("latest");
+          if (proposal && latest && BigInt(latest.timestamp) >= proposal.challengeEnds) {
+            try {
+              await this.finalize(id);
+              continue;
+            } catch (e) {
+              if (!(e instanceof VeritasError)) throw e; // e.g. finalized by someone else first: poll again
+            }
+          }
+        }
+      } else if (status === JobStatus.Open || status === JobStatus.Claimed) {
         // Open from `expiresAt` on, nobody can claim or fulfil it; a claimer can deliver until its `deliverBy`, never
         // later than `expiresAt`. Past that the job can only be expired (or the claimer reported), never settled.
         const { job } = await this.requested(id);
@@ -459,9 +518,28 @@ export class VeritasClient {
     };
   }
 
-  private async refundOf(id: bigint, status: number, fromBlock: number): Promise<bigint | null> {
+  private async refundOf(id: bigint, status: number, fromBlock: number): Promise<{ refund: bigint; ruling: RulingName | null } | null> {
+    if (status === JobStatus.Refunded) {
+      const [event] = await this.escrow.queryFilter(this.escrow.filters.JobRefunded(id), fromBlock);
+      return event ? { refund: BigInt(event.args.refund), ruling: RULING_NAMES[Number(event.args.ruling)] ?? null } : null;
+    }
     const filter = status === JobStatus.Cancelled ? this.escrow.filters.JobCancelled(id) : this.escrow.filters.JobExpired(id);
     const [event] = await this.escrow.queryFilter(filter, fromBlock);
-    return event ? BigInt(event.args.refund) : null;
+    return event ? { refund: BigInt(event.args.refund), ruling: null } : null;
   }
+
+  /** The last claim of a job (`JobClaimed`; a missed deadline reopens the job and a later claim replaces it). */
+  private async lastClaim(id: bigint, fromBlock: number): Promise<Claim | null> {
+    const last = (await this.escrow.queryFilter(this.escrow.filters.JobClaimed(id), fromBlock)).at(-1);
+    return last ? { node: last.args.node, deliverBy: BigInt(last.args.deliverBy) } : null;
+  }
+
+  /** The last optimistic proposal of a job (`ResultProposed`). */
+  private async lastProposal(id: bigint, fromBlock: number): Promise<OptimisticProposal | null> {
+    const last = (await this.escrow.queryFilter(this.escrow.filters.ResultProposed(id), fromBlock)).at(-1);
+    if (!last) return null;
+    const a = last.args;
+    return { node: a.node, outputHash: a.outputHash, challengeEnds: BigInt(a.challengeEnds), output: a.output };
+  }
+
 }

@@ -12,6 +12,7 @@ export {
   type InferenceResult,
   type JobErrorCode,
   type JobInfo,
+  type OptimisticProposal,
   type RequestedJob,
   type RequestInferenceParams,
   type RequestOptions,
@@ -24,8 +25,10 @@ export {
   JobStatus,
   Mode,
   modeBit,
+  RULING_NAMES,
   type JobStatusName,
   type ModeName,
+  type RulingName,
 } from "./constants.js";
 export { loadDeployment, parseDeployment, type DeploymentRecord, type VeritasAddresses } from "./deployments.js";
 export {
@@ -37,4 +40,4 @@ export {
   VeritasError,
   type DecodedVeritasError,
 } from "./errors.js";
-export { jobIdOf, NO_CLAIM, splitJobId, toJob, type Claim, type Job } from "./jobs.js";
+export { jobIdOf, NO_CLAIM, splitJobId, toJob, type Claim, type Job, type Proposal } from "./jobs.js";

@@ -16,10 +16,15 @@ export type Job = {
   deliveryWindow: bigint;
   expiresAt: bigint;
   inputDigest: string;
+  /** Seconds an optimistic proposal stays open to challenges (zero for other modes). */
+  challengeWindow: bigint;
 };
 
 /** The claim on a job (`JobClaimed`); all zero for an open job. */
 export type Claim = { node: string; deliverBy: bigint };
+
+/** An optimistic proposal (`ResultProposed`): the output's hash and the end of its challenge window. */
+export type Proposal = { outputHash: string; challengeEnds: bigint };
 
 export const NO_CLAIM: Claim = { node: "0x0000000000000000000000000000000000000000", deliverBy: 0n };
 

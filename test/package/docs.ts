@@ -21,8 +21,16 @@ describe("docs/reference generator (NatSpec from the solc AST in Hardhat's build
   it("lists every function, event and error of each interface's ABI (own or inherited from a listed base)", function () {
     for (const p of pages) {
       const abi = JSON.parse(readFileSync(path.join(ROOT, "artifacts", p.source, `${p.name}.json`), "utf8")).abi as AbiItem[];
-      const bases = [...p.markdown.matchAll(/inherits (.*)$/gm)].flatMap((m) => [...m[1].matchAll(/`(\w+)`/g)].map((b) => b[1]));
-      const text = [p.markdown, ...bases.map((b) => byName.get(b)?.markdown ?? "")].join("\n");
+      // This page, and the pages of its bases, transitively (bases from dependencies are documented in the page).
+      const seen = new Set<string>();
+      const visit = (name: string): string[] => {
+        const page = byName.get(name);
+        if (!page || seen.has(name)) return [];
+        seen.add(name);
+        const bases = [...page.markdown.matchAll(/inherits (.*)$/gm)].flatMap((m) => [...m[1].matchAll(/`(\w+)`/g)].map((b) => b[1]));
+        return [page.markdown, ...bases.flatMap(visit)];
+      };
+      const text = visit(p.name).join("\n");
       for (const item of abi.filter((i) => ["function", "event", "error"].includes(i.type))) {
         expect(text, `${p.name}: ${item.type} ${item.name}`).to.contain(`### \`${item.name}\``);
         expect(text).to.contain(`${item.type} ${item.name}(`);
