@@ -1,6 +1,7 @@
 import { createRequire } from "node:module";
 import hardhatToolboxMochaEthers from "@nomicfoundation/hardhat-toolbox-mocha-ethers";
 import { configVariable, defineConfig } from "hardhat/config";
+import { veritasTasks } from "./tasks/index.js";
 
 // Offline compiler: the npm `solc` package's WebAssembly build. Its exact pin in package.json is the
 // single source of truth for the version (Hardhat does not check that `path` matches `version`).
@@ -25,6 +26,8 @@ const RUNS = 800;
 
 export default defineConfig({
   plugins: [hardhatToolboxMochaEthers],
+  // `npx hardhat veritas <command>`: the operators' and requesters' CLI (tasks/).
+  tasks: veritasTasks,
   solidity: {
     profiles: {
       default: compiler(RUNS),

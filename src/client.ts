@@ -1,0 +1,545 @@
+import {
+  Contract,
+  keccak256,
+  toUtf8Bytes,
+  ZeroAddress,
+  type BigNumberish,
+  type ContractTransactionResponse,
+  type Provider,
+  type Result,
+  type Signer,
+  type TransactionReceipt,
+} from "ethers";
+import {
+  InferenceEscrow__factory,
+  ModelRegistry__factory,
+  NodeStaking__factory,
+  TeeRegistry__factory,
+  type InferenceEscrow,
+  type ModelRegistry,
+  type NodeStaking,
+  type TeeRegistry,
+} from "../typechain-types/index.js";
+import {
+  DEFAULT_DELIVERY_WINDOW_SECONDS,
+  DEFAULT_REQUEST_TTL_SECONDS,
+  JOB_STATUS_NAMES,
+  JobStatus,
+  Mode,
+  RULING_NAMES,
+  type JobStatusName,
+  type RulingName,
+} from "./constants.js";
+import { loadDeployment, parseDeployment, type DeploymentRecord, type VeritasAddresses } from "./deployments.js";
+import { decodeVeritasError, VeritasError } from "./errors.js";
+import { toJob, type Claim, type Job, type Proposal } from "./jobs.js";
+
+/** The ERC-20 functions the client uses on the payment token. */
+export const ERC20_ABI = [
+  "function approve(address spender, uint256 amount) returns (bool)",
+  "function allowance(address owner, address spender) view returns (uint256)",
+  "function balanceOf(address account) view returns (uint256)",
+  "function decimals() view returns (uint8)",
+  "function symbol() view returns (string)",
+] as const;
+
+export type ConnectOptions = {
+  /** Contract addresses (at least `escrow`). */
+  addresses?: VeritasAddresses;
+  /** A deployment record (deployments/<chainId>.json of the repository, or your own). */
+  deployment?: DeploymentRecord | string;
+  /** Look the addresses up in the deployments packaged for this chain (default: the provider's chain id). */
+  chainId?: number | bigint;
+  /** Earliest block to search for events (default: the deployment's `deployedAtBlock`, else 0). */
+  fromBlock?: number;
+  /** Polling interval of `waitForResult`, in ms (default 1000). */
+  pollInterval?: number;
+};
+
+/** What to request. Amounts are in payment-token units (e.g. 1_000_000n for 1 USDC). */
+export type RequestInferenceParams = {
+  versionId: BigNumberish;
+  /** Escrowed payment: royalty + protocol fee + node fee. */
+  payment: BigNumberish;
+  /** Verification mode (default `Mode.TEE`). */
+  mode?: number;
+  /** Reserve the job for one node (default: any node). */
+  node?: string;
+  /** Seconds a claimer has to deliver (default 600). */
+  deliveryWindow?: BigNumberish;
+  /** Final deadline, unix seconds (default: latest block + `ttl`). */
+  expiresAt?: BigNumberish;
+  /** Seconds from the latest block to the final deadline when `expiresAt` is not given (default 3600). */
+  ttl?: number;
+  /** Gas for the callback of a contract requester (default 0: no callback). */
+  callbackGasLimit?: BigNumberish;
+  /** The input digest (ZK: the input commitment). */
+  inputDigest?: string;
+  /** The input itself: the digest is keccak256 of its bytes (a string is hashed as UTF-8). Used when `inputDigest` is absent. */
+  input?: string | Uint8Array;
+  /** Where nodes fetch the input (emitted in `JobRequested`, not stored). */
+  inputURI?: string;
+};
+
+export type RequestOptions = {
+  /** `balance`: from your prepaid escrow balance (see `deposit`); `transfer`: pulled with `transferFrom` now. */
+  pay?: "balance" | "transfer";
+  /** With `pay: "transfer"`, approve the escrow first if the allowance is short (default true). */
+  approve?: boolean;
+};
+
+export type RequestedJob = {
+  jobId: bigint;
+  job: Job;
+  inputURI: string;
+  transactionHash: string;
+  blockNumber: number;
+};
+
+/** A verified result, from the `JobSettled` event. */
+export type InferenceResult = {
+  jobId: bigint;
+  node: string;
+  /** The output bytes (hex). */
+  output: string;
+  outputHash: string;
+  nodeFee: bigint;
+  royalty: bigint;
+  protocolFee: bigint;
+  transactionHash: string;
+  blockNumber: number;
+};
+
+export type JobInfo = {
+  jobId: bigint;
+  status: JobStatusName;
+  /** The on-chain `JobStatus` value. */
+  statusCode: number;
+  /** The job's parameters, from `JobRequested`. */
+  job: Job;
+  inputURI: string;
+  requestedAtBlock: number;
+  /** The current claim (statuses `Claimed`, `Proposed`, `Disputed`), from the last `JobClaimed`. */
+  claim: Claim | null;
+  /** The optimistic proposal (statuses `Proposed`, `Disputed`), from the last `ResultProposed`. */
+  proposal: OptimisticProposal | null;
+  /** Who challenged the proposal (status `Disputed`, and `Refunded` after a dispute). */
+  challenger: string | null;
+  /** The result (status `Settled`). */
+  result: InferenceResult | null;
+  /** The refund credited back to the requester (statuses `Cancelled`, `Expired`, `Refunded`). */
+  refund: bigint | null;
+  /** How the dispute ended (status `Refunded`: `NodeWrong` or `Draw`). */
+  ruling: RulingName | null;
+};
+
+/** An optimistic result waiting for its challenge window (`ResultProposed`). */
+export type OptimisticProposal = Proposal & { node: string; output: string };
+
+export type WaitOptions = {
+  /** Give up after this many ms (default 10 minutes). */
+  timeout?: number;
+  /** Polling interval in ms (default: the client's). */
+  pollInterval?: number;
+  /**
+   * Optimistic jobs: once the proposal's challenge window has passed unchallenged, send `finalize` (anyone may) instead
+   * of waiting for someone else to. Needs a signer. Default false.
+   */
+  finalize?: boolean;
+};
+
+/** Why `waitForResult` or `getJob` could not give a result. */
+export type JobErrorCode = "UnknownJob" | "Cancelled" | "Expired" | "Refunded" | "PastDeadline" | "Timeout";
+
+export class VeritasJobError extends Error {
+  override readonly name = "VeritasJobError";
+  constructor(
+    readonly code: JobErrorCode,
+    readonly jobId: bigint,
+    message: string,
+    /** The refund credited to the requester's escrow balance (`Cancelled`, `Expired`). */
+    readonly refund?: bigint,
+  ) {
+    super(message);
+  }
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+function isSigner(runner: Signer | Provider): runner is Signer {
+  return typeof (runner as Signer).getAddress === "function" && typeof (runner as Signer).sendTransaction === "function";
+}
+
+/** Rethrows a Veritas revert as a `VeritasError` (name and arguments decoded); other errors unchanged. */
+export function toVeritasError(e: unknown): unknown {
+  if (e instanceof VeritasError) return e;
+  const decoded = decodeVeritasError(e);
+  return decoded ? new VeritasError(decoded, { cause: e }) : e;
+}
+
+/**
+ * A typed client for requesters (and node operators' withdrawals): connect with an ethers v6 Signer (to send) or
+ * Provider (read only) and the addresses of a deployment.
+ *
+ *   const client = await VeritasClient.connect(signer);                 // deployments packaged for the chain
+ *   const client = await VeritasClient.connect(signer, { addresses });   // any deployment
+ *   await client.deposit(5_000_000n);
+ *   const { jobId } = await client.requestInference({ versionId: 1n, payment: 1_000_000n, input: "…", inputURI: "ipfs://…" });
+ *   const { output } = await client.waitForResult(jobId, { timeout: 120_000 });
+ *
+ * Reverts are thrown as `VeritasError`, whose message is the custom error with its arguments.
+ */
+export class VeritasClient {
+  readonly escrow: InferenceEscrow;
+  readonly registry: ModelRegistry | undefined;
+  readonly staking: NodeStaking | undefined;
+  readonly tee: TeeRegistry | undefined;
+  readonly signer: Signer | undefined;
+  readonly provider: Provider;
+  fromBlock: number;
+  pollInterval: number;
+  private paymentTokenContract: Contract | undefined;
+  private readonly requestBlocks = new Map<bigint, number>();
+  private readonly jobs = new Map<bigint, { job: Job; inputURI: string; blockNumber: number }>();
+
+  private constructor(
+    runner: Signer | Provider,
+    readonly addresses: VeritasAddresses,
+    readonly chainId: bigint,
+    options: ConnectOptions & { fromBlock: number },
+  ) {
+    this.signer = isSigner(runner) ? runner : undefined;
+    const provider = isSigner(runner) ? runner.provider : runner;
+    if (!provider) throw new Error("VeritasClient: the signer has no provider");
+    this.provider = provider;
+    this.escrow = InferenceEscrow__factory.connect(addresses.escrow, runner);
+    this.registry = addresses.registry ? ModelRegistry__factory.connect(addresses.registry, runner) : undefined;
+    this.staking = addresses.staking ? NodeStaking__factory.connect(addresses.staking, runner) : undefined;
+    this.tee = addresses.tee ? TeeRegistry__factory.connect(addresses.tee, runner) : undefined;
+    this.fromBlock = options.fromBlock;
+    this.pollInterval = options.pollInterval ?? 1000;
+  }
+
+  /**
+   * Connects to a deployment: `addresses`, a `deployment` record, or the deployment packaged for `chainId` (default:
+   * the provider's chain). Throws if none is found.
+   */
+  static async connect(runner: Signer | Provider, options: ConnectOptions = {}): Promise<VeritasClient> {
+    const provider = isSigner(runner) ? runner.provider : runner;
+    if (!provider) throw new Error("VeritasClient: the signer has no provider");
+    const chainId = (await provider.getNetwork()).chainId;
+    let deployment: DeploymentRecord | undefined;
+    if (options.deployment !== undefined) deployment = parseDeployment(options.deployment);
+    else if (!options.addresses) {
+      const wanted = options.chainId ?? chainId;
+      deployment = await loadDeployment(wanted);
+      if (!deployment) {
+        throw new Error(
+          `VeritasClient: no Veritas deployment is packaged for chain ${wanted}; pass { addresses } or { deployment }`,
+        );
+      }
+    }
+    if (deployment && BigInt(deployment.chainId) !== chainId) {
+      throw new Error(`VeritasClient: the deployment is for chain ${deployment.chainId}, the provider is on chain ${chainId}`);
+    }
+    const addresses = options.addresses ?? deployment!.contracts;
+    const fromBlock = options.fromBlock ?? deployment?.deployedAtBlock ?? 0;
+    return new VeritasClient(runner, addresses, chainId, { ...options, fromBlock });
+  }
+
+  /** A client for the same deployment acting as another signer. */
+  connectSigner(signer: Signer): VeritasClient {
+    return new VeritasClient(signer, this.addresses, this.chainId, { fromBlock: this.fromBlock, pollInterval: this.pollInterval });
+  }
+
+  /** The payment token (ERC-20 functions of `ERC20_ABI`). */
+  async paymentToken(): Promise<Contract> {
+    if (!this.paymentTokenContract) {
+      const address = this.addresses.paymentToken ?? (await this.escrow.paymentToken());
+      this.paymentTokenContract = new Contract(address, ERC20_ABI, this.signer ?? this.provider);
+    }
+    return this.paymentTokenContract;
+  }
+
+  /** The signer's address; throws for a read-only client. */
+  async account(): Promise<string> {
+    return (await this.needSigner()).getAddress();
+  }
+
+  /** An account's withdrawable escrow balance: prepaid funds, refunds and earnings (default: the signer's). */
+  async balanceOf(account?: string): Promise<bigint> {
+    return this.escrow.balanceOf(account ?? (await this.account()));
+  }
+
+  /** Deposits `amount` into `account`'s escrow balance (default: the signer's), approving the escrow if needed. */
+  async deposit(amount: BigNumberish, options: { account?: string } = {}): Promise<TransactionReceipt> {
+    const owner = await this.account();
+    await this.ensureAllowance(owner, BigInt(amount));
+    return this.send(() => this.escrow.deposit(options.account ?? owner, amount));
+  }
+
+  /** Withdraws from the signer's escrow balance (default: all of it) to `to` (default: the signer). */
+  async withdraw(amount?: BigNumberish, to?: string): Promise<TransactionReceipt> {
+    const owner = await this.account();
+    const value = amount === undefined ? await this.escrow.balanceOf(owner) : BigInt(amount);
+    return this.send(() => this.escrow.withdraw(value, to ?? owner));
+  }
+
+  /** Requests an inference, paid from the prepaid balance (default) or with a transfer. */
+  async requestInference(params: RequestInferenceParams, options: RequestOptions = {}): Promise<RequestedJob> {
+    const signer = await this.needSigner();
+    const payment = BigInt(params.payment);
+    let inputDigest = params.inputDigest;
+    if (inputDigest === undefined) {
+      if (params.input === undefined) throw new Error("requestInference: give `inputDigest` or `input`");
+      inputDigest = keccak256(typeof params.input === "string" ? toUtf8Bytes(params.input) : params.input);
+    }
+    let expiresAt = params.expiresAt;
+    if (expiresAt === undefined) {
+      const latest = await this.provider.getBlock("latest");
+      expiresAt = BigInt(latest!.timestamp) + BigInt(params.ttl ?? DEFAULT_REQUEST_TTL_SECONDS);
+    }
+    const request = {
+      versionId: params.versionId,
+      mode: params.mode ?? Mode.TEE,
+      node: params.node ?? ZeroAddress,
+      payment,
+      deliveryWindow: params.deliveryWindow ?? DEFAULT_DELIVERY_WINDOW_SECONDS,
+      expiresAt,
+      callbackGasLimit: params.callbackGasLimit ?? 0,
+      inputDigest,
+      inputURI: params.inputURI ?? "",
+    };
+    const pay = options.pay ?? "balance";
+    if (pay === "transfer" && options.approve !== false) await this.ensureAllowance(await signer.getAddress(), payment);
+    const receipt = await this.send(() =>
+      pay === "transfer" ? this.escrow.requestInferenceWithTransfer(request) : this.escrow.requestInference(request),
+    );
+    for (const log of receipt.logs) {
+      const parsed = this.parseEscrowLog(log);
+      if (parsed?.name === "JobRequested") {
+        const jobId = BigInt(parsed.args.jobId);
+        const job = toJob(parsed.args.job as Result);
+        const inputURI = String(parsed.args.inputURI);
+        this.requestBlocks.set(jobId, receipt.blockNumber);
+        this.jobs.set(jobId, { job, inputURI, blockNumber: receipt.blockNumber });
+        return { jobId, job, inputURI, transactionHash: receipt.hash, blockNumber: receipt.blockNumber };
+      }
+    }
+    throw new Error(`requestInference: no JobRequested event in transaction ${receipt.hash}`);
+  }
+
+  /** Cancels an open job of the signer; the payment goes back to its escrow balance. */
+  async cancel(jobId: BigNumberish): Promise<TransactionReceipt> {
+    const { job } = await this.requested(BigInt(jobId));
+    return this.send(() => this.escrow.cancel(job));
+  }
+
+  /** Expires an open job past its final deadline (anyone may), refunding the requester's escrow balance. */
+  async expire(jobId: BigNumberish): Promise<TransactionReceipt> {
+    const { job } = await this.requested(BigInt(jobId));
+    return this.send(() => this.escrow.expire(job));
+  }
+
+  /** A job's status, its parameters (from `JobRequested`), its current claim and proposal, and its result or refund. */
+  async getJob(jobId: BigNumberish): Promise<JobInfo> {
+    const id = BigInt(jobId);
+    const statusCode = Number(await this.escrow.jobStatus(id));
+    if (statusCode === JobStatus.None) throw new VeritasJobError("UnknownJob", id, `UnknownJob(jobId=${id})`);
+    const { job, inputURI, blockNumber } = await this.requested(id);
+    const info: JobInfo = {
+      jobId: id,
+      status: JOB_STATUS_NAMES[statusCode] ?? (`Status${statusCode}` as JobStatusName),
+      statusCode,
+      job,
+      inputURI,
+      requestedAtBlock: blockNumber,
+      claim: null,
+      proposal: null,
+      challenger: null,
+      result: null,
+      refund: null,
+      ruling: null,
+    };
+    if (statusCode === JobStatus.Claimed || statusCode === JobStatus.Proposed || statusCode === JobStatus.Disputed) {
+      info.claim = await this.lastClaim(id, blockNumber);
+    }
+    if (statusCode === JobStatus.Proposed || statusCode === JobStatus.Disputed) {
+      info.proposal = await this.lastProposal(id, blockNumber);
+    }
+    if (statusCode === JobStatus.Disputed || statusCode === JobStatus.Refunded) {
+      const [disputed] = (await this.escrow.queryFilter(this.escrow.filters.JobDisputed(id), blockNumber)).slice(-1);
+      info.challenger = disputed ? disputed.args.challenger : null;
+    }
+    if (statusCode === JobStatus.Settled) {
+      info.result = await this.settlement(id, blockNumber);
+    } else if (statusCode === JobStatus.Cancelled || statusCode === JobStatus.Expired || statusCode === JobStatus.Refunded) {
+      const ended = await this.refundOf(id, statusCode, blockNumber);
+      info.refund = ended?.refund ?? null;
+      info.ruling = ended?.ruling ?? null;
+    }
+    return info;
+  }
+
+  /**
+   * Finalizes an optimistic job whose proposal's challenge window has passed unchallenged (anyone may): the job
+   * settles with the proposed output.
+   */
+  async finalize(jobId: BigNumberish): Promise<TransactionReceipt> {
+    const id = BigInt(jobId);
+    const { job, blockNumber } = await this.requested(id);
+    const claim = await this.lastClaim(id, blockNumber);
+    const proposal = await this.lastProposal(id, blockNumber);
+    if (!claim || !proposal) throw new VeritasJobError("UnknownJob", id, `job ${id} has no optimistic proposal`);
+    const { outputHash, challengeEnds, output } = proposal;
+    return this.send(() => this.escrow.finalize(job, claim, { outputHash, challengeEnds }, output));
+  }
+
+  /**
+   * Resolves with the verified result once the job settles (from `JobSettled`). An optimistic result settles when its
+   * challenge window has passed and someone finalizes it (`{ finalize: true }`: this client does), or when a dispute
+   * upholds it. Rejects with a `VeritasJobError` if the job is cancelled, expired or refunded after a dispute
+   * (`Cancelled`, `Expired`, `Refunded`, with the refund), can no longer settle because its final deadline passed
+   * (`PastDeadline`: call `expire` for the refund), is unknown, or on `timeout`.
+   */
+  async waitForResult(jobId: BigNumberish, options: WaitOptions = {}): Promise<InferenceResult> {
+    const id = BigInt(jobId);
+    const timeout = options.timeout ?? 600_000;
+    const interval = options.pollInterval ?? this.pollInterval;
+    const deadline = Date.now() + timeout;
+    for (;;) {
+      const status = Number(await this.escrow.jobStatus(id));
+      if (status === JobStatus.None) throw new VeritasJobError("UnknownJob", id, `UnknownJob(jobId=${id})`);
+      if (status === JobStatus.Settled) {
+        const result = await this.settlement(id, (await this.requested(id)).blockNumber);
+        if (result) return result;
+      } else if (status === JobStatus.Cancelled || status === JobStatus.Expired || status === JobStatus.Refunded) {
+        const name = JOB_STATUS_NAMES[status] as "Cancelled" | "Expired" | "Refunded";
+        const ended = await this.refundOf(id, status, (await this.requested(id)).blockNumber);
+        const how = ended?.ruling ? ` after the dispute ruled ${ended.ruling}` : "";
+        throw new VeritasJobError(name, id, `job ${id} was ${name.toLowerCase()}${how} (refund ${ended?.refund ?? 0n})`, ended?.refund);
+      } else if (status === JobStatus.Proposed || status === JobStatus.Disputed) {
+        // An optimistic result: it settles after its window (finalize) or a ruling; deadlines no longer apply.
+        if (options.finalize && status === JobStatus.Proposed) {
+          const { blockNumber } = await this.requested(id);
+          const proposal = await this.lastProposal(id, blockNumber);
+          const latest = await this.provider.getBlock("latest");
+          if (proposal && latest && BigInt(latest.timestamp) >= proposal.challengeEnds) {
+            try {
+              await this.finalize(id);
+              continue;
+            } catch (e) {
+              if (!(e instanceof VeritasError)) throw e; // e.g. finalized by someone else first: poll again
+            }
+          }
+        }
+      } else if (status === JobStatus.Open || status === JobStatus.Claimed) {
+        // Open from `expiresAt` on, nobody can claim or fulfil it; a claimer can deliver until its `deliverBy`, never
+        // later than `expiresAt`. Past that the job can only be expired (or the claimer reported), never settled.
+        const { job } = await this.requested(id);
+        const latest = await this.provider.getBlock("latest");
+        const now = latest ? BigInt(latest.timestamp) : 0n;
+        if (status === JobStatus.Open ? now >= job.expiresAt : now > job.expiresAt) {
+          throw new VeritasJobError(
+            "PastDeadline",
+            id,
+            status === JobStatus.Open
+              ? `job ${id} reached its final deadline (${job.expiresAt}) unserved: call expire(jobId) to refund it`
+              : `job ${id}'s claimer missed its delivery and the final deadline (${job.expiresAt}) passed: ` +
+                  "reportMissedDeadline(job, claim) slashes it and refunds the job",
+          );
+        }
+      }
+      const left = deadline - Date.now();
+      if (left <= 0) throw new VeritasJobError("Timeout", id, `job ${id} not settled within ${timeout} ms (status ${JOB_STATUS_NAMES[status]})`);
+      await sleep(Math.min(interval, left));
+    }
+  }
+
+  /** Sends a transaction through the client's error decoding (a revert becomes a `VeritasError`). */
+  async send(fn: () => Promise<ContractTransactionResponse>): Promise<TransactionReceipt> {
+    try {
+      const tx = await fn();
+      const receipt = await tx.wait();
+      if (!receipt) throw new Error(`transaction ${tx.hash} was dropped`);
+      return receipt;
+    } catch (e) {
+      throw toVeritasError(e);
+    }
+  }
+
+  private async needSigner(): Promise<Signer> {
+    if (!this.signer) throw new Error("VeritasClient: connected with a Provider only; connect with a Signer to send transactions");
+    return this.signer;
+  }
+
+  private async ensureAllowance(owner: string, amount: bigint): Promise<void> {
+    const token = await this.paymentToken();
+    const allowance = (await token.allowance(owner, this.addresses.escrow)) as bigint;
+    if (allowance < amount) {
+      await this.send(() => token.approve(this.addresses.escrow, amount) as Promise<ContractTransactionResponse>);
+    }
+  }
+
+  private parseEscrowLog(log: { topics: readonly string[]; data: string; address: string }) {
+    if (log.address.toLowerCase() !== this.addresses.escrow.toLowerCase()) return null;
+    try {
+      return this.escrow.interface.parseLog({ topics: [...log.topics], data: log.data });
+    } catch {
+      return null;
+    }
+  }
+
+  /** The job as requested, from the cache or the `JobRequested` event. */
+  private async requested(id: bigint): Promise<{ job: Job; inputURI: string; blockNumber: number }> {
+    const cached = this.jobs.get(id);
+    if (cached) return cached;
+    const [event] = await this.escrow.queryFilter(this.escrow.filters.JobRequested(id), this.requestBlocks.get(id) ?? this.fromBlock);
+    if (!event) throw new VeritasJobError("UnknownJob", id, `no JobRequested event for job ${id} since block ${this.fromBlock}`);
+    const entry = { job: toJob(event.args.job as unknown as Result), inputURI: event.args.inputURI, blockNumber: event.blockNumber };
+    this.jobs.set(id, entry);
+    return entry;
+  }
+
+  private async settlement(id: bigint, fromBlock: number): Promise<InferenceResult | null> {
+    const [event] = await this.escrow.queryFilter(this.escrow.filters.JobSettled(id), fromBlock);
+    if (!event) return null;
+    const a = event.args;
+    return {
+      jobId: id,
+      node: a.node,
+      output: a.output,
+      outputHash: a.outputHash,
+      nodeFee: a.nodeFee,
+      royalty: a.royalty,
+      protocolFee: a.protocolFee,
+      transactionHash: event.transactionHash,
+      blockNumber: event.blockNumber,
+    };
+  }
+
+  private async refundOf(id: bigint, status: number, fromBlock: number): Promise<{ refund: bigint; ruling: RulingName | null } | null> {
+    if (status === JobStatus.Refunded) {
+      const [event] = await this.escrow.queryFilter(this.escrow.filters.JobRefunded(id), fromBlock);
+      return event ? { refund: BigInt(event.args.refund), ruling: RULING_NAMES[Number(event.args.ruling)] ?? null } : null;
+    }
+    const filter = status === JobStatus.Cancelled ? this.escrow.filters.JobCancelled(id) : this.escrow.filters.JobExpired(id);
+    const [event] = await this.escrow.queryFilter(filter, fromBlock);
+    return event ? { refund: BigInt(event.args.refund), ruling: null } : null;
+  }
+
+  /** The last claim of a job (`JobClaimed`; a missed deadline reopens the job and a later claim replaces it). */
+  private async lastClaim(id: bigint, fromBlock: number): Promise<Claim | null> {
+    const last = (await this.escrow.queryFilter(this.escrow.filters.JobClaimed(id), fromBlock)).at(-1);
+    return last ? { node: last.args.node, deliverBy: BigInt(last.args.deliverBy) } : null;
+  }
+
+  /** The last optimistic proposal of a job (`ResultProposed`). */
+  private async lastProposal(id: bigint, fromBlock: number): Promise<OptimisticProposal | null> {
+    const last = (await this.escrow.queryFilter(this.escrow.filters.ResultProposed(id), fromBlock)).at(-1);
+    if (!last) return null;
+    const a = last.args;
+    return { node: a.node, outputHash: a.outputHash, challengeEnds: BigInt(a.challengeEnds), output: a.output };
+  }
+
+}

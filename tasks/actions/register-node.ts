@@ -1,0 +1,18 @@
+import type { HardhatRuntimeEnvironment } from "hardhat/types/hre";
+import { io, parseModes, requireOption, runTask, taskContext, type CommonArgs } from "../lib.js";
+
+type Args = CommonArgs & { endpoint: string | undefined; capabilities: string; update: boolean };
+
+/** `veritas register-node`: registers the signer as a node (or updates it with --update). */
+export default async function registerNode(args: Args, hre: HardhatRuntimeEnvironment) {
+  return runTask(async () => {
+    const endpoint = requireOption(args.endpoint, "--endpoint");
+    const capabilities = parseModes(args.capabilities);
+    const ctx = await taskContext(args, hre);
+    const receipt = await ctx.client.send(() =>
+      args.update ? ctx.staking.updateNode(endpoint, capabilities) : ctx.staking.registerNode(endpoint, capabilities),
+    );
+    io.out(`Node ${ctx.address} ${args.update ? "updated" : "registered"}: ${endpoint}, capabilities ${args.capabilities} (tx ${receipt.hash})`);
+    return { node: ctx.address, capabilities };
+  });
+}

@@ -1,0 +1,66 @@
+import type { HardhatRuntimeEnvironment } from "hardhat/types/hre";
+import {
+  formatAmount,
+  io,
+  parseAmount,
+  parseMode,
+  requireOption,
+  runTask,
+  taskContext,
+  UsageError,
+  type CommonArgs,
+} from "../lib.js";
+
+type Args = CommonArgs & {
+  versionId: bigint;
+  payment: string | undefined;
+  input: string | undefined;
+  inputDigest: string | undefined;
+  inputUri: string;
+  mode: string;
+  node: string | undefined;
+  deliveryWindow: bigint;
+  ttl: bigint;
+  callbackGas: bigint;
+  pay: string;
+  deposit: string | undefined;
+};
+
+/** `veritas request`: requests an inference (paid from the escrow balance, or by transfer), printing the job id. */
+export default async function request(args: Args, hre: HardhatRuntimeEnvironment) {
+  return runTask(async () => {
+    if (args.versionId <= 0n) throw new UsageError("--version-id is required");
+    if (args.pay !== "balance" && args.pay !== "transfer") throw new UsageError("--pay must be balance or transfer");
+    if (args.input === undefined && args.inputDigest === undefined) throw new UsageError("give --input or --input-digest");
+    const ctx = await taskContext(args, hre);
+    const token = await ctx.client.paymentToken();
+    const [decimals, symbol] = [(await token.decimals()) as bigint, (await token.symbol()) as string];
+    const payment = parseAmount(requireOption(args.payment, "--payment"), decimals, "--payment");
+    if (args.deposit !== undefined) {
+      const amount = parseAmount(args.deposit, decimals, "--deposit");
+      await ctx.client.deposit(amount);
+      io.out(`Deposited ${formatAmount(amount, decimals, symbol)}: balance ${formatAmount(await ctx.client.balanceOf(), decimals, symbol)}`);
+    }
+    const r = await ctx.client.requestInference(
+      {
+        versionId: args.versionId,
+        payment,
+        mode: parseMode(args.mode),
+        node: args.node,
+        deliveryWindow: args.deliveryWindow,
+        ttl: Number(args.ttl),
+        callbackGasLimit: args.callbackGas,
+        input: args.inputDigest === undefined ? args.input : undefined,
+        inputDigest: args.inputDigest,
+        inputURI: args.inputUri,
+      },
+      { pay: args.pay },
+    );
+    io.out(
+      `Job ${r.jobId} requested: version ${r.job.versionId}, payment ${formatAmount(r.job.payment, decimals, symbol)} ` +
+        `(${args.pay}), expires at ${r.job.expiresAt} (tx ${r.transactionHash})`,
+    );
+    io.out(`Watch it: npx hardhat veritas watch ${r.jobId}`);
+    return { jobId: r.jobId, job: r.job };
+  });
+}

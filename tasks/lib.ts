@@ -1,0 +1,173 @@
+import { existsSync, readFileSync } from "node:fs";
+import path from "node:path";
+import { formatUnits, isAddress, parseUnits, toUtf8String, type Signer } from "ethers";
+import type { HardhatRuntimeEnvironment } from "hardhat/types/hre";
+import { VeritasClient } from "../src/client.js";
+import { Mode, modeBit } from "../src/constants.js";
+import { parseDeployment, type DeploymentRecord } from "../src/deployments.js";
+import { decodeVeritasError } from "../src/errors.js";
+import {
+  ModelRegistry__factory,
+  NodeStaking__factory,
+  TeeRegistry__factory,
+  VeritasToken__factory,
+  type ModelRegistry,
+  type NodeStaking,
+  type TeeRegistry,
+  type VeritasToken,
+} from "../typechain-types/index.js";
+
+/** Options every `veritas` task takes. */
+export type CommonArgs = { deployment: string | undefined; account: string | undefined };
+
+export type TaskContext = {
+  record: DeploymentRecord;
+  deploymentFile: string;
+  signer: Signer;
+  address: string;
+  chainId: bigint;
+  client: VeritasClient;
+  registry: ModelRegistry;
+  staking: NodeStaking;
+  tee: TeeRegistry;
+  /** The staking token (VeritasToken). */
+  stakingToken: () => Promise<VeritasToken>;
+};
+
+/** Where a task's output goes (tests replace it to read what a command prints). */
+export const io = {
+  out: (line: string) => console.log(line),
+  err: (line: string) => console.error(line),
+};
+
+/**
+ * The connection of the task's network (`--network`, shared with other tasks and scripts of this process), the signer
+ * (`--account`: an index into the network's accounts or an address; default the first) and the deployment
+ * (`--deployment <file>`, default deployments/<chainId>.json of this project).
+ */
+export async function taskContext(args: CommonArgs, hre: HardhatRuntimeEnvironment): Promise<TaskContext> {
+  const { ethers } = await hre.network.getOrCreate();
+  const chainId = (await ethers.provider.getNetwork()).chainId;
+  const deploymentFile = args.deployment
+    ? path.resolve(args.deployment)
+    : path.join(hre.config.paths.root, "deployments", `${chainId}.json`);
+  if (!existsSync(deploymentFile)) {
+    throw new UsageError(
+      `no deployment record at ${deploymentFile}: deploy with \`npx hardhat run scripts/deploy.ts --network <name>\` or pass --deployment <file>`,
+    );
+  }
+  const record = parseDeployment(readFileSync(deploymentFile, "utf8"));
+  let signer: Signer;
+  const account = args.account;
+  if (account === undefined || account === "") signer = (await ethers.getSigners())[0];
+  else if (/^\d+$/.test(account)) {
+    const signers = await ethers.getSigners();
+    signer = signers[Number(account)];
+    if (!signer) throw new UsageError(`--account ${account}: the network has ${signers.length} accounts`);
+  } else if (isAddress(account)) signer = await ethers.getSigner(account);
+  else throw new UsageError(`--account must be an account index or an address, not ${account}`);
+  if (!signer) throw new UsageError("the network has no accounts: configure one (e.g. a keystore private key)");
+  const client = await VeritasClient.connect(signer, { deployment: record });
+  const c = record.contracts;
+  const need = (name: keyof typeof c) => {
+    const a = c[name];
+    if (!a) throw new UsageError(`the deployment record has no ${String(name)} address`);
+    return a;
+  };
+  const staking = NodeStaking__factory.connect(need("staking"), signer);
+  let token: VeritasToken | undefined;
+  return {
+    record,
+    deploymentFile,
+    signer,
+    address: await signer.getAddress(),
+    chainId,
+    client,
+    registry: ModelRegistry__factory.connect(need("registry"), signer),
+    staking,
+    tee: TeeRegistry__factory.connect(need("tee"), signer),
+    stakingToken: async () => (token ??= VeritasToken__factory.connect(c.token ?? (await staking.stakingToken()), signer)),
+  };
+}
+
+/** A mistake in the command line (printed without a stack trace). */
+export class UsageError extends Error {}
+
+/**
+ * Runs a task body: its return value becomes a successful Result (hardhat/utils/result); a revert is printed as its
+ * custom error and arguments and returned as a failed Result, which makes the CLI exit with code 1, as does any other
+ * error (printed without a stack trace).
+ */
+export type TaskFailure = { name: string; args: Record<string, unknown>; message: string };
+export type TaskResult<T> = { readonly success: true; readonly value: T } | { readonly success: false; readonly error: TaskFailure };
+
+export async function runTask<T>(body: () => Promise<T>): Promise<TaskResult<T>> {
+  const failed = (error: TaskFailure): TaskResult<T> => ({ success: false, error });
+  try {
+    return { success: true, value: await body() };
+  } catch (e) {
+    const decoded = decodeVeritasError(e);
+    if (decoded) {
+      io.err(`Reverted: ${decoded.message}`);
+      return failed({ name: decoded.name, args: decoded.args, message: decoded.message });
+    }
+    const message = e instanceof Error ? ((e as { shortMessage?: string }).shortMessage ?? e.message) : String(e);
+    io.err(`Error: ${message}`);
+    return failed({ name: e instanceof UsageError ? "UsageError" : "Error", args: {}, message });
+  }
+}
+
+/** Parses `tee,zk,optimistic` (or a number) into a bit mask of modes. */
+export function parseModes(spec: string): number {
+  if (/^\d+$/.test(spec)) return Number(spec);
+  let mask = 0;
+  for (const name of spec.split(",").map((s) => s.trim().toUpperCase()).filter(Boolean)) {
+    const mode = Mode[name as keyof typeof Mode];
+    if (mode === undefined) throw new UsageError(`unknown mode ${name}: use tee, zk or optimistic`);
+    mask |= modeBit(mode);
+  }
+  return mask;
+}
+
+/** Parses one mode name (or its number). */
+export function parseMode(spec: string): number {
+  if (/^\d+$/.test(spec)) return Number(spec);
+  const mode = Mode[spec.trim().toUpperCase() as keyof typeof Mode];
+  if (mode === undefined) throw new UsageError(`unknown mode ${spec}: use tee, zk or optimistic`);
+  return mode;
+}
+
+/** A token amount given in whole units ("1.5"), as base units. */
+export function parseAmount(value: string, decimals: bigint | number, what: string): bigint {
+  try {
+    return parseUnits(value, Number(decimals));
+  } catch {
+    throw new UsageError(`${what}: not an amount: ${value}`);
+  }
+}
+
+export function formatAmount(value: bigint, decimals: bigint | number, symbol: string): string {
+  return `${formatUnits(value, Number(decimals))} ${symbol}`;
+}
+
+/** Output bytes as hex, plus the text when they are printable UTF-8. */
+export function describeOutput(output: string): string {
+  try {
+    const text = toUtf8String(output);
+    if (/^[\x20-\x7e\t\n\r]*$/.test(text) && text.length > 0) return `${output} (${JSON.stringify(text)})`;
+  } catch {
+    // not UTF-8
+  }
+  return output;
+}
+
+export function requireOption<T>(value: T | undefined, flag: string): T {
+  if (value === undefined || value === "") throw new UsageError(`${flag} is required`);
+  return value;
+}
+
+export function requireBytes32(value: string | undefined, flag: string): string {
+  const v = requireOption(value, flag);
+  if (!/^0x[0-9a-fA-F]{64}$/.test(v)) throw new UsageError(`${flag} must be 32 bytes of hex (0x + 64 digits)`);
+  return v;
+}
