@@ -238,7 +238,16 @@ describe("Optimistic results and DisputeManager", function () {
       const reward = await f.staking.rewardsOf(f.challenger.address);
       expect(reward * BPS).to.be.at.most(job.collateral * MAX_CHALLENGER_REWARD_BPS);
       expect(await f.staking.rewardsOf(f.treasury.address)).to.be.at.least(job.collateral - reward);
-      await expect(f.disputes.connect(f.governance).setParams({ ...(await f.disputes.params()).toObject(), challengerRewardBps: 5_001 }))
+      const current = await f.disputes.params();
+      await expect(
+        f.disputes.connect(f.governance).setParams({
+          bond: current.bond,
+          arbitrationPeriod: current.arbitrationPeriod,
+          challengerRewardBps: 5_001,
+          arbitrator: current.arbitrator,
+          equivocationSlash: current.equivocationSlash,
+        }),
+      )
         .to.be.revertedWithCustomError(f.disputes, "ParamOutOfBounds")
         .withArgs("challengerRewardBps", 5_001n);
     });
