@@ -1,39 +1,10 @@
-import { AbiCoder, keccak256, type Log, type Result } from "ethers";
-import type { IInferenceEscrow, InferenceEscrow } from "../../typechain-types/index.js";
+import { AbiCoder, keccak256, type Log } from "ethers";
+import type { InferenceEscrow } from "../../typechain-types/index.js";
+import { toJob, type Claim, type Job, type Proposal } from "../../src/jobs.js";
 
-export type Job = {
-  requester: string;
-  nonce: bigint;
-  versionId: bigint;
-  callbackGasLimit: bigint;
-  node: string;
-  mode: bigint;
-  modelId: bigint;
-  payment: bigint;
-  royalty: bigint;
-  feeBps: bigint;
-  collateral: bigint;
-  deliveryWindow: bigint;
-  expiresAt: bigint;
-  inputDigest: string;
-  challengeWindow: bigint;
-};
-export type Claim = { node: string; deliverBy: bigint };
-
-export type Proposal = { outputHash: string; challengeEnds: bigint };
-
-export const NO_CLAIM: Claim = { node: "0x0000000000000000000000000000000000000000", deliverBy: 0n };
-
-/** A plain, mutable copy of a job decoded from an event or a call result. */
-export function toJob(r: IInferenceEscrow.JobStructOutput | Result): Job {
-  const o = (r as Result).toObject() as Job;
-  return { ...o };
-}
-
-/** The job id: the requester in the high bits, its nonce in the low 32 (JobIdLib.from). */
-export function jobIdOf(job: Pick<Job, "requester" | "nonce">): bigint {
-  return (BigInt(job.requester) << 32n) | job.nonce;
-}
+// The job types and id helpers are the published client's (src/jobs.ts); this module adds what tests and scripts
+// need on top: commitments as the escrow stores them, and decoding of receipts' logs.
+export { jobIdOf, NO_CLAIM, splitJobId, toJob, type Claim, type Job, type Proposal } from "../../src/jobs.js";
 
 const JOB_TUPLE =
   "tuple(address requester,uint32 nonce,uint64 versionId,uint32 callbackGasLimit,address node,uint8 mode,uint48 modelId,uint96 payment,uint96 royalty,uint16 feeBps,uint96 collateral,uint40 deliveryWindow,uint40 expiresAt,bytes32 inputDigest,uint40 challengeWindow)";

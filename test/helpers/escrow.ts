@@ -1,7 +1,6 @@
 import type { HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/types";
 import {
   keccak256,
-  Signature,
   toUtf8Bytes,
   verifyTypedData,
   ZeroAddress,
@@ -14,6 +13,7 @@ import { claimOf, requestedJobs, type Claim, type Job } from "../../scripts/lib/
 import { RESULT_TYPES, resultMessage } from "../../scripts/lib/tee.js";
 import type { IInferenceEscrow, InferenceEscrow, MockUSD, ModelRegistry } from "../../typechain-types/index.js";
 import { MEASUREMENT, PAYMENT, type RequestOverrides, type TeeFixture } from "./fixtures.js";
+import { signPermit as signTokenPermit } from "./permit.js";
 
 /** Default inputs of the tests' requests (the same as `TeeFixture.request`). */
 export const INPUT_DIGEST = keccak256(toUtf8Bytes("input-1"));
@@ -93,30 +93,16 @@ export function recoveredKey(domain: TypedDataDomain, escrow: string, job: Job, 
   return verifyTypedData(domain, RESULT_TYPES, resultMessage(escrow, job, keccak256(output)), sig);
 }
 
-export const PERMIT_TYPES = {
-  Permit: [
-    { name: "owner", type: "address" },
-    { name: "spender", type: "address" },
-    { name: "value", type: "uint256" },
-    { name: "nonce", type: "uint256" },
-    { name: "deadline", type: "uint256" },
-  ],
-};
-
-/** An EIP-2612 permit of MockUSD signed by `owner` for `spender`. */
+/** An EIP-2612 permit of MockUSD signed by `owner` for `spender`, as the escrow's `Permit` struct. */
 export async function signPermit(
   usd: MockUSD,
-  chainId: bigint,
+  _chainId: bigint,
   owner: HardhatEthersSigner,
   spender: string,
   value: bigint,
   deadline: bigint,
 ): Promise<IInferenceEscrow.PermitStruct> {
-  const domain = { name: "Mock USD", version: "1", chainId, verifyingContract: await usd.getAddress() };
-  const nonce = await usd.nonces(owner.address);
-  const sig = Signature.from(
-    await owner.signTypedData(domain, PERMIT_TYPES, { owner: owner.address, spender, value, nonce, deadline }),
-  );
+  const sig = await signTokenPermit(usd, owner, spender, value, deadline);
   return { deadline, v: sig.v, r: sig.r, s: sig.s };
 }
 
