@@ -1,9 +1,5 @@
-/** Verification modes: the values of `MODE_*` in contracts/libraries/ConstantsLib.sol. */
-export const Mode = { TEE: 1, ZK: 2, OPTIMISTIC: 3 } as const;
-export type ModeName = keyof typeof Mode;
-
-/** `1 << mode`, the bit of a mode in a version's `modes` mask and a node's `capabilities`. */
-export const modeBit = (mode: number): number => 1 << mode;
+// Modes are the published client's (src/constants.ts). Statuses here are bigints, as ethers returns them.
+export { Mode, modeBit, type ModeName } from "../../src/constants.js";
 
 /** Job statuses: `IInferenceEscrow.JobStatus`. */
 export const JobStatus = {
