@@ -3,6 +3,7 @@ pragma solidity 0.8.30;
 
 import {Test} from "forge-std/Test.sol";
 import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
+import {DisputeManager} from "../../contracts/DisputeManager.sol";
 import {InferenceEscrow} from "../../contracts/InferenceEscrow.sol";
 import {ModelRegistry} from "../../contracts/ModelRegistry.sol";
 import {NodeStaking} from "../../contracts/NodeStaking.sol";
@@ -10,23 +11,32 @@ import {SignedAttestationVerifier} from "../../contracts/SignedAttestationVerifi
 import {TeeRegistry} from "../../contracts/TeeRegistry.sol";
 import {TeeResultVerifier} from "../../contracts/TeeResultVerifier.sol";
 import {VeritasToken} from "../../contracts/VeritasToken.sol";
+import {ZkResultVerifier} from "../../contracts/ZkResultVerifier.sol";
 import {MockUSD} from "../../contracts/mocks/MockUSD.sol";
+import {IDisputeManager} from "../../contracts/interfaces/IDisputeManager.sol";
 import {IInferenceEscrow} from "../../contracts/interfaces/IInferenceEscrow.sol";
 import {IModelRegistry} from "../../contracts/interfaces/IModelRegistry.sol";
 import {INodeStaking} from "../../contracts/interfaces/INodeStaking.sol";
-import {IResultVerifier} from "../../contracts/interfaces/IResultVerifier.sol";
 import {JobId} from "../../contracts/libraries/JobId.sol";
 
-/// @notice The real Veritas contracts wired as scripts/lib/deploy.ts wires them, for Solidity fuzz and invariant
-/// tests, with helpers that play the model owner, nodes, enclaves (`vm.sign`) and the attestation service.
+/// @notice The real Veritas contracts wired as scripts/lib/deploy.ts wires them (ZkResultVerifier as the escrow's ZK
+/// verifier, DisputeManager bound to the escrow and the TEE registry), for Solidity fuzz and invariant tests, with
+/// helpers that play the model owner, nodes, enclaves (`vm.sign`) and the attestation service.
 abstract contract VeritasSuite is Test {
     uint8 internal constant MODE_TEE = 1;
+    uint8 internal constant MODE_OPTIMISTIC = 3;
     uint256 internal constant BPS = 10_000;
     uint256 internal constant MIN_STAKE = 1_000e18;
     uint40 internal constant UNBONDING = 14 days;
     uint16 internal constant FEE_BPS = 250;
     uint32 internal constant RATE_BPS = 20_000;
     bytes32 internal constant MEASUREMENT = keccak256("veritas-enclave-image-v1");
+    uint40 internal constant CHALLENGE_WINDOW = 3600;
+    // Dispute parameters as scripts/lib/deploy.ts sets them (the arbitrator is governance).
+    uint96 internal constant DISPUTE_BOND = 1e6;
+    uint40 internal constant ARBITRATION_PERIOD = 1 days;
+    uint16 internal constant CHALLENGER_REWARD_BPS = 5_000;
+    uint96 internal constant EQUIVOCATION_SLASH = 1_000e18;
 
     VeritasToken internal token;
     MockUSD internal usd;
@@ -35,7 +45,9 @@ abstract contract VeritasSuite is Test {
     SignedAttestationVerifier internal attestation;
     TeeRegistry internal tee;
     TeeResultVerifier internal teeVerifier;
+    ZkResultVerifier internal zkVerifier;
     InferenceEscrow internal escrow;
+    DisputeManager internal disputes;
 
     address internal gov = makeAddr("governance");
     address internal treasury = makeAddr("treasury");
@@ -50,17 +62,38 @@ abstract contract VeritasSuite is Test {
         attestation = new SignedAttestationVerifier(gov);
         tee = new TeeRegistry(staking, attestation, gov);
         teeVerifier = new TeeResultVerifier(tee, registry);
+        zkVerifier = new ZkResultVerifier(registry);
         escrow = new InferenceEscrow(
             IERC20(address(usd)),
             registry,
             staking,
             treasury,
             teeVerifier,
-            IResultVerifier(address(0)),
-            IInferenceEscrow.Config({feeBps: FEE_BPS, collateralPerPaymentBps: RATE_BPS, paused: false, challengeWindow: 3600}),
+            zkVerifier,
+            IInferenceEscrow.Config({
+                feeBps: FEE_BPS,
+                collateralPerPaymentBps: RATE_BPS,
+                paused: false,
+                challengeWindow: CHALLENGE_WINDOW
+            }),
             gov
         );
         staking.bindEscrow(escrow);
+        disputes = new DisputeManager(
+            escrow,
+            tee,
+            teeVerifier,
+            IDisputeManager.Params({
+                bond: DISPUTE_BOND,
+                arbitrationPeriod: ARBITRATION_PERIOD,
+                challengerRewardBps: CHALLENGER_REWARD_BPS,
+                arbitrator: gov,
+                equivocationSlash: EQUIVOCATION_SLASH
+            }),
+            gov
+        );
+        escrow.bindDisputeManager(address(disputes));
+        tee.bindDisputeManager(address(disputes));
         vm.startPrank(gov);
         attestation.setAttestationSigner(vm.addr(attestationSignerPk), true);
         tee.approveMeasurement(MEASUREMENT, "veritas-enclave-image-v1");
@@ -89,6 +122,35 @@ abstract contract VeritasSuite is Test {
                 teeMeasurements: measurements
             })
         );
+    }
+
+    /// @dev Publishes an OPTIMISTIC-only version (no ZK verifier, no TEE measurement): its disputes are decided by the
+    /// arbitrator or end by timeout.
+    function _publishOptimisticVersion(uint256 modelId, uint96 royalty, uint96 minCollateral) internal returns (uint64) {
+        vm.prank(modelOwner);
+        return registry.publishVersion(
+            modelId,
+            IModelRegistry.VersionParams({
+                weightsDigest: keccak256(abi.encode("opaque weights", modelId)),
+                ioSchemaDigest: keccak256("schema"),
+                artifactURI: "ipfs://weights",
+                royalty: royalty,
+                minCollateral: minCollateral,
+                modes: uint8(1 << MODE_OPTIMISTIC),
+                zkVerifier: address(0),
+                teeMeasurements: new bytes32[](0)
+            })
+        );
+    }
+
+    /// @dev Registers `node` for optimistic jobs and stakes `amount` from this contract's VRT.
+    function _setUpOptimisticNode(address node, uint256 amount) internal {
+        vm.prank(node);
+        staking.registerNode("https://node.example", uint16(1 << MODE_OPTIMISTIC));
+        if (amount != 0) {
+            token.approve(address(staking), amount);
+            staking.stake(node, amount);
+        }
     }
 
     /// @dev Registers `node` for TEE, stakes `amount` from this contract's VRT and registers an enclave key.

@@ -1,0 +1,1252 @@
+// SPDX-License-Identifier: MIT
+pragma solidity 0.8.30;
+
+import {CommonBase} from "forge-std/Base.sol";
+import {StdCheats} from "forge-std/StdCheats.sol";
+import {StdInvariant} from "forge-std/StdInvariant.sol";
+import {StdUtils} from "forge-std/StdUtils.sol";
+import {Vm} from "forge-std/Vm.sol";
+import {DisputeManager} from "../contracts/DisputeManager.sol";
+import {InferenceEscrow} from "../contracts/InferenceEscrow.sol";
+import {IDisputeManager} from "../contracts/interfaces/IDisputeManager.sol";
+import {IInferenceEscrow} from "../contracts/interfaces/IInferenceEscrow.sol";
+import {IModelRegistry} from "../contracts/interfaces/IModelRegistry.sol";
+import {INodeStaking} from "../contracts/interfaces/INodeStaking.sol";
+import {JobId} from "../contracts/libraries/JobId.sol";
+import {MockUSD} from "../contracts/mocks/MockUSD.sol";
+import {ModelRegistry} from "../contracts/ModelRegistry.sol";
+import {NodeStaking} from "../contracts/NodeStaking.sol";
+import {VeritasSuite} from "./helpers/VeritasSuite.sol";
+import {VeritasToken} from "../contracts/VeritasToken.sol";
+
+/// @notice Invariants of optimistic jobs and their disputes over random sequences of stake moves (stake, unstake
+/// requests, withdrawals), optimistic requests (prepaid and by transfer) of OPTIMISTIC-only versions, claims, proposals
+/// (claim-and-propose, and propose after a claim), challenges with bonds by three challengers (and sometimes by the
+/// proposing node itself), arbitration (the handler plays the arbitrator: node right or wrong), timeouts (draws),
+/// finalization (single and batched), expiries, missed-deadline reports, escrow withdrawals, slash-reward claims and
+/// governance changes of the dispute and escrow parameters, with time moving forward. Driven by `DisputesHandler`
+/// across three requesters, three nodes and three challengers.
+/// Each invariant runs its own campaign of 64 runs x 250 calls (hardhat-config lines below; about 30 s for all five on
+/// a 2-core machine, after compilation).
+/// The handler checks every action's outcome against its model (see `DisputesHandler`), so the invariants also assert
+/// that no action was wrongly accepted or refused.
+contract DisputesInvariantTest is StdInvariant, VeritasSuite {
+    DisputesHandler internal handler;
+    address[3] internal nodes;
+
+    function setUp() public {
+        vm.warp(1_700_000_000);
+        _deploySuite(1_000_000_000e18);
+        uint256 modelA = _createModel();
+        uint256 modelB = _createModel();
+        uint64[3] memory versions = [
+            _publishOptimisticVersion(modelA, 50_000, 100e18), // a royalty, collateral set by the version's minimum
+            _publishOptimisticVersion(modelB, 0, 600e18), // a large minimum collateral: few jobs per node
+            _publishOptimisticVersion(modelB, 0, 0) // collateral set by the rate (dust, or zero at a zero rate)
+        ];
+        address[3] memory requesters;
+        address[3] memory challengers;
+        for (uint256 i; i < 3; ++i) {
+            requesters[i] = makeAddr(string.concat("requester", vm.toString(i)));
+            challengers[i] = makeAddr(string.concat("challenger", vm.toString(i)));
+            nodes[i] = makeAddr(string.concat("node", vm.toString(i)));
+            _setUpOptimisticNode(nodes[i], 2_500e18);
+        }
+        handler = new DisputesHandler(
+            DisputesHandler.Deployment({
+                escrow: escrow,
+                disputes: disputes,
+                staking: staking,
+                registry: registry,
+                usd: usd,
+                token: token,
+                gov: gov,
+                arbitrator2: makeAddr("arbitrator2"),
+                treasury: treasury
+            }),
+            requesters,
+            nodes,
+            challengers,
+            versions
+        );
+        token.transfer(address(handler), 100_000_000e18);
+
+        targetSelector(FuzzSelector({addr: address(handler), selectors: _selectors()}));
+        targetContract(address(handler));
+    }
+
+    /// @dev The handler's actions, weighted by repetition: the optimistic life cycle more often than the rest.
+    function _selectors() internal pure returns (bytes4[] memory s) {
+        s = new bytes4[](38);
+        uint256 i;
+        for (uint256 k; k < 3; ++k) {
+            s[i++] = DisputesHandler.request.selector;
+            s[i++] = DisputesHandler.proposeNew.selector;
+            s[i++] = DisputesHandler.challenge.selector;
+            s[i++] = DisputesHandler.warp.selector;
+        }
+        for (uint256 k; k < 2; ++k) {
+            s[i++] = DisputesHandler.claim.selector;
+            s[i++] = DisputesHandler.claim.selector;
+            s[i++] = DisputesHandler.proposeClaimed.selector;
+            s[i++] = DisputesHandler.arbitrate.selector;
+            s[i++] = DisputesHandler.finalize.selector;
+            s[i++] = DisputesHandler.withdrawStake.selector;
+        }
+        s[i++] = DisputesHandler.resolveTimeout.selector;
+        s[i++] = DisputesHandler.finalizeBatch.selector;
+        s[i++] = DisputesHandler.expire.selector;
+        s[i++] = DisputesHandler.reportMissedDeadline.selector;
+        s[i++] = DisputesHandler.stake.selector;
+        s[i++] = DisputesHandler.requestUnstake.selector;
+        s[i++] = DisputesHandler.withdraw.selector;
+        s[i++] = DisputesHandler.claimRewards.selector;
+        s[i++] = DisputesHandler.setParameters.selector;
+        s[i++] = DisputesHandler.poke.selector;
+        s[i++] = DisputesHandler.poke.selector;
+        s[i++] = DisputesHandler.resolveTimeout.selector;
+        s[i++] = DisputesHandler.stake.selector;
+        s[i++] = DisputesHandler.exitBeforeFinality.selector;
+        assert(i == s.length);
+    }
+
+    // ------------------------------------------------------------------------------------------------ invariants
+
+    /// @notice (a) The escrow holds exactly what it owes in the payment token: account balances, the payments of jobs
+    /// not yet terminal (Open, Claimed, Proposed, Disputed), and the models' royalties and protocol fees; the dispute
+    /// manager holds exactly the bonds of its open disputes. Each account, model and bond also matches the ghost.
+    /// hardhat-config: invariant.runs = 64
+    /// hardhat-config: invariant.depth = 250
+    /// hardhat-config: invariant.failOnRevert = true
+    function invariant_paymentTokenConserved() public view {
+        uint256 owed;
+        address[] memory accounts = handler.accounts();
+        for (uint256 i; i < accounts.length; ++i) {
+            uint256 b = escrow.balanceOf(accounts[i]);
+            assertEq(b, handler.ghostBalance(accounts[i]), "account balance vs ghost");
+            owed += b;
+        }
+        uint256 bonds;
+        for (uint256 i; i < handler.jobCount(); ++i) {
+            (IInferenceEscrow.Job memory job,,,) = handler.jobAt(i);
+            JobId id = _jobId(job);
+            IInferenceEscrow.JobStatus s = escrow.jobStatus(id);
+            if (
+                s == IInferenceEscrow.JobStatus.Open || s == IInferenceEscrow.JobStatus.Claimed
+                    || s == IInferenceEscrow.JobStatus.Proposed || s == IInferenceEscrow.JobStatus.Disputed
+            ) owed += job.payment;
+            IDisputeManager.Dispute memory d = disputes.disputeOf(id);
+            if (d.challenger != address(0) && !d.resolved) {
+                assertEq(uint8(s), uint8(IInferenceEscrow.JobStatus.Disputed), "an open dispute's job is Disputed");
+                bonds += d.bond;
+            }
+        }
+        uint256[2] memory models = handler.models();
+        for (uint256 i; i < 2; ++i) {
+            IInferenceEscrow.ModelAccrual memory m = escrow.accrualOf(models[i]);
+            assertEq(m.royalties, handler.ghostRoyalties(models[i]), "royalties vs ghost");
+            assertEq(m.protocolFees, handler.ghostFees(models[i]), "protocol fees vs ghost");
+            owed += uint256(m.royalties) + m.protocolFees;
+        }
+        assertEq(usd.balanceOf(address(escrow)), owed, "escrow: payment token held == owed");
+        assertEq(bonds, handler.ghostOpenBonds(), "open bonds vs ghost");
+        assertEq(usd.balanceOf(address(disputes)), bonds, "dispute manager: payment token held == open bonds");
+        assertEq(handler.violations(), 0, handler.firstViolation());
+    }
+
+    /// @notice (b) The staking contract holds exactly every node's staked + thawing stake plus unclaimed slash rewards
+    /// (challengers', requesters', the treasury's); each node's stake record and each reward match the ghost.
+    /// hardhat-config: invariant.runs = 64
+    /// hardhat-config: invariant.depth = 250
+    /// hardhat-config: invariant.failOnRevert = true
+    function invariant_stakingTokenConserved() public view {
+        uint256 owed;
+        for (uint256 i; i < 3; ++i) {
+            INodeStaking.Node memory n = staking.getNode(nodes[i]);
+            (uint256 staked, uint256 thawing, uint40 thawEnd) = handler.ghostNode(nodes[i]);
+            assertEq(n.staked, staked, "staked vs ghost");
+            assertEq(n.thawing, thawing, "thawing vs ghost");
+            assertEq(n.thawEnd, thawEnd, "thawEnd vs ghost");
+            owed += uint256(n.staked) + n.thawing;
+        }
+        address[] memory accounts = handler.accounts();
+        for (uint256 i; i < accounts.length; ++i) {
+            uint256 r = staking.rewardsOf(accounts[i]);
+            assertEq(r, handler.ghostRewards(accounts[i]), "slash rewards vs ghost");
+            owed += r;
+        }
+        assertEq(token.balanceOf(address(staking)), owed, "staking token held == staked + thawing + rewards");
+        assertEq(handler.violations(), 0, handler.firstViolation());
+    }
+
+    /// @notice (c) Every job is in exactly the status the model predicts, its stored commitment is the hash of its
+    /// parameters, claim and proposal, and its dispute record is the snapshot taken when it was challenged. A terminal
+    /// job never moves again: the handler pokes terminal (and disputed) jobs with every action and counts any that is
+    /// accepted as a violation, and its model refuses to move a job out of a terminal status.
+    /// hardhat-config: invariant.runs = 64
+    /// hardhat-config: invariant.depth = 250
+    /// hardhat-config: invariant.failOnRevert = true
+    function invariant_jobStatusesMatchModel() public view {
+        for (uint256 i; i < handler.jobCount(); ++i) {
+            (
+                IInferenceEscrow.Job memory job,
+                IInferenceEscrow.Claim memory c,
+                IInferenceEscrow.Proposal memory p,
+                IInferenceEscrow.JobStatus s
+            ) = handler.jobAt(i);
+            JobId id = _jobId(job);
+            assertEq(uint8(escrow.jobStatus(id)), uint8(s), "status vs model");
+            assertTrue(s != IInferenceEscrow.JobStatus.None, "every requested job has a status");
+            bytes32 h = p.challengeEnds == 0 ? keccak256(abi.encode(job, c)) : keccak256(abi.encode(job, c, p));
+            assertEq(
+                escrow.jobCommitment(id), (h & ~bytes32(uint256(0xff))) | bytes32(uint256(uint8(s))), "commitment"
+            );
+            assertEq(
+                keccak256(abi.encode(disputes.disputeOf(id))), keccak256(abi.encode(handler.disputeAt(i))), "dispute"
+            );
+        }
+        assertEq(handler.violations(), 0, handler.firstViolation());
+    }
+
+    /// @notice (d) slashed <= locked <= staked: each node's locked collateral is the sum of the collateral of its
+    /// Claimed, Proposed and Disputed jobs and never exceeds its staked + thawing stake; every slash took exactly the
+    /// collateral locked for its job (never more; checked by the handler at each slash, measured on the staking
+    /// contract); what slashes credited (challenger's or requester's reward + treasury share) equals what they took.
+    /// hardhat-config: invariant.runs = 64
+    /// hardhat-config: invariant.depth = 250
+    /// hardhat-config: invariant.failOnRevert = true
+    function invariant_slashWithinLockedWithinStake() public view {
+        uint256[3] memory collateral;
+        for (uint256 i; i < handler.jobCount(); ++i) {
+            (IInferenceEscrow.Job memory job, IInferenceEscrow.Claim memory c,, IInferenceEscrow.JobStatus s) =
+                handler.jobAt(i);
+            if (
+                s != IInferenceEscrow.JobStatus.Claimed && s != IInferenceEscrow.JobStatus.Proposed
+                    && s != IInferenceEscrow.JobStatus.Disputed
+            ) continue;
+            for (uint256 k; k < 3; ++k) {
+                if (nodes[k] == c.node) collateral[k] += job.collateral;
+            }
+        }
+        for (uint256 k; k < 3; ++k) {
+            uint256 locked = escrow.lockedCollateral(nodes[k]);
+            assertEq(locked, collateral[k], "locked == collateral of the node's live jobs");
+            assertEq(locked, handler.ghostLocked(nodes[k]), "locked vs ghost");
+            assertLe(locked, staking.totalStakeOf(nodes[k]), "locked <= staked + thawing");
+        }
+        uint256 slashed = handler.ghostSlashed();
+        assertEq(handler.measuredSlashed(), slashed, "slashed (measured) == collateral of the slashed jobs");
+        assertEq(handler.measuredSlashCredits(), slashed, "reward + treasury share (measured) == slashed");
+        assertEq(handler.ghostSlashRewards() + handler.ghostSlashToTreasury(), slashed, "reward + treasury == slashed");
+        assertEq(handler.violations(), 0, handler.firstViolation());
+    }
+
+    /// @notice (e) No exit before finality: the collateral of every Proposed or Disputed job stays covered by its
+    /// node's staked + thawing stake; after every accepted withdrawStake, staked + thawing >= locked (the handler
+    /// checks it on the contracts right after the call), and a withdrawStake attempted while locked > staked is
+    /// refused (a prediction of the model, so an acceptance is a violation).
+    /// hardhat-config: invariant.runs = 64
+    /// hardhat-config: invariant.depth = 250
+    /// hardhat-config: invariant.failOnRevert = true
+    function invariant_noExitBeforeFinality() public view {
+        uint256[3] memory pending;
+        for (uint256 i; i < handler.jobCount(); ++i) {
+            (IInferenceEscrow.Job memory job, IInferenceEscrow.Claim memory c,, IInferenceEscrow.JobStatus s) =
+                handler.jobAt(i);
+            if (s != IInferenceEscrow.JobStatus.Proposed && s != IInferenceEscrow.JobStatus.Disputed) continue;
+            for (uint256 k; k < 3; ++k) {
+                if (nodes[k] == c.node) pending[k] += job.collateral;
+            }
+        }
+        for (uint256 k; k < 3; ++k) {
+            INodeStaking.Node memory n = staking.getNode(nodes[k]);
+            assertLe(pending[k], uint256(n.staked) + n.thawing, "collateral of unfinal results covered by stake");
+        }
+        assertEq(handler.violations(), 0, handler.firstViolation());
+    }
+}
+
+/// @notice Drives bounded random sequences of optimistic-mode escrow, dispute and staking actions by a few requesters,
+/// nodes and challengers, and keeps an independent model of what every account, node, model, job and dispute should
+/// hold (the ghosts). Every action predicts whether the contracts must accept it; a contract that refuses an action it
+/// should accept, or accepts one it should refuse, is recorded as a violation (the invariant test asserts there are
+/// none). Slashes are also measured on the staking contract around each call. The handler itself never reverts.
+contract DisputesHandler is CommonBase, StdCheats, StdUtils {
+    uint256 internal constant BPS = 10_000;
+    uint8 internal constant MODE_OPTIMISTIC = 3;
+    uint256 internal constant MAX_JOBS = 48;
+    uint256 internal constant MIN_STAKE = 1_000e18;
+    uint256 internal constant REQUESTER_SHARE_BPS = 5_000;
+    uint16 internal constant MAX_CHALLENGER_REWARD_BPS = 5_000;
+
+    struct Deployment {
+        InferenceEscrow escrow;
+        DisputeManager disputes;
+        NodeStaking staking;
+        ModelRegistry registry;
+        MockUSD usd;
+        VeritasToken token;
+        address gov;
+        address arbitrator2;
+        address treasury;
+    }
+
+    struct Entry {
+        IInferenceEscrow.Job job;
+        IInferenceEscrow.Claim claim;
+        IInferenceEscrow.Proposal proposal;
+        IInferenceEscrow.JobStatus status;
+        /// @dev Whether the proposer proposed the "true" output (the arbitrator mostly rules accordingly).
+        bool honest;
+        bytes output;
+        IDisputeManager.Dispute dispute;
+    }
+
+    struct NodeGhost {
+        uint256 staked;
+        uint256 thawing;
+        uint40 thawEnd;
+    }
+
+    InferenceEscrow public immutable escrow;
+    DisputeManager public immutable disputes;
+    NodeStaking public immutable staking;
+    ModelRegistry public immutable registry;
+    MockUSD public immutable usd;
+    VeritasToken public immutable token;
+    address public immutable gov;
+    address public immutable arbitrator2;
+    address public immutable treasury;
+    uint40 public immutable unbonding;
+
+    address[3] internal _requesters;
+    address[3] internal _nodes;
+    address[3] internal _challengers;
+    uint64[3] internal _versions;
+    uint256[2] internal _models;
+
+    Entry[] internal _jobs;
+    uint256 public clock;
+
+    // Governance parameters as the model knows them (snapshotted into jobs and disputes when they open).
+    IDisputeManager.Params internal _params;
+    uint16 public ghostFeeBps;
+    uint32 public ghostRate;
+    uint40 public ghostChallengeWindow;
+
+    mapping(address account => uint256) public ghostBalance;
+    mapping(address node => uint256) public ghostLocked;
+    mapping(address node => NodeGhost) public ghostNode;
+    mapping(address account => uint256) public ghostRewards;
+    mapping(uint256 modelId => uint256) public ghostRoyalties;
+    mapping(uint256 modelId => uint256) public ghostFees;
+    uint256 public ghostOpenBonds;
+
+    /// @notice Collateral the model expects slashes to have taken, and how it expects them to have been split.
+    uint256 public ghostSlashed;
+    uint256 public ghostSlashRewards;
+    uint256 public ghostSlashToTreasury;
+    /// @notice What slashes took from nodes' stake and credited as rewards, measured on the staking contract.
+    uint256 public measuredSlashed;
+    uint256 public measuredSlashCredits;
+
+    uint256 public violations;
+    string public firstViolation;
+    mapping(string action => uint256) public successes;
+    mapping(string action => uint256) public refusals;
+
+    constructor(
+        Deployment memory d,
+        address[3] memory requesters_,
+        address[3] memory nodes_,
+        address[3] memory challengers_,
+        uint64[3] memory versions_
+    ) {
+        escrow = d.escrow;
+        disputes = d.disputes;
+        staking = d.staking;
+        registry = d.registry;
+        usd = d.usd;
+        token = d.token;
+        gov = d.gov;
+        arbitrator2 = d.arbitrator2;
+        treasury = d.treasury;
+        unbonding = d.staking.unbondingPeriod();
+        _requesters = requesters_;
+        _nodes = nodes_;
+        _challengers = challengers_;
+        _versions = versions_;
+        _models[0] = registry.versionTerms(versions_[0]).modelId;
+        _models[1] = registry.versionTerms(versions_[1]).modelId;
+        for (uint256 i; i < 3; ++i) {
+            INodeStaking.Node memory n = d.staking.getNode(nodes_[i]);
+            ghostNode[nodes_[i]] = NodeGhost(n.staked, n.thawing, n.thawEnd);
+        }
+        _params = d.disputes.params();
+        IInferenceEscrow.Config memory cfg = d.escrow.config();
+        ghostFeeBps = cfg.feeBps;
+        ghostRate = cfg.collateralPerPaymentBps;
+        ghostChallengeWindow = cfg.challengeWindow;
+        clock = block.timestamp;
+    }
+
+    modifier tick() {
+        vm.warp(clock);
+        _;
+    }
+
+    // ------------------------------------------------------------------------------------------------ actions
+
+    function request(
+        uint256 actorSeed,
+        uint256 versionSeed,
+        uint256 payment,
+        uint256 window,
+        uint256 life,
+        uint256 nodeSeed,
+        bool prepaid
+    ) external tick {
+        if (_jobs.length >= MAX_JOBS) return;
+        address r = _requesters[actorSeed % 3];
+        uint64 versionId = _versions[versionSeed % 3];
+        IModelRegistry.VersionTerms memory t = registry.versionTerms(versionId);
+        // At a fee of at most 10 %, 60_000 units cover the first version's royalty of 50_000 plus the fee.
+        payment = bound(payment, t.royalty == 0 ? 1 : 60_000, 20e6);
+        window = bound(window, 30, 2 hours);
+        life = bound(life, window, window + 1 days);
+        address named = nodeSeed % 4 == 3 ? _nodes[(nodeSeed / 4) % 3] : address(0);
+        IInferenceEscrow.RequestParams memory p = IInferenceEscrow.RequestParams({
+            versionId: versionId,
+            mode: MODE_OPTIMISTIC,
+            node: named,
+            payment: uint96(payment),
+            deliveryWindow: uint40(window),
+            expiresAt: uint40(clock + life),
+            callbackGasLimit: 0,
+            inputDigest: keccak256(abi.encode(_jobs.length, r)),
+            inputURI: "ipfs://input"
+        });
+        uint256 collateral = payment * ghostRate / BPS;
+        if (collateral < t.minCollateral) collateral = t.minCollateral;
+        IInferenceEscrow.Job memory expected = IInferenceEscrow.Job({
+            requester: r,
+            nonce: escrow.accountOf(r).nonce,
+            versionId: versionId,
+            callbackGasLimit: 0,
+            node: named,
+            mode: MODE_OPTIMISTIC,
+            modelId: t.modelId,
+            payment: uint96(payment),
+            royalty: t.royalty,
+            feeBps: ghostFeeBps,
+            collateral: uint96(collateral),
+            deliveryWindow: uint40(window),
+            expiresAt: p.expiresAt,
+            inputDigest: p.inputDigest,
+            challengeWindow: ghostChallengeWindow
+        });
+
+        bool ok;
+        vm.recordLogs();
+        if (prepaid) {
+            if (ghostBalance[r] < payment) _deposit(r, payment - ghostBalance[r]);
+            vm.prank(r);
+            try escrow.requestInference(p) {
+                ok = true;
+            } catch {}
+        } else {
+            usd.mint(r, payment);
+            vm.startPrank(r);
+            usd.approve(address(escrow), payment);
+            try escrow.requestInferenceWithTransfer(p) {
+                ok = true;
+            } catch {}
+            vm.stopPrank();
+        }
+        _expect(ok, true, "request");
+        if (!ok) return;
+        if (prepaid) ghostBalance[r] -= payment;
+
+        Vm.Log[] memory logs = vm.getRecordedLogs();
+        IInferenceEscrow.Job memory emitted;
+        bool found;
+        for (uint256 i; i < logs.length; ++i) {
+            if (logs[i].emitter == address(escrow) && logs[i].topics[0] == IInferenceEscrow.JobRequested.selector) {
+                (emitted,) = abi.decode(logs[i].data, (IInferenceEscrow.Job, string));
+                found = true;
+            }
+        }
+        if (!found || keccak256(abi.encode(emitted)) != keccak256(abi.encode(expected))) {
+            _violation("request: the emitted job differs from the expected snapshot");
+        }
+        Entry storage e = _jobs.push();
+        e.job = expected;
+        e.status = IInferenceEscrow.JobStatus.Open;
+    }
+
+    /// @notice A node claims an open job (it proposes later, with `proposeClaimed`, or misses its deadline).
+    function claim(uint256 jobSeed, uint256 nodeSeed) external tick {
+        (bool found, uint256 idx) = _pick(jobSeed, Want.OpenLive);
+        if (!found) return;
+        Entry storage e = _jobs[idx];
+        IInferenceEscrow.Job memory job = e.job;
+        address node = _nodes[nodeSeed % 3];
+        bool expectOk = _canClaim(job, node);
+        bool ok;
+        vm.prank(node);
+        try escrow.claim(job) {
+            ok = true;
+        } catch {}
+        _expect(ok, expectOk, "claim");
+        if (ok) _claimed(e, node);
+    }
+
+    /// @notice A node claims an open job and proposes a result in the same call.
+    function proposeNew(uint256 jobSeed, uint256 nodeSeed, uint256 honestSeed) external tick {
+        (bool found, uint256 idx) = _pick(jobSeed, Want.OpenLive);
+        if (!found) return;
+        Entry storage e = _jobs[idx];
+        IInferenceEscrow.Job memory job = e.job;
+        address node = _nodes[nodeSeed % 3];
+        bool honest = honestSeed % 3 != 0;
+        bytes memory output = _output(idx, honest);
+        bool expectOk = _canClaim(job, node);
+        bool ok;
+        vm.prank(node);
+        try escrow.proposeResult(job, IInferenceEscrow.Claim(address(0), 0), output) {
+            ok = true;
+        } catch {}
+        _expect(ok, expectOk, "proposeNew");
+        if (!ok) return;
+        _claimed(e, node);
+        _proposed(e, honest, output);
+    }
+
+    /// @notice The claimer of a claimed job proposes a result (sometimes another node tries, and must be refused).
+    function proposeClaimed(uint256 jobSeed, uint256 honestSeed, uint256 callerSeed) external tick {
+        (bool found, uint256 idx) = _pick(jobSeed, Want.ClaimedLive);
+        if (!found) return;
+        Entry storage e = _jobs[idx];
+        IInferenceEscrow.Job memory job = e.job;
+        IInferenceEscrow.Claim memory c = e.claim;
+        address caller = callerSeed % 5 == 0 ? _nodes[(callerSeed / 5) % 3] : c.node;
+        bool honest = honestSeed % 3 != 0;
+        bytes memory output = _output(idx, honest);
+        bool ok;
+        vm.prank(caller);
+        try escrow.proposeResult(job, c, output) {
+            ok = true;
+        } catch {}
+        _expect(ok, caller == c.node && clock <= c.deliverBy, "proposeClaimed");
+        if (ok) _proposed(e, honest, output);
+    }
+
+    /// @notice A challenger (sometimes the proposing node itself) challenges a proposal, posting its bond.
+    function challenge(uint256 jobSeed, uint256 challengerSeed) external tick {
+        (bool found, uint256 idx) = _pick(jobSeed, Want.ProposedInWindow);
+        if (!found) return;
+        Entry storage e = _jobs[idx];
+        address challenger = challengerSeed % 8 == 7 ? e.claim.node : _challengers[challengerSeed % 3];
+        bool expectOk = clock < e.proposal.challengeEnds;
+        uint256 bond = _fundBond(challenger, e.job.payment);
+        bool ok = _challenge(challenger, idx);
+        _expect(ok, expectOk, "challenge");
+        if (!ok) return;
+        e.dispute = IDisputeManager.Dispute({
+            challenger: challenger,
+            bond: uint96(bond),
+            deadline: uint40(clock) + _params.arbitrationPeriod,
+            challengerRewardBps: _params.challengerRewardBps,
+            resolved: false,
+            arbitrator: _params.arbitrator
+        });
+        ghostOpenBonds += bond;
+        _setStatus(e, IInferenceEscrow.JobStatus.Disputed);
+    }
+
+    /// @notice The handler plays the arbitrator: it rules a dispute (mostly according to the truth; sometimes a caller
+    /// other than the dispute's arbitrator tries, or the node-right ruling comes with another output: both refused).
+    function arbitrate(uint256 jobSeed, uint256 rulingSeed, uint256 callerSeed) external tick {
+        (bool found, uint256 idx) = _pick(jobSeed, Want.DisputedBeforeDeadline);
+        if (!found) return;
+        Entry storage e = _jobs[idx];
+        IDisputeManager.Dispute memory d = e.dispute;
+        address caller = d.arbitrator;
+        if (callerSeed % 6 == 0) caller = d.arbitrator == gov ? arbitrator2 : gov;
+        else if (callerSeed % 6 == 1) caller = d.challenger;
+        bool nodeRight = rulingSeed % 4 == 0 ? !e.honest : e.honest;
+        bool wrongOutput = nodeRight && rulingSeed % 7 == 1;
+        bytes memory output = wrongOutput ? _output(idx, !e.honest) : nodeRight ? e.output : bytes("");
+        bool expectOk = caller == d.arbitrator && clock < d.deadline && !wrongOutput;
+        IInferenceEscrow.Ruling ruling = nodeRight ? IInferenceEscrow.Ruling.NodeRight : IInferenceEscrow.Ruling.NodeWrong;
+        Measure memory m = _measure(e.claim.node);
+        IInferenceEscrow.Job memory job = e.job;
+        IInferenceEscrow.Claim memory c = e.claim;
+        IInferenceEscrow.Proposal memory p = e.proposal;
+        bool ok;
+        vm.prank(caller);
+        try disputes.arbitrate(job, c, p, nodeRight, output) {
+            ok = true;
+        } catch {}
+        _expect(ok, expectOk, nodeRight ? "arbitrate (node right)" : "arbitrate (node wrong)");
+        if (ok) _resolved(idx, ruling, m);
+    }
+
+    /// @notice Anyone ends a dispute nobody ruled on by its deadline, as a draw.
+    function resolveTimeout(uint256 jobSeed, uint256 callerSeed) external tick {
+        (bool found, uint256 idx) = _pick(jobSeed, Want.DisputedPastDeadline);
+        if (!found) return;
+        Entry storage e = _jobs[idx];
+        Measure memory m = _measure(e.claim.node);
+        IInferenceEscrow.Job memory job = e.job;
+        IInferenceEscrow.Claim memory c = e.claim;
+        IInferenceEscrow.Proposal memory p = e.proposal;
+        bool ok;
+        vm.prank(_requesters[callerSeed % 3]);
+        try disputes.resolveTimeout(job, c, p) {
+            ok = true;
+        } catch {}
+        _expect(ok, clock >= e.dispute.deadline, "resolveTimeout");
+        if (ok) _resolved(idx, IInferenceEscrow.Ruling.Draw, m);
+    }
+
+    /// @notice Anyone finalizes a proposal (sometimes with an output that is not the proposed one: refused).
+    function finalize(uint256 jobSeed, uint256 outputSeed) external tick {
+        (bool found, uint256 idx) = _pick(jobSeed, Want.ProposedPastWindow);
+        if (!found) return;
+        Entry storage e = _jobs[idx];
+        bool wrongOutput = outputSeed % 8 == 0;
+        bytes memory output = wrongOutput ? _output(idx, !e.honest) : e.output;
+        IInferenceEscrow.Job memory job = e.job;
+        IInferenceEscrow.Claim memory c = e.claim;
+        IInferenceEscrow.Proposal memory p = e.proposal;
+        bool ok;
+        vm.prank(_challengers[outputSeed % 3]);
+        try escrow.finalize(job, c, p, output) {
+            ok = true;
+        } catch {}
+        _expect(ok, clock >= p.challengeEnds && !wrongOutput, "finalize");
+        if (ok) _settled(idx);
+    }
+
+    /// @notice Finalizes up to four proposals in one call. Sometimes lists a job twice, or adds one whose window is
+    /// still open: the whole batch must then be refused.
+    function finalizeBatch(uint256 jobSeed, uint256 count, uint256 flags) external tick {
+        count = bound(count, 1, 4);
+        uint256 n = _jobs.length;
+        if (n == 0) return;
+        uint256[] memory picked = new uint256[](count + 1);
+        uint256 k;
+        uint256 open = type(uint256).max;
+        for (uint256 i; i < n; ++i) {
+            uint256 j = (jobSeed % n + i) % n;
+            Entry storage e = _jobs[j];
+            if (e.status != IInferenceEscrow.JobStatus.Proposed) continue;
+            if (clock >= e.proposal.challengeEnds) {
+                if (k < count) picked[k++] = j;
+            } else if (open == type(uint256).max) {
+                open = j;
+            }
+        }
+        if (k == 0) return;
+        bool duplicate = flags % 4 == 0;
+        bool early = flags % 4 == 1 && open != type(uint256).max;
+        if (duplicate) picked[k++] = picked[0];
+        else if (early) picked[k++] = open;
+
+        IInferenceEscrow.Job[] memory jobs = new IInferenceEscrow.Job[](k);
+        IInferenceEscrow.Claim[] memory claims = new IInferenceEscrow.Claim[](k);
+        IInferenceEscrow.Proposal[] memory proposals = new IInferenceEscrow.Proposal[](k);
+        bytes[] memory outputs = new bytes[](k);
+        for (uint256 i; i < k; ++i) {
+            Entry storage e = _jobs[picked[i]];
+            jobs[i] = e.job;
+            claims[i] = e.claim;
+            proposals[i] = e.proposal;
+            outputs[i] = e.output;
+        }
+        bool ok;
+        vm.prank(_requesters[flags % 3]);
+        try escrow.finalizeBatch(jobs, claims, proposals, outputs) {
+            ok = true;
+        } catch {}
+        _expect(ok, !duplicate && !early, "finalizeBatch");
+        if (!ok) return;
+        for (uint256 i; i < k; ++i) {
+            _settled(picked[i]);
+        }
+    }
+
+    function expire(uint256 jobSeed, uint256 callerSeed) external tick {
+        (bool found, uint256 idx) = _pick(jobSeed, Want.OpenExpired);
+        if (!found) return;
+        Entry storage e = _jobs[idx];
+        IInferenceEscrow.Job memory job = e.job;
+        bool ok;
+        vm.prank(_challengers[callerSeed % 3]);
+        try escrow.expire(job) {
+            ok = true;
+        } catch {}
+        _expect(ok, clock >= job.expiresAt, "expire");
+        if (!ok) return;
+        ghostBalance[job.requester] += job.payment;
+        _setStatus(e, IInferenceEscrow.JobStatus.Expired);
+    }
+
+    function reportMissedDeadline(uint256 jobSeed, uint256 callerSeed) external tick {
+        (bool found, uint256 idx) = _pick(jobSeed, Want.ClaimedLate);
+        if (!found) return;
+        Entry storage e = _jobs[idx];
+        IInferenceEscrow.Job memory job = e.job;
+        IInferenceEscrow.Claim memory c = e.claim;
+        Measure memory m = _measure(c.node);
+        bool ok;
+        vm.prank(_challengers[callerSeed % 3]);
+        try escrow.reportMissedDeadline(job, c) {
+            ok = true;
+        } catch {}
+        _expect(ok, clock > c.deliverBy, "reportMissedDeadline");
+        if (!ok) return;
+        ghostLocked[c.node] -= job.collateral;
+        _slash(c.node, job.collateral, job.requester, REQUESTER_SHARE_BPS);
+        _checkSlash(m, c.node, job.collateral, job.collateral, "reportMissedDeadline");
+        e.claim = IInferenceEscrow.Claim(address(0), 0);
+        if (clock >= job.expiresAt) {
+            ghostBalance[job.requester] += job.payment;
+            _setStatus(e, IInferenceEscrow.JobStatus.Expired);
+        } else {
+            _setStatus(e, IInferenceEscrow.JobStatus.Open);
+        }
+    }
+
+    /// @notice Moves time forward: mostly minutes to hours (delivery and challenge windows), sometimes up to two days
+    /// (arbitration deadlines, expiry), sometimes a week or two (thawing).
+    function warp(uint256 secs) external {
+        uint256 r = secs % 8;
+        clock += r == 0 ? bound(secs, 7 days, 15 days) : r < 3 ? bound(secs, 1 hours, 2 days) : bound(secs, 1, 3 hours);
+        vm.warp(clock);
+    }
+
+    function withdraw(uint256 actorSeed, uint256 amount) external tick {
+        address a = _actor(actorSeed);
+        uint256 balance = ghostBalance[a];
+        // Sometimes more than the balance, which must be refused.
+        bool tooMuch = amount % 8 == 0;
+        amount = tooMuch ? balance + 1 : bound(amount, 1, balance == 0 ? 1 : balance);
+        bool ok;
+        vm.prank(a);
+        try escrow.withdraw(amount, a) {
+            ok = true;
+        } catch {}
+        _expect(ok, amount <= balance, "withdraw");
+        if (ok) ghostBalance[a] -= amount;
+    }
+
+    function stake(uint256 nodeSeed, uint256 amount) external tick {
+        address node = _nodes[nodeSeed % 3];
+        amount = bound(amount, 1, 2_000e18);
+        token.approve(address(staking), amount);
+        bool ok;
+        try staking.stake(node, amount) {
+            ok = true;
+        } catch {}
+        _expect(ok, true, "stake");
+        if (ok) ghostNode[node].staked += amount;
+    }
+
+    function requestUnstake(uint256 nodeSeed, uint256 amount) external tick {
+        address node = _nodes[nodeSeed % 3];
+        NodeGhost storage g = ghostNode[node];
+        uint256 staked = g.staked;
+        // Mostly a slice of the stake, sometimes all of it, sometimes more than it (refused).
+        uint256 r = amount % 8;
+        amount = r == 0 ? staked + 1 : r < 3 ? staked : bound(amount, 1, staked / 8 + 1);
+        bool ok;
+        vm.prank(node);
+        try staking.requestUnstake(amount) {
+            ok = true;
+        } catch {}
+        _expect(ok, amount != 0 && amount <= staked, "requestUnstake");
+        if (!ok) return;
+        uint40 thawEnd = uint40(clock) + unbonding;
+        if (thawEnd < g.thawEnd) thawEnd = g.thawEnd;
+        g.staked -= amount;
+        g.thawing += amount;
+        g.thawEnd = thawEnd;
+    }
+
+    /// @notice (e) A node withdraws its thawed stake. Predicted refused while its locked collateral exceeds its active
+    /// stake; when accepted, its remaining stake must still cover every live job's collateral.
+    function withdrawStake(uint256 nodeSeed) external tick {
+        _withdrawStake(_nodes[nodeSeed % 3]);
+    }
+
+    /// @notice (e) A node whose results are not final yet tries to exit: it requests to unstake everything, waits out
+    /// the unbonding period (time jumps to its thaw end) and withdraws. Its live jobs' collateral exceeds its active
+    /// stake (now zero), so the withdrawal must be refused; its thawing stake stays slashable for those jobs.
+    function exitBeforeFinality(uint256 nodeSeed) external tick {
+        address node;
+        for (uint256 i; i < 3; ++i) {
+            address candidate = _nodes[(nodeSeed % 3 + i) % 3];
+            if (_pendingCollateral(candidate) != 0) {
+                node = candidate;
+                break;
+            }
+        }
+        if (node == address(0)) return;
+        NodeGhost storage g = ghostNode[node];
+        uint256 amount = g.staked;
+        if (amount != 0) {
+            bool ok;
+            vm.prank(node);
+            try staking.requestUnstake(amount) {
+                ok = true;
+            } catch {}
+            _expect(ok, true, "requestUnstake");
+            if (!ok) return;
+            uint40 thawEnd = uint40(clock) + unbonding;
+            if (thawEnd < g.thawEnd) thawEnd = g.thawEnd;
+            g.staked = 0;
+            g.thawing += amount;
+            g.thawEnd = thawEnd;
+        }
+        if (clock < g.thawEnd) {
+            clock = g.thawEnd;
+            vm.warp(clock);
+        }
+        _withdrawStake(node);
+    }
+
+    function _withdrawStake(address node) internal {
+        NodeGhost storage g = ghostNode[node];
+        bool uncovered = ghostLocked[node] > g.staked;
+        bool expectOk = g.thawing != 0 && clock >= g.thawEnd && !uncovered;
+        bool ok;
+        vm.prank(node);
+        try staking.withdrawStake(node) {
+            ok = true;
+        } catch {}
+        _expect(ok, expectOk, "withdrawStake");
+        if (!ok) {
+            if (uncovered && g.thawing != 0 && clock >= g.thawEnd) refusals["withdrawStake: collateral locked"]++;
+            return;
+        }
+        if (uncovered) _violation("withdrawStake: accepted while locked > staked");
+        g.thawing = 0;
+        INodeStaking.Node memory n = staking.getNode(node);
+        if (uint256(n.staked) + n.thawing < escrow.lockedCollateral(node)) {
+            _violation("withdrawStake: staked + thawing < locked after the withdrawal");
+        }
+        if (_pendingCollateral(node) > uint256(n.staked) + n.thawing) {
+            _violation("withdrawStake: a Proposed or Disputed job's collateral is uncovered");
+        }
+    }
+
+    function claimRewards(uint256 actorSeed) external tick {
+        address a = actorSeed % 10 == 9 ? treasury : _actor(actorSeed);
+        bool ok;
+        vm.prank(a);
+        try staking.claimRewards(a) {
+            ok = true;
+        } catch {}
+        _expect(ok, ghostRewards[a] != 0, "claimRewards");
+        if (ok) ghostRewards[a] = 0;
+    }
+
+    /// @notice Governance moves the dispute parameters (bond, arbitration period, challenger reward, arbitrator), the
+    /// challenge window, the protocol fee and the collateral rate. Open jobs and disputes keep their snapshots. A
+    /// challenger reward above the hard cap must be refused.
+    function setParameters(uint256 bond, uint256 period, uint256 reward, uint256 window, uint256 fee, uint256 rate)
+        external
+        tick
+    {
+        bool tooHigh = reward % 6 == 0;
+        IDisputeManager.Params memory p = IDisputeManager.Params({
+            bond: uint96(bound(bond, 1, 5e6)),
+            arbitrationPeriod: uint40(bound(period, 1 hours, 3 days)),
+            challengerRewardBps: uint16(tooHigh ? bound(reward, 5_001, 10_000) : bound(reward, 0, 5_000)),
+            arbitrator: period % 2 == 0 ? gov : arbitrator2,
+            equivocationSlash: _params.equivocationSlash
+        });
+        uint40 w = uint40(bound(window, 1 minutes, 6 hours));
+        uint16 f = uint16(bound(fee, 0, 1_000));
+        uint32 rt = uint32(bound(rate, 0, 100_000));
+        bool ok = true;
+        vm.startPrank(gov);
+        try disputes.setParams(p) {} catch {
+            ok = false;
+        }
+        _expect(ok, !tooHigh, "setParams");
+        if (ok) _params = p;
+        ok = true;
+        try escrow.setChallengeWindow(w) {} catch {
+            ok = false;
+        }
+        try escrow.setProtocolFee(f) {} catch {
+            ok = false;
+        }
+        try escrow.setCollateralRate(rt) {} catch {
+            ok = false;
+        }
+        vm.stopPrank();
+        _expect(ok, true, "escrow parameters");
+        if (!ok) return;
+        ghostChallengeWindow = w;
+        ghostFeeBps = f;
+        ghostRate = rt;
+    }
+
+    /// @notice Tries to move a job that is terminal (or disputed, for the actions a dispute excludes): every attempt
+    /// must be refused.
+    function poke(uint256 jobSeed, uint256 actionSeed) external tick {
+        uint256 n = _jobs.length;
+        if (n == 0) return;
+        uint256 idx = type(uint256).max;
+        for (uint256 i; i < n; ++i) {
+            uint256 j = (jobSeed % n + i) % n;
+            IInferenceEscrow.JobStatus s = _jobs[j].status;
+            if (_terminal(s) || s == IInferenceEscrow.JobStatus.Disputed) {
+                idx = j;
+                break;
+            }
+        }
+        if (idx == type(uint256).max) return;
+        Entry storage e = _jobs[idx];
+        bool disputed = e.status == IInferenceEscrow.JobStatus.Disputed;
+        IInferenceEscrow.Job memory job = e.job;
+        IInferenceEscrow.Claim memory c = e.claim;
+        IInferenceEscrow.Proposal memory p = e.proposal;
+        bytes memory output = e.output.length != 0 ? e.output : _output(idx, true);
+        address node = c.node != address(0) ? c.node : _nodes[actionSeed % 3];
+        // A disputed job can still be ruled on: only the actions a dispute excludes.
+        uint256 action = (actionSeed / 3) % (disputed ? 7 : 9);
+        bool ok;
+        if (action == 0) {
+            vm.prank(node);
+            try escrow.claim(job) {
+                ok = true;
+            } catch {}
+        } else if (action == 1) {
+            vm.prank(node);
+            try escrow.proposeResult(job, IInferenceEscrow.Claim(address(0), 0), output) {
+                ok = true;
+            } catch {}
+        } else if (action == 2) {
+            vm.prank(node);
+            try escrow.proposeResult(job, c, output) {
+                ok = true;
+            } catch {}
+        } else if (action == 3) {
+            try escrow.finalize(job, c, p, output) {
+                ok = true;
+            } catch {}
+        } else if (action == 4) {
+            address challenger = _challengers[actionSeed % 3];
+            _fundBond(challenger, job.payment);
+            ok = _challenge(challenger, idx);
+        } else if (action == 5) {
+            try escrow.expire(job) {
+                ok = true;
+            } catch {}
+        } else if (action == 6) {
+            try escrow.reportMissedDeadline(job, c) {
+                ok = true;
+            } catch {}
+        } else if (action == 7) {
+            vm.prank(gov);
+            try disputes.arbitrate(job, c, p, actionSeed % 2 == 0, output) {
+                ok = true;
+            } catch {}
+            if (!ok) {
+                vm.prank(arbitrator2);
+                try disputes.arbitrate(job, c, p, actionSeed % 2 == 0, output) {
+                    ok = true;
+                } catch {}
+            }
+        } else {
+            try disputes.resolveTimeout(job, c, p) {
+                ok = true;
+            } catch {}
+        }
+        _expect(ok, false, disputed ? "poke a disputed job" : "poke a terminal job");
+    }
+
+    // ------------------------------------------------------------------------------------------------ views
+
+    function jobCount() external view returns (uint256) {
+        return _jobs.length;
+    }
+
+    function jobAt(uint256 i)
+        external
+        view
+        returns (
+            IInferenceEscrow.Job memory,
+            IInferenceEscrow.Claim memory,
+            IInferenceEscrow.Proposal memory,
+            IInferenceEscrow.JobStatus
+        )
+    {
+        Entry storage e = _jobs[i];
+        return (e.job, e.claim, e.proposal, e.status);
+    }
+
+    function disputeAt(uint256 i) external view returns (IDisputeManager.Dispute memory) {
+        return _jobs[i].dispute;
+    }
+
+    function models() external view returns (uint256[2] memory) {
+        return _models;
+    }
+
+    /// @notice Every account that can hold an escrow balance or a slash reward.
+    function accounts() external view returns (address[] memory a) {
+        a = new address[](10);
+        for (uint256 i; i < 3; ++i) {
+            a[i] = _requesters[i];
+            a[3 + i] = _nodes[i];
+            a[6 + i] = _challengers[i];
+        }
+        a[9] = treasury;
+    }
+
+    // ------------------------------------------------------------------------------------------------ internals
+
+    /// @dev A node's total stake and every account's slash rewards before a call that may slash.
+    struct Measure {
+        uint256 stake;
+        uint256 rewards;
+    }
+
+    function _measure(address node) internal view returns (Measure memory m) {
+        m.stake = staking.totalStakeOf(node);
+        m.rewards = _sumRewards();
+    }
+
+    function _sumRewards() internal view returns (uint256 sum) {
+        sum = staking.rewardsOf(treasury);
+        for (uint256 i; i < 3; ++i) {
+            sum += staking.rewardsOf(_requesters[i]) + staking.rewardsOf(_nodes[i]) + staking.rewardsOf(_challengers[i]);
+        }
+    }
+
+    /// @dev Checks, on the staking contract, what a call took from `node` and credited as rewards: exactly `expected`,
+    /// never more than the collateral `locked` for the job, and credits == slashed.
+    function _checkSlash(Measure memory m, address node, uint256 expected, uint256 locked, string memory action)
+        internal
+    {
+        uint256 stakeAfter = staking.totalStakeOf(node);
+        uint256 rewardsAfter = _sumRewards();
+        if (stakeAfter > m.stake || rewardsAfter < m.rewards) {
+            _violation(string.concat(action, ": stake grew or rewards shrank"));
+            return;
+        }
+        uint256 slashed = m.stake - stakeAfter;
+        uint256 credited = rewardsAfter - m.rewards;
+        if (slashed > locked) _violation(string.concat(action, ": slashed more than the job's locked collateral"));
+        if (slashed != expected) _violation(string.concat(action, ": slashed amount differs from the model"));
+        if (credited != slashed) _violation(string.concat(action, ": reward + treasury share != slashed"));
+        measuredSlashed += slashed;
+        measuredSlashCredits += credited;
+    }
+
+    function _deposit(address r, uint256 amount) internal {
+        usd.mint(r, amount);
+        vm.startPrank(r);
+        usd.approve(address(escrow), amount);
+        bool ok;
+        try escrow.deposit(r, amount) {
+            ok = true;
+        } catch {}
+        vm.stopPrank();
+        _expect(ok, true, "deposit");
+        if (ok) ghostBalance[r] += amount;
+    }
+
+    /// @dev Mints `challenger` the bond a challenge of a job paying `payment` takes now, and approves it.
+    function _fundBond(address challenger, uint256 payment) internal returns (uint256 bond) {
+        bond = _params.bond > payment ? _params.bond : payment;
+        usd.mint(challenger, bond);
+        vm.prank(challenger);
+        usd.approve(address(disputes), bond);
+    }
+
+    function _challenge(address challenger, uint256 idx) internal returns (bool ok) {
+        Entry storage e = _jobs[idx];
+        IInferenceEscrow.Job memory job = e.job;
+        IInferenceEscrow.Claim memory c = e.claim;
+        IInferenceEscrow.Proposal memory p = e.proposal;
+        vm.prank(challenger);
+        try disputes.challenge(job, c, p) {
+            ok = true;
+        } catch {}
+    }
+
+    function _canClaim(IInferenceEscrow.Job memory job, address node) internal view returns (bool) {
+        NodeGhost storage g = ghostNode[node];
+        return clock < job.expiresAt && (job.node == address(0) || job.node == node) && g.staked >= MIN_STAKE
+            && ghostLocked[node] + job.collateral <= g.staked + g.thawing;
+    }
+
+    function _claimed(Entry storage e, address node) internal {
+        uint256 deliverBy = clock + e.job.deliveryWindow;
+        if (deliverBy > e.job.expiresAt) deliverBy = e.job.expiresAt;
+        e.claim = IInferenceEscrow.Claim(node, uint40(deliverBy));
+        ghostLocked[node] += e.job.collateral;
+        _setStatus(e, IInferenceEscrow.JobStatus.Claimed);
+    }
+
+    function _proposed(Entry storage e, bool honest, bytes memory output) internal {
+        e.honest = honest;
+        e.output = output;
+        e.proposal = IInferenceEscrow.Proposal(keccak256(output), uint40(clock) + e.job.challengeWindow);
+        _setStatus(e, IInferenceEscrow.JobStatus.Proposed);
+    }
+
+    /// @dev A proposal settled (finalized, or the arbitrator ruled the node right): the payment is split and the
+    /// collateral unlocked.
+    function _settled(uint256 idx) internal {
+        Entry storage e = _jobs[idx];
+        IInferenceEscrow.Job memory job = e.job;
+        uint256 fee = uint256(job.payment) * job.feeBps / BPS;
+        ghostBalance[e.claim.node] += job.payment - job.royalty - fee;
+        ghostRoyalties[job.modelId] += job.royalty;
+        ghostFees[job.modelId] += fee;
+        ghostLocked[e.claim.node] -= job.collateral;
+        _setStatus(e, IInferenceEscrow.JobStatus.Settled);
+    }
+
+    /// @dev A dispute ended: the bond to the node (node right) or back to the challenger, then settle or refund, and
+    /// for a wrong node, slash exactly the job's collateral (checked against the measurement `m`).
+    function _resolved(uint256 idx, IInferenceEscrow.Ruling ruling, Measure memory m) internal {
+        Entry storage e = _jobs[idx];
+        IDisputeManager.Dispute storage d = e.dispute;
+        IInferenceEscrow.Job memory job = e.job;
+        address node = e.claim.node;
+        d.resolved = true;
+        ghostOpenBonds -= d.bond;
+        ghostBalance[ruling == IInferenceEscrow.Ruling.NodeRight ? node : d.challenger] += d.bond;
+        if (ruling == IInferenceEscrow.Ruling.NodeRight) {
+            _settled(idx);
+            _checkSlash(m, node, 0, job.collateral, "arbitrate (node right)");
+            return;
+        }
+        ghostLocked[node] -= job.collateral;
+        ghostBalance[job.requester] += job.payment;
+        _setStatus(e, IInferenceEscrow.JobStatus.Refunded);
+        if (ruling == IInferenceEscrow.Ruling.NodeWrong) {
+            _slash(node, job.collateral, d.challenger, d.challengerRewardBps);
+            _checkSlash(m, node, job.collateral, job.collateral, "arbitrate (node wrong)");
+        } else {
+            _checkSlash(m, node, 0, job.collateral, "resolveTimeout");
+        }
+    }
+
+    /// @dev The model of NodeStaking.slash: active stake first, then thawing; `rewardBps` to the beneficiary.
+    function _slash(address node, uint256 amount, address beneficiary, uint256 rewardBps) internal {
+        if (amount == 0) return;
+        NodeGhost storage g = ghostNode[node];
+        if (amount <= g.staked) {
+            g.staked -= amount;
+        } else {
+            g.thawing -= amount - g.staked;
+            g.staked = 0;
+            successes["slash reaching thawing stake"]++;
+        }
+        uint256 reward = amount * rewardBps / BPS;
+        ghostRewards[beneficiary] += reward;
+        ghostRewards[treasury] += amount - reward;
+        ghostSlashed += amount;
+        ghostSlashRewards += reward;
+        ghostSlashToTreasury += amount - reward;
+    }
+
+    /// @dev Moves a job in the model; a terminal status never moves.
+    function _setStatus(Entry storage e, IInferenceEscrow.JobStatus s) internal {
+        if (_terminal(e.status)) _violation("model: a terminal job moved");
+        e.status = s;
+    }
+
+    function _terminal(IInferenceEscrow.JobStatus s) internal pure returns (bool) {
+        return s == IInferenceEscrow.JobStatus.Settled || s == IInferenceEscrow.JobStatus.Cancelled
+            || s == IInferenceEscrow.JobStatus.Expired || s == IInferenceEscrow.JobStatus.Refunded;
+    }
+
+    /// @dev Collateral of `node`'s Proposed and Disputed jobs (results not final yet).
+    function _pendingCollateral(address node) internal view returns (uint256 sum) {
+        for (uint256 i; i < _jobs.length; ++i) {
+            Entry storage e = _jobs[i];
+            if (
+                e.claim.node == node
+                    && (e.status == IInferenceEscrow.JobStatus.Proposed || e.status == IInferenceEscrow.JobStatus.Disputed)
+            ) sum += e.job.collateral;
+        }
+    }
+
+    function _output(uint256 idx, bool honest) internal pure returns (bytes memory) {
+        return abi.encode(honest ? "true output" : "wrong output", idx);
+    }
+
+    /// @dev Requesters, nodes and challengers: every account with an escrow balance.
+    function _actor(uint256 seed) internal view returns (address) {
+        uint256 r = seed % 9;
+        return r < 3 ? _requesters[r] : r < 6 ? _nodes[r - 3] : _challengers[r - 6];
+    }
+
+    /// @dev Which jobs an action looks for: a status, and a moment that makes the action acceptable.
+    enum Want {
+        OpenLive,
+        OpenExpired,
+        ClaimedLive,
+        ClaimedLate,
+        ProposedInWindow,
+        ProposedPastWindow,
+        DisputedBeforeDeadline,
+        DisputedPastDeadline
+    }
+
+    /// @dev A job in the status `want` names, starting at a random place: mostly one at the moment that makes the
+    /// action acceptable (if there is one), one time in four any job in that status, so refusals are exercised too.
+    function _pick(uint256 seed, Want want) internal view returns (bool found, uint256 idx) {
+        uint256 n = _jobs.length;
+        if (n == 0) return (false, 0);
+        IInferenceEscrow.JobStatus status = want <= Want.OpenExpired
+            ? IInferenceEscrow.JobStatus.Open
+            : want <= Want.ClaimedLate
+                ? IInferenceEscrow.JobStatus.Claimed
+                : want <= Want.ProposedPastWindow ? IInferenceEscrow.JobStatus.Proposed : IInferenceEscrow.JobStatus.Disputed;
+        bool any = (seed / 7) % 4 == 0;
+        for (uint256 i; i < n; ++i) {
+            uint256 j = (seed % n + i) % n;
+            Entry storage e = _jobs[j];
+            if (e.status != status) continue;
+            if (!found) (found, idx) = (true, j);
+            if (any || _moment(e, want)) return (true, j);
+        }
+    }
+
+    function _moment(Entry storage e, Want want) internal view returns (bool) {
+        if (want == Want.OpenLive) return clock < e.job.expiresAt;
+        if (want == Want.OpenExpired) return clock >= e.job.expiresAt;
+        if (want == Want.ClaimedLive) return clock <= e.claim.deliverBy;
+        if (want == Want.ClaimedLate) return clock > e.claim.deliverBy;
+        if (want == Want.ProposedInWindow) return clock < e.proposal.challengeEnds;
+        if (want == Want.ProposedPastWindow) return clock >= e.proposal.challengeEnds;
+        if (want == Want.DisputedBeforeDeadline) return clock < e.dispute.deadline;
+        return clock >= e.dispute.deadline;
+    }
+
+    function _expect(bool ok, bool expected, string memory action) internal {
+        if (ok == expected) {
+            if (ok) successes[action]++;
+            else refusals[action]++;
+            return;
+        }
+        _violation(string.concat(action, ok ? ": accepted, but must be refused" : ": refused, but must be accepted"));
+    }
+
+    function _violation(string memory what) internal {
+        if (violations == 0) firstViolation = what;
+        ++violations;
+    }
+}
