@@ -49,6 +49,34 @@ export type RequestOverrides = {
   inputURI: string;
 };
 
+/**
+ * A `request(overrides?, from?)` helper: a prepaid request with `defaults` (and a 600 s delivery window, a 1 h final
+ * deadline, no callback, the fixture's PAYMENT) unless overridden, returning the job as the escrow recorded it.
+ */
+export function requestHelper(
+  suite: Pick<Suite, "escrow">,
+  helpers: NetworkHelpers,
+  defaultFrom: HardhatEthersSigner,
+  defaults: Pick<RequestOverrides, "versionId" | "mode" | "inputDigest" | "inputURI">,
+) {
+  return async (o: Partial<RequestOverrides> = {}, from: HardhatEthersSigner = defaultFrom) => {
+    const now = BigInt(await helpers.time.latest());
+    const tx = await suite.escrow.connect(from).requestInference({
+      versionId: o.versionId ?? defaults.versionId,
+      mode: o.mode ?? defaults.mode,
+      node: o.node ?? "0x0000000000000000000000000000000000000000",
+      payment: o.payment ?? PAYMENT,
+      deliveryWindow: o.deliveryWindow ?? 600n,
+      expiresAt: o.expiresAt ?? now + 3600n,
+      callbackGasLimit: o.callbackGasLimit ?? 0n,
+      inputDigest: o.inputDigest ?? defaults.inputDigest,
+      inputURI: o.inputURI ?? defaults.inputURI,
+    });
+    const [r] = requestedJobs(suite.escrow, (await tx.wait())!.logs);
+    return { jobId: r.jobId, job: r.job };
+  };
+}
+
 /** Registers `node` with `capabilities`, gives it VRT and stakes `amount`. */
 export async function stakeNode(
   s: Suite,
@@ -129,23 +157,12 @@ export async function deployTeeFixture(ethers: HardhatEthers, helpers: NetworkHe
 
   const teeDomain = teeResultDomain(chainId, await suite.teeVerifier.getAddress());
 
-  const request = async (o: Partial<RequestOverrides> = {}, from: HardhatEthersSigner = requester) => {
-    const now = BigInt(await helpers.time.latest());
-    const tx = await suite.escrow.connect(from).requestInference({
-      versionId: o.versionId ?? versionId,
-      mode: o.mode ?? Mode.TEE,
-      node: o.node ?? "0x0000000000000000000000000000000000000000",
-      payment: o.payment ?? PAYMENT,
-      deliveryWindow: o.deliveryWindow ?? 600n,
-      expiresAt: o.expiresAt ?? now + 3600n,
-      callbackGasLimit: o.callbackGasLimit ?? 0n,
-      inputDigest: o.inputDigest ?? keccak256(toUtf8Bytes("input-1")),
-      inputURI: o.inputURI ?? "data:application/json,[1,2,3,4,5,6,7,8]",
-    });
-    const receipt = await tx.wait();
-    const [r] = requestedJobs(suite.escrow, receipt!.logs);
-    return { jobId: r.jobId, job: r.job };
-  };
+  const request = requestHelper(suite, helpers, requester, {
+    versionId,
+    mode: Mode.TEE,
+    inputDigest: keccak256(toUtf8Bytes("input-1")),
+    inputURI: "data:application/json,[1,2,3,4,5,6,7,8]",
+  });
 
   return {
     ...suite,

@@ -1,13 +1,13 @@
 import type { HardhatEthers, HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/types";
 import type { NetworkHelpers } from "@nomicfoundation/hardhat-network-helpers/types";
-import { id, ZeroAddress } from "ethers";
+import { id } from "ethers";
 import { Mode, modeBit } from "../../scripts/lib/constants.js";
 import { deploySuite, LOCAL_PARAMS, type Suite } from "../../scripts/lib/deploy.js";
-import { jobIdOf, requestedJobs, type Job } from "../../scripts/lib/jobs.js";
+import { jobIdOf, type Job } from "../../scripts/lib/jobs.js";
 import { inputCommitment, toBytes32, weightsCommitmentFromOnnx } from "../../scripts/lib/zk/commitment.js";
 import { VERIFIER_CONTRACT_NAME } from "../../scripts/lib/zk/verifier-export.js";
 import type { MlpGroth16Verifier, ZkResultVerifier } from "../../typechain-types/index.js";
-import { MEASUREMENT, MIN_COLLATERAL, NODE_STAKE, PAYMENT, ROYALTY, stakeNode, USD, type RequestOverrides } from "./fixtures.js";
+import { MEASUREMENT, MIN_COLLATERAL, NODE_STAKE, requestHelper, ROYALTY, stakeNode, USD, type RequestOverrides } from "./fixtures.js";
 
 /** The input of the fixture's default job: one logit negative, a tie for the max between logits 1 and 2. */
 export const ZK_INPUT = [5, 119, -128, 4, -64, -7, -69, 15];
@@ -76,22 +76,12 @@ export async function deployZkFixture(ethers: HardhatEthers, helpers: NetworkHel
     await suite.escrow.connect(r).deposit(r.address, USD(100));
   }
 
-  const request = async (o: Partial<RequestOverrides> = {}, from: HardhatEthersSigner = requester) => {
-    const now = BigInt(await helpers.time.latest());
-    const tx = await suite.escrow.connect(from).requestInference({
-      versionId: o.versionId ?? versionId,
-      mode: o.mode ?? Mode.ZK,
-      node: o.node ?? ZeroAddress,
-      payment: o.payment ?? PAYMENT,
-      deliveryWindow: o.deliveryWindow ?? 600n,
-      expiresAt: o.expiresAt ?? now + 3600n,
-      callbackGasLimit: o.callbackGasLimit ?? 0n,
-      inputDigest: o.inputDigest ?? ZK_INPUT_DIGEST,
-      inputURI: o.inputURI ?? `data:application/json,${JSON.stringify(ZK_INPUT)}`,
-    });
-    const [r] = requestedJobs(suite.escrow, (await tx.wait())!.logs);
-    return { jobId: r.jobId, job: r.job };
-  };
+  const request = requestHelper(suite, helpers, requester, {
+    versionId,
+    mode: Mode.ZK,
+    inputDigest: ZK_INPUT_DIGEST,
+    inputURI: `data:application/json,${JSON.stringify(ZK_INPUT)}`,
+  });
 
   return {
     ...suite,
