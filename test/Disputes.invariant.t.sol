@@ -26,8 +26,8 @@ import {VeritasToken} from "../contracts/VeritasToken.sol";
 /// finalization (single and batched), expiries, missed-deadline reports, escrow withdrawals, slash-reward claims and
 /// governance changes of the dispute and escrow parameters, with time moving forward. Driven by `DisputesHandler`
 /// across three requesters, three nodes and three challengers.
-/// Each invariant runs its own campaign of 64 runs x 250 calls (hardhat-config lines below; about 30 s for all five on
-/// a 2-core machine, after compilation).
+/// Each invariant runs its own campaign of 48 runs x 250 calls (hardhat-config lines below; 25-45 s for all five on
+/// a 2-core machine after compilation, depending on its load).
 /// The handler checks every action's outcome against its model (see `DisputesHandler`), so the invariants also assert
 /// that no action was wrongly accepted or refused.
 contract DisputesInvariantTest is StdInvariant, VeritasSuite {
@@ -115,7 +115,7 @@ contract DisputesInvariantTest is StdInvariant, VeritasSuite {
     /// @notice (a) The escrow holds exactly what it owes in the payment token: account balances, the payments of jobs
     /// not yet terminal (Open, Claimed, Proposed, Disputed), and the models' royalties and protocol fees; the dispute
     /// manager holds exactly the bonds of its open disputes. Each account, model and bond also matches the ghost.
-    /// hardhat-config: invariant.runs = 64
+    /// hardhat-config: invariant.runs = 48
     /// hardhat-config: invariant.depth = 250
     /// hardhat-config: invariant.failOnRevert = true
     function invariant_paymentTokenConserved() public view {
@@ -156,7 +156,7 @@ contract DisputesInvariantTest is StdInvariant, VeritasSuite {
 
     /// @notice (b) The staking contract holds exactly every node's staked + thawing stake plus unclaimed slash rewards
     /// (challengers', requesters', the treasury's); each node's stake record and each reward match the ghost.
-    /// hardhat-config: invariant.runs = 64
+    /// hardhat-config: invariant.runs = 48
     /// hardhat-config: invariant.depth = 250
     /// hardhat-config: invariant.failOnRevert = true
     function invariant_stakingTokenConserved() public view {
@@ -183,7 +183,7 @@ contract DisputesInvariantTest is StdInvariant, VeritasSuite {
     /// parameters, claim and proposal, and its dispute record is the snapshot taken when it was challenged. A terminal
     /// job never moves again: the handler pokes terminal (and disputed) jobs with every action and counts any that is
     /// accepted as a violation, and its model refuses to move a job out of a terminal status.
-    /// hardhat-config: invariant.runs = 64
+    /// hardhat-config: invariant.runs = 48
     /// hardhat-config: invariant.depth = 250
     /// hardhat-config: invariant.failOnRevert = true
     function invariant_jobStatusesMatchModel() public view {
@@ -212,7 +212,7 @@ contract DisputesInvariantTest is StdInvariant, VeritasSuite {
     /// Claimed, Proposed and Disputed jobs and never exceeds its staked + thawing stake; every slash took exactly the
     /// collateral locked for its job (never more; checked by the handler at each slash, measured on the staking
     /// contract); what slashes credited (challenger's or requester's reward + treasury share) equals what they took.
-    /// hardhat-config: invariant.runs = 64
+    /// hardhat-config: invariant.runs = 48
     /// hardhat-config: invariant.depth = 250
     /// hardhat-config: invariant.failOnRevert = true
     function invariant_slashWithinLockedWithinStake() public view {
@@ -245,7 +245,7 @@ contract DisputesInvariantTest is StdInvariant, VeritasSuite {
     /// node's staked + thawing stake; after every accepted withdrawStake, staked + thawing >= locked (the handler
     /// checks it on the contracts right after the call), and a withdrawStake attempted while locked > staked is
     /// refused (a prediction of the model, so an acceptance is a violation).
-    /// hardhat-config: invariant.runs = 64
+    /// hardhat-config: invariant.runs = 48
     /// hardhat-config: invariant.depth = 250
     /// hardhat-config: invariant.failOnRevert = true
     function invariant_noExitBeforeFinality() public view {
