@@ -15,7 +15,8 @@ export const MIN_COLLATERAL = VRT(100);
 export const NODE_STAKE = VRT(10_000);
 export const PAYMENT = USD(1);
 
-export type TeeFixture = Suite & {
+/** What every suite fixture has: the deployed suite, the chain, the actors, one model version and `request`. */
+export type BaseFixture = Suite & {
   ethers: HardhatEthers;
   helpers: NetworkHelpers;
   chainId: bigint;
@@ -27,14 +28,17 @@ export type TeeFixture = Suite & {
   node2: HardhatEthersSigner;
   requester: HardhatEthersSigner;
   other: HardhatEthersSigner;
+  modelId: bigint;
+  versionId: bigint;
+  /** Requests a job (prepaid) of the fixture's version and mode and returns it as the escrow recorded it. */
+  request: (overrides?: Partial<RequestOverrides>, from?: HardhatEthersSigner) => Promise<{ jobId: bigint; job: Job }>;
+};
+
+export type TeeFixture = BaseFixture & {
   attestationService: Wallet;
   enclave: SimulatedEnclave;
   enclave2: SimulatedEnclave;
   teeDomain: TypedDataDomain;
-  modelId: bigint;
-  versionId: bigint;
-  /** Requests a TEE job (prepaid) and returns it as the escrow recorded it. */
-  request: (overrides?: Partial<RequestOverrides>, from?: HardhatEthersSigner) => Promise<{ jobId: bigint; job: Job }>;
 };
 
 export type RequestOverrides = {

@@ -1,42 +1,28 @@
-import type { HardhatEthers, HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/types";
+import type { HardhatEthers } from "@nomicfoundation/hardhat-ethers/types";
 import type { NetworkHelpers } from "@nomicfoundation/hardhat-network-helpers/types";
 import { id } from "ethers";
 import { Mode, modeBit } from "../../scripts/lib/constants.js";
-import { deploySuite, LOCAL_PARAMS, type Suite } from "../../scripts/lib/deploy.js";
+import { deploySuite, LOCAL_PARAMS } from "../../scripts/lib/deploy.js";
 import { jobIdOf, type Job } from "../../scripts/lib/jobs.js";
 import { inputCommitment, toBytes32, weightsCommitmentFromOnnx } from "../../scripts/lib/zk/commitment.js";
 import { VERIFIER_CONTRACT_NAME } from "../../scripts/lib/zk/verifier-export.js";
 import type { MlpGroth16Verifier, ZkResultVerifier } from "../../typechain-types/index.js";
-import { MEASUREMENT, MIN_COLLATERAL, NODE_STAKE, requestHelper, ROYALTY, stakeNode, USD, type RequestOverrides } from "./fixtures.js";
+import { MEASUREMENT, MIN_COLLATERAL, NODE_STAKE, requestHelper, ROYALTY, stakeNode, USD, type BaseFixture } from "./fixtures.js";
 
 /** The input of the fixture's default job: one logit negative, a tie for the max between logits 1 and 2. */
 export const ZK_INPUT = [5, 119, -128, 4, -64, -7, -69, 15];
 /** bytes32 input commitment of ZK_INPUT (the job's inputDigest). */
 export const ZK_INPUT_DIGEST = toBytes32(inputCommitment(ZK_INPUT));
 
-export type ZkFixture = Suite & {
-  ethers: HardhatEthers;
-  helpers: NetworkHelpers;
-  chainId: bigint;
-  deployer: HardhatEthersSigner;
-  governance: HardhatEthersSigner;
-  treasury: HardhatEthersSigner;
-  modelOwner: HardhatEthersSigner;
-  node: HardhatEthersSigner;
-  node2: HardhatEthersSigner;
-  requester: HardhatEthersSigner;
-  other: HardhatEthersSigner;
+/** `versionId` is a ZK + TEE version of the reference model whose verifier is `groth16`; `request` asks for ZK jobs on
+ * ZK_INPUT unless overridden. */
+export type ZkFixture = BaseFixture & {
   /** The escrow's ZK result verifier (deploySuite's `zkVerifier`). */
   zk: ZkResultVerifier;
   /** The reference model's snarkjs Groth16 verifier. */
   groth16: MlpGroth16Verifier;
   /** toBytes32(weightsCommitmentFromOnnx()): the version's weights digest. */
   weightsDigest: string;
-  modelId: bigint;
-  /** A ZK + TEE version of the reference model whose verifier is `groth16`. */
-  versionId: bigint;
-  /** Requests a ZK job (prepaid, on ZK_INPUT unless overridden) and returns it as the escrow recorded it. */
-  request: (overrides?: Partial<RequestOverrides>, from?: HardhatEthersSigner) => Promise<{ jobId: bigint; job: Job }>;
 };
 
 /**
