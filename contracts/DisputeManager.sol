@@ -45,8 +45,9 @@ contract DisputeManager is IDisputeManager, Ownable2Step, ReentrancyGuard {
         address owner_
     ) Ownable(owner_) {
         require(
-            address(escrow_) != address(0) && address(teeRegistry_) != address(0)
-                && address(teeVerifier_) != address(0),
+            address(escrow_) != address(0) &&
+                address(teeRegistry_) != address(0) &&
+                address(teeVerifier_) != address(0),
             ZeroAddress()
         );
         escrow = escrow_;
@@ -95,7 +96,15 @@ contract DisputeManager is IDisputeManager, Ownable2Step, ReentrancyGuard {
         _openDispute(id);
         require(escrow.verifyDisputeProof(job, claim, proposal, output, proof), InvalidDisputeProof(id));
         bool nodeRight = keccak256(output) == proposal.outputHash;
-        _resolve(id, job, claim, proposal, nodeRight ? IInferenceEscrow.Ruling.NodeRight : IInferenceEscrow.Ruling.NodeWrong, true, output);
+        _resolve(
+            id,
+            job,
+            claim,
+            proposal,
+            nodeRight ? IInferenceEscrow.Ruling.NodeRight : IInferenceEscrow.Ruling.NodeWrong,
+            true,
+            output
+        );
     }
 
     /// @inheritdoc IDisputeManager
@@ -110,7 +119,15 @@ contract DisputeManager is IDisputeManager, Ownable2Step, ReentrancyGuard {
         Dispute storage d = _openDispute(id);
         require(msg.sender == d.arbitrator, NotArbitrator(id, msg.sender, d.arbitrator));
         require(block.timestamp < d.deadline, ArbitrationClosed(id, d.deadline));
-        _resolve(id, job, claim, proposal, nodeRight ? IInferenceEscrow.Ruling.NodeRight : IInferenceEscrow.Ruling.NodeWrong, false, output);
+        _resolve(
+            id,
+            job,
+            claim,
+            proposal,
+            nodeRight ? IInferenceEscrow.Ruling.NodeRight : IInferenceEscrow.Ruling.NodeWrong,
+            false,
+            output
+        );
     }
 
     /// @inheritdoc IDisputeManager
@@ -191,21 +208,28 @@ contract DisputeManager is IDisputeManager, Ownable2Step, ReentrancyGuard {
     }
 
     function _signer(SignedResult calldata r) private view returns (address key) {
-        bytes32 digest =
-            teeVerifier.resultDigest(address(escrow), JobId.unwrap(r.jobId), r.versionId, r.inputHash, r.outputHash);
+        bytes32 digest = teeVerifier.resultDigest(
+            address(escrow),
+            JobId.unwrap(r.jobId),
+            r.versionId,
+            r.inputHash,
+            r.outputHash
+        );
         ECDSA.RecoverError err;
-        (key, err,) = ECDSA.tryRecoverCalldata(digest, r.signature);
+        (key, err, ) = ECDSA.tryRecoverCalldata(digest, r.signature);
         require(err == ECDSA.RecoverError.NoError, NotEquivocation());
     }
 
     function _setParams(Params memory p) private {
         require(p.bond != 0, ParamOutOfBounds("bond", p.bond));
         require(
-            p.arbitrationPeriod >= MIN_ARBITRATION_PERIOD_SECONDS && p.arbitrationPeriod <= MAX_ARBITRATION_PERIOD_SECONDS,
+            p.arbitrationPeriod >= MIN_ARBITRATION_PERIOD_SECONDS &&
+                p.arbitrationPeriod <= MAX_ARBITRATION_PERIOD_SECONDS,
             ParamOutOfBounds("arbitrationPeriod", p.arbitrationPeriod)
         );
         require(
-            p.challengerRewardBps <= MAX_CHALLENGER_REWARD_BPS, ParamOutOfBounds("challengerRewardBps", p.challengerRewardBps)
+            p.challengerRewardBps <= MAX_CHALLENGER_REWARD_BPS,
+            ParamOutOfBounds("challengerRewardBps", p.challengerRewardBps)
         );
         _params = p;
         emit ParamsSet(p);

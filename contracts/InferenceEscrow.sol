@@ -72,8 +72,10 @@ contract InferenceEscrow is IInferenceEscrow, Ownable2Step, ReentrancyGuard {
         address owner_
     ) Ownable(owner_) {
         require(
-            address(paymentToken_) != address(0) && address(registry_) != address(0)
-                && address(staking_) != address(0) && treasury_ != address(0),
+            address(paymentToken_) != address(0) &&
+                address(registry_) != address(0) &&
+                address(staking_) != address(0) &&
+                treasury_ != address(0),
             ZeroAddress()
         );
         paymentToken = paymentToken_;
@@ -138,16 +140,23 @@ contract InferenceEscrow is IInferenceEscrow, Ownable2Step, ReentrancyGuard {
     }
 
     /// @inheritdoc IInferenceEscrow
-    function requestInferenceWithPermit(RequestParams calldata params, Permit calldata permit)
-        external
-        nonReentrant
-        returns (JobId jobId)
-    {
+    function requestInferenceWithPermit(
+        RequestParams calldata params,
+        Permit calldata permit
+    ) external nonReentrant returns (JobId jobId) {
         jobId = _request(params, false);
         // A permit front-run by someone else only spends the nonce: the allowance is there either way.
-        try IERC20Permit(address(paymentToken)).permit(
-            msg.sender, address(this), params.payment, permit.deadline, permit.v, permit.r, permit.s
-        ) {} catch {}
+        try
+            IERC20Permit(address(paymentToken)).permit(
+                msg.sender,
+                address(this),
+                params.payment,
+                permit.deadline,
+                permit.v,
+                permit.r,
+                permit.s
+            )
+        {} catch {}
         _pull(msg.sender, params.payment);
     }
 
@@ -184,17 +193,20 @@ contract InferenceEscrow is IInferenceEscrow, Ownable2Step, ReentrancyGuard {
     }
 
     /// @inheritdoc IInferenceEscrow
-    function submitResult(Job calldata job, Claim calldata claim_, bytes calldata output, bytes calldata proof)
-        external
-        nonReentrant
-    {
+    function submitResult(
+        Job calldata job,
+        Claim calldata claim_,
+        bytes calldata output,
+        bytes calldata proof
+    ) external nonReentrant {
         JobId id = JobIdLib.from(job.requester, job.nonce);
         bytes32 h = _checkSubmission(id, job, claim_);
         IResultVerifier verifier = _verifierOf(job.mode);
         require(address(verifier) != address(0), ModeNotVerifiedAtSubmission(id, job.mode));
         bytes32 outputHash = keccak256(output);
         require(
-            verifier.verifyResult(_context(id, job, outputHash), output, proof) == IResultVerifier.verifyResult.selector,
+            verifier.verifyResult(_context(id, job, outputHash), output, proof) ==
+                IResultVerifier.verifyResult.selector,
             ResultRejected(id)
         );
         _settle(id, h, job, msg.sender, claim_.node != address(0), outputHash, output);
@@ -222,7 +234,10 @@ contract InferenceEscrow is IInferenceEscrow, Ownable2Step, ReentrancyGuard {
             hashes[i] = _checkSubmission(id, job, claims[i]);
             ctxs[i] = _context(id, job, keccak256(outputs[i]));
         }
-        require(verifier.verifyBatch(ctxs, proof) == IResultVerifier.verifyBatch.selector, ResultRejected(ctxs[0].jobId));
+        require(
+            verifier.verifyBatch(ctxs, proof) == IResultVerifier.verifyBatch.selector,
+            ResultRejected(ctxs[0].jobId)
+        );
         for (uint256 i; i < n; ++i) {
             JobId id = ctxs[i].jobId;
             // The same job listed twice passed the checks above twice: only its first copy may settle.
@@ -296,10 +311,12 @@ contract InferenceEscrow is IInferenceEscrow, Ownable2Step, ReentrancyGuard {
     }
 
     /// @inheritdoc IInferenceEscrow
-    function finalize(Job calldata job, Claim calldata claim_, Proposal calldata proposal, bytes calldata output)
-        external
-        nonReentrant
-    {
+    function finalize(
+        Job calldata job,
+        Claim calldata claim_,
+        Proposal calldata proposal,
+        bytes calldata output
+    ) external nonReentrant {
         JobId id = _finalize(job, claim_, proposal, output);
         _callback(id, job, output);
     }
@@ -323,10 +340,12 @@ contract InferenceEscrow is IInferenceEscrow, Ownable2Step, ReentrancyGuard {
     }
 
     /// @inheritdoc IInferenceEscrow
-    function markDisputed(Job calldata job, Claim calldata claim_, Proposal calldata proposal, address challenger)
-        external
-        nonReentrant
-    {
+    function markDisputed(
+        Job calldata job,
+        Claim calldata claim_,
+        Proposal calldata proposal,
+        address challenger
+    ) external nonReentrant {
         require(msg.sender == disputeManager, NotDisputeManager(msg.sender));
         JobId id = JobIdLib.from(job.requester, job.nonce);
         bytes32 h = _checkProposal(id, job, claim_, proposal, JobStatus.Proposed);
@@ -364,11 +383,12 @@ contract InferenceEscrow is IInferenceEscrow, Ownable2Step, ReentrancyGuard {
     }
 
     /// @inheritdoc IInferenceEscrow
-    function slashForEquivocation(address node, uint256 amount, address reporter, uint16 rewardBps)
-        external
-        nonReentrant
-        returns (uint256 slashed)
-    {
+    function slashForEquivocation(
+        address node,
+        uint256 amount,
+        address reporter,
+        uint16 rewardBps
+    ) external nonReentrant returns (uint256 slashed) {
         require(msg.sender == disputeManager, NotDisputeManager(msg.sender));
         uint256 total = staking.totalStakeOf(node);
         uint256 locked = _accounts[node].locked;
@@ -509,12 +529,14 @@ contract InferenceEscrow is IInferenceEscrow, Ownable2Step, ReentrancyGuard {
         IModelRegistry.VersionTerms memory t = registry.versionTerms(p.versionId);
         require(!t.deprecated, VersionDeprecated(p.versionId));
         require(
-            p.mode != 0 && p.mode <= MAX_MODE && t.modes & (1 << p.mode) != 0
-                && (p.mode == MODE_OPTIMISTIC ? disputeManager != address(0) : address(_verifierOf(p.mode)) != address(0)),
+            p.mode != 0 &&
+                p.mode <= MAX_MODE &&
+                t.modes & (1 << p.mode) != 0 &&
+                (p.mode == MODE_OPTIMISTIC ? disputeManager != address(0) : address(_verifierOf(p.mode)) != address(0)),
             ModeNotSupported(p.versionId, p.mode)
         );
         uint256 payment = p.payment;
-        uint256 minimum = t.royalty + payment * cfg.feeBps / BPS;
+        uint256 minimum = t.royalty + (payment * cfg.feeBps) / BPS;
         require(payment != 0 && payment >= minimum, PaymentTooLow(payment, minimum));
         require(
             p.deliveryWindow >= MIN_DELIVERY_WINDOW_SECONDS && p.deliveryWindow <= MAX_DELIVERY_WINDOW_SECONDS,
@@ -524,7 +546,7 @@ contract InferenceEscrow is IInferenceEscrow, Ownable2Step, ReentrancyGuard {
         uint256 latest = block.timestamp + MAX_REQUEST_LIFETIME_SECONDS;
         require(p.expiresAt >= earliest && p.expiresAt <= latest, InvalidExpiry(p.expiresAt, earliest, latest));
         require(p.callbackGasLimit <= MAX_CALLBACK_GAS, CallbackGasTooHigh(p.callbackGasLimit, MAX_CALLBACK_GAS));
-        uint256 collateral = payment * cfg.collateralPerPaymentBps / BPS;
+        uint256 collateral = (payment * cfg.collateralPerPaymentBps) / BPS;
         if (collateral < t.minCollateral) collateral = t.minCollateral;
         require(collateral <= type(uint96).max, AmountTooLarge(payment));
 
@@ -593,11 +615,12 @@ contract InferenceEscrow is IInferenceEscrow, Ownable2Step, ReentrancyGuard {
 
     /// @dev Checks the status byte first (so a double claim reports the status), then the parameters' hash.
     /// Returns the hash with a cleared status byte.
-    function _checkJob(JobId id, Job calldata job, Claim memory claim_, JobStatus expected)
-        private
-        view
-        returns (bytes32 h)
-    {
+    function _checkJob(
+        JobId id,
+        Job calldata job,
+        Claim memory claim_,
+        JobStatus expected
+    ) private view returns (bytes32 h) {
         bytes32 stored = _jobs[id];
         require(stored != 0, UnknownJob(id));
         JobStatus status = JobStatus(uint8(uint256(stored)));
@@ -607,10 +630,12 @@ contract InferenceEscrow is IInferenceEscrow, Ownable2Step, ReentrancyGuard {
     }
 
     /// @dev Settles an unchallenged proposal after its window; returns the job id.
-    function _finalize(Job calldata job, Claim calldata claim_, Proposal calldata proposal, bytes calldata output)
-        private
-        returns (JobId id)
-    {
+    function _finalize(
+        Job calldata job,
+        Claim calldata claim_,
+        Proposal calldata proposal,
+        bytes calldata output
+    ) private returns (JobId id) {
         id = JobIdLib.from(job.requester, job.nonce);
         bytes32 h = _checkProposal(id, job, claim_, proposal, JobStatus.Proposed);
         require(block.timestamp >= proposal.challengeEnds, ChallengeWindowOpen(id, proposal.challengeEnds));
@@ -636,11 +661,11 @@ contract InferenceEscrow is IInferenceEscrow, Ownable2Step, ReentrancyGuard {
     }
 
     /// @dev `keccak256(abi.encode(job, claim, proposal))` with the status byte cleared.
-    function _proposalHash(Job calldata job, Claim memory claim_, Proposal memory proposal)
-        private
-        pure
-        returns (bytes32 h)
-    {
+    function _proposalHash(
+        Job calldata job,
+        Claim memory claim_,
+        Proposal memory proposal
+    ) private pure returns (bytes32 h) {
         address node = claim_.node;
         uint256 deliverBy = claim_.deliverBy;
         bytes32 outputHash = proposal.outputHash;
@@ -672,19 +697,20 @@ contract InferenceEscrow is IInferenceEscrow, Ownable2Step, ReentrancyGuard {
         }
     }
 
-    function _context(JobId id, Job calldata job, bytes32 outputHash)
-        private
-        view
-        returns (IResultVerifier.ResultContext memory)
-    {
-        return IResultVerifier.ResultContext({
-            jobId: id,
-            requester: job.requester,
-            node: msg.sender,
-            versionId: job.versionId,
-            inputDigest: job.inputDigest,
-            outputHash: outputHash
-        });
+    function _context(
+        JobId id,
+        Job calldata job,
+        bytes32 outputHash
+    ) private view returns (IResultVerifier.ResultContext memory) {
+        return
+            IResultVerifier.ResultContext({
+                jobId: id,
+                requester: job.requester,
+                node: msg.sender,
+                versionId: job.versionId,
+                inputDigest: job.inputDigest,
+                outputHash: outputHash
+            });
     }
 
     function _settle(
@@ -696,7 +722,7 @@ contract InferenceEscrow is IInferenceEscrow, Ownable2Step, ReentrancyGuard {
         bytes32 outputHash,
         bytes calldata output
     ) private {
-        uint256 protocolFee = uint256(job.payment) * job.feeBps / BPS;
+        uint256 protocolFee = (uint256(job.payment) * job.feeBps) / BPS;
         uint256 royalty = job.royalty;
         uint256 nodeFee = job.payment - royalty - protocolFee;
         _jobs[id] = h | bytes32(uint256(JobStatus.Settled));

@@ -7,10 +7,7 @@ import {IERC20Permit} from "@openzeppelin/contracts/token/ERC20/extensions/IERC2
 import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol";
 import {ReentrancyGuard} from "./libraries/ReentrancyGuard.sol";
 import {ICollateralLedger, INodeStaking} from "./interfaces/INodeStaking.sol";
-import {
-    BPS,
-    MAX_MODE, MAX_UNBONDING_PERIOD_SECONDS, MIN_UNBONDING_PERIOD_SECONDS
-} from "./libraries/ConstantsLib.sol";
+import {BPS, MAX_MODE, MAX_UNBONDING_PERIOD_SECONDS, MIN_UNBONDING_PERIOD_SECONDS} from "./libraries/ConstantsLib.sol";
 
 /// @title NodeStaking
 /// @notice Holds node stake in the staking token. Governance (the owner, a timelock) can only move the unbonding
@@ -35,9 +32,13 @@ contract NodeStaking is INodeStaking, Ownable2Step, ReentrancyGuard {
     mapping(address node => string) private _endpoints;
     mapping(address account => uint256) private _rewards;
 
-    constructor(IERC20 stakingToken_, uint256 minStake_, uint40 unbondingPeriod_, address treasury_, address owner_)
-        Ownable(owner_)
-    {
+    constructor(
+        IERC20 stakingToken_,
+        uint256 minStake_,
+        uint40 unbondingPeriod_,
+        address treasury_,
+        address owner_
+    ) Ownable(owner_) {
         require(address(stakingToken_) != address(0) && treasury_ != address(0), ZeroAddress());
         require(minStake_ != 0, ZeroAmount());
         _checkUnbondingPeriod(unbondingPeriod_);
@@ -83,10 +84,14 @@ contract NodeStaking is INodeStaking, Ownable2Step, ReentrancyGuard {
     }
 
     /// @inheritdoc INodeStaking
-    function stakeWithPermit(address node, uint256 amount, uint256 deadline, uint8 v, bytes32 r, bytes32 s)
-        external
-        nonReentrant
-    {
+    function stakeWithPermit(
+        address node,
+        uint256 amount,
+        uint256 deadline,
+        uint8 v,
+        bytes32 r,
+        bytes32 s
+    ) external nonReentrant {
         // A permit front-run by someone else only spends the nonce: the allowance is there either way.
         try IERC20Permit(address(stakingToken)).permit(msg.sender, address(this), amount, deadline, v, r, s) {} catch {}
         _stake(node, amount);
@@ -136,7 +141,7 @@ contract NodeStaking is INodeStaking, Ownable2Step, ReentrancyGuard {
             n.staked = 0;
             n.thawing = uint96(total - amount);
         }
-        uint256 reward = amount * rewardBps / BPS;
+        uint256 reward = (amount * rewardBps) / BPS;
         uint256 toTreasury = amount - reward;
         _rewards[beneficiary] += reward;
         _rewards[treasury] += toTreasury;

@@ -32,14 +32,17 @@ contract SignedAttestationVerifier is ISignedAttestationVerifier, Ownable2Step, 
     }
 
     /// @inheritdoc ISignedAttestationVerifier
-    function attestationDigest(address registry, address node, address enclaveKey, bytes32 measurement, uint40 expiresAt)
-        public
-        view
-        returns (bytes32)
-    {
-        return _hashTypedDataV4(
-            keccak256(abi.encode(ATTESTATION_TYPEHASH, registry, node, enclaveKey, measurement, expiresAt))
-        );
+    function attestationDigest(
+        address registry,
+        address node,
+        address enclaveKey,
+        bytes32 measurement,
+        uint40 expiresAt
+    ) public view returns (bytes32) {
+        return
+            _hashTypedDataV4(
+                keccak256(abi.encode(ATTESTATION_TYPEHASH, registry, node, enclaveKey, measurement, expiresAt))
+            );
     }
 
     /// @notice Checks the attestation for the calling registry (`msg.sender`).
@@ -51,7 +54,7 @@ contract SignedAttestationVerifier is ISignedAttestationVerifier, Ownable2Step, 
         bytes calldata attestation
     ) external view returns (bool) {
         bytes32 digest = attestationDigest(msg.sender, node, enclaveKey, measurement, expiresAt);
-        (address signer, ECDSA.RecoverError err,) = ECDSA.tryRecoverCalldata(digest, attestation);
+        (address signer, ECDSA.RecoverError err, ) = ECDSA.tryRecoverCalldata(digest, attestation);
         return err == ECDSA.RecoverError.NoError && _signers[signer];
     }
 }

@@ -69,9 +69,12 @@ contract TeeRegistry is ITeeRegistry, Ownable2Step {
     }
 
     /// @inheritdoc ITeeRegistry
-    function registerEnclaveKey(address enclaveKey, bytes32 measurement, uint40 expiresAt, bytes calldata attestation)
-        external
-    {
+    function registerEnclaveKey(
+        address enclaveKey,
+        bytes32 measurement,
+        uint40 expiresAt,
+        bytes calldata attestation
+    ) external {
         require(enclaveKey != address(0), ZeroAddress());
         require(staking.getNode(msg.sender).registered, NodeNotRegistered(msg.sender));
         require(_approved[measurement], MeasurementNotApproved(measurement));
@@ -114,8 +117,12 @@ contract TeeRegistry is ITeeRegistry, Ownable2Step {
     /// @inheritdoc ITeeRegistry
     function isActiveKey(address enclaveKey, address node) external view returns (bool) {
         EnclaveKey storage k = _keys[enclaveKey];
-        return k.node == node && node != address(0) && !k.revoked && block.timestamp < k.expiresAt
-            && _approved[k.measurement];
+        return
+            k.node == node &&
+            node != address(0) &&
+            !k.revoked &&
+            block.timestamp < k.expiresAt &&
+            _approved[k.measurement];
     }
 
     /// @inheritdoc ITeeRegistry

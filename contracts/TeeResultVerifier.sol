@@ -33,11 +33,11 @@ contract TeeResultVerifier is ITeeResultVerifier, EIP712 {
     }
 
     /// @inheritdoc IResultVerifier
-    function verifyResult(ResultContext calldata ctx, bytes calldata, bytes calldata proof)
-        external
-        view
-        returns (bytes4)
-    {
+    function verifyResult(
+        ResultContext calldata ctx,
+        bytes calldata,
+        bytes calldata proof
+    ) external view returns (bytes4) {
         bytes32 digest = _hashTypedDataV4(_structHash(msg.sender, ctx));
         _checkSigner(digest, proof, ctx.node, ctx.versionId);
         return IResultVerifier.verifyResult.selector;
@@ -71,11 +71,13 @@ contract TeeResultVerifier is ITeeResultVerifier, EIP712 {
     }
 
     /// @inheritdoc ITeeResultVerifier
-    function resultDigest(address escrow, uint256 jobId, uint64 versionId, bytes32 inputHash, bytes32 outputHash)
-        external
-        view
-        returns (bytes32)
-    {
+    function resultDigest(
+        address escrow,
+        uint256 jobId,
+        uint64 versionId,
+        bytes32 inputHash,
+        bytes32 outputHash
+    ) external view returns (bytes32) {
         return _hashTypedDataV4(resultStructHash(escrow, jobId, versionId, inputHash, outputHash));
     }
 
@@ -85,11 +87,13 @@ contract TeeResultVerifier is ITeeResultVerifier, EIP712 {
     }
 
     /// @inheritdoc ITeeResultVerifier
-    function resultStructHash(address escrow, uint256 jobId, uint64 versionId, bytes32 inputHash, bytes32 outputHash)
-        public
-        pure
-        returns (bytes32)
-    {
+    function resultStructHash(
+        address escrow,
+        uint256 jobId,
+        uint64 versionId,
+        bytes32 inputHash,
+        bytes32 outputHash
+    ) public pure returns (bytes32) {
         return keccak256(abi.encode(RESULT_TYPEHASH, escrow, jobId, versionId, inputHash, outputHash));
     }
 
@@ -98,16 +102,18 @@ contract TeeResultVerifier is ITeeResultVerifier, EIP712 {
     }
 
     /// @dev Recovers the enclave key, checks it is an active key of `node`, and that the version allows its measurement.
-    function _checkSigner(bytes32 digest, bytes calldata signature, address node, uint64 versionId)
-        private
-        view
-        returns (bytes32 measurement)
-    {
-        (address key, ECDSA.RecoverError err,) = ECDSA.tryRecoverCalldata(digest, signature);
+    function _checkSigner(
+        bytes32 digest,
+        bytes calldata signature,
+        address node,
+        uint64 versionId
+    ) private view returns (bytes32 measurement) {
+        (address key, ECDSA.RecoverError err, ) = ECDSA.tryRecoverCalldata(digest, signature);
         require(err == ECDSA.RecoverError.NoError, InvalidSignature());
         measurement = teeRegistry.activeKeyMeasurement(key, node);
         require(
-            modelRegistry.isTeeMeasurementAllowed(versionId, measurement), MeasurementNotAllowed(versionId, measurement)
+            modelRegistry.isTeeMeasurementAllowed(versionId, measurement),
+            MeasurementNotAllowed(versionId, measurement)
         );
     }
 }

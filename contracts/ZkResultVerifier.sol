@@ -25,16 +25,15 @@ contract ZkResultVerifier is IZkResultVerifier {
     }
 
     /// @inheritdoc IResultVerifier
-    function verifyResult(ResultContext calldata ctx, bytes calldata output, bytes calldata proof)
-        external
-        view
-        returns (bytes4)
-    {
+    function verifyResult(
+        ResultContext calldata ctx,
+        bytes calldata output,
+        bytes calldata proof
+    ) external view returns (bytes4) {
         require(keccak256(output) == ctx.outputHash, OutputHashMismatch());
         (address verifier, uint256 weights) = _verifierAndWeights(ctx.versionId);
         uint256 input = _inputCommitment(ctx);
-        Groth16Lib.Status status =
-            Groth16Lib.verify(verifier, output, proof, weights, input, _jobTag(msg.sender, ctx));
+        Groth16Lib.Status status = Groth16Lib.verify(verifier, output, proof, weights, input, _jobTag(msg.sender, ctx));
         require(status != Groth16Lib.Status.MalformedOutput, InvalidOutput());
         require(status == Groth16Lib.Status.Valid, InvalidProof(ctx.jobId));
         return IResultVerifier.verifyResult.selector;
@@ -52,11 +51,11 @@ contract ZkResultVerifier is IZkResultVerifier {
     }
 
     /// @inheritdoc IZkResultVerifier
-    function publicSignals(address escrow, ResultContext calldata ctx, bytes calldata output)
-        external
-        view
-        returns (uint256[] memory signals)
-    {
+    function publicSignals(
+        address escrow,
+        ResultContext calldata ctx,
+        bytes calldata output
+    ) external view returns (uint256[] memory signals) {
         (, uint256 weights) = _verifierAndWeights(ctx.versionId);
         bool ok;
         (ok, signals) = Groth16Lib.publicSignals(output, weights, _inputCommitment(ctx), _jobTag(escrow, ctx));
@@ -88,19 +87,20 @@ contract ZkResultVerifier is IZkResultVerifier {
     /// @dev `uint256(keccak256(abi.encode(JOB_TAG_DOMAIN, block.chainid, escrow, jobId, requester, node, versionId,
     /// inputDigest))) % SCALAR_FIELD`. Reading the fields through Solidity checks they are clean ABI values.
     function _jobTag(address escrow, ResultContext calldata ctx) private view returns (uint256) {
-        return uint256(
-            keccak256(
-                abi.encode(
-                    JOB_TAG_DOMAIN,
-                    block.chainid,
-                    escrow,
-                    ctx.jobId,
-                    ctx.requester,
-                    ctx.node,
-                    ctx.versionId,
-                    ctx.inputDigest
+        return
+            uint256(
+                keccak256(
+                    abi.encode(
+                        JOB_TAG_DOMAIN,
+                        block.chainid,
+                        escrow,
+                        ctx.jobId,
+                        ctx.requester,
+                        ctx.node,
+                        ctx.versionId,
+                        ctx.inputDigest
+                    )
                 )
-            )
-        ) % SCALAR_FIELD;
+            ) % SCALAR_FIELD;
     }
 }

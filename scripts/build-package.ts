@@ -46,12 +46,19 @@ for (const [what, dir] of [
 rmSync(ABI_OUT, { recursive: true, force: true });
 mkdirSync(ABI_OUT, { recursive: true });
 const published = new Map<string, string>();
-for (const file of walk(ARTIFACTS).filter((f) => f.endsWith(".json")).sort()) {
-  const artifact = JSON.parse(readFileSync(file, "utf8")) as { contractName?: string; sourceName?: string; abi?: unknown[] };
+for (const file of walk(ARTIFACTS)
+  .filter((f) => f.endsWith(".json"))
+  .sort()) {
+  const artifact = JSON.parse(readFileSync(file, "utf8")) as {
+    contractName?: string;
+    sourceName?: string;
+    abi?: unknown[];
+  };
   if (!artifact.contractName || !artifact.sourceName || !Array.isArray(artifact.abi)) continue;
   if (!isPublishedSource(artifact.sourceName)) continue;
   const other = published.get(artifact.contractName);
-  if (other) throw new Error(`build-package: two contracts named ${artifact.contractName} (${other}, ${artifact.sourceName})`);
+  if (other)
+    throw new Error(`build-package: two contracts named ${artifact.contractName} (${other}, ${artifact.sourceName})`);
   published.set(artifact.contractName, artifact.sourceName);
   writeFileSync(path.join(ABI_OUT, `${artifact.contractName}.json`), JSON.stringify(artifact.abi, null, 2) + "\n");
 }
@@ -60,7 +67,9 @@ for (const file of walk(ARTIFACTS).filter((f) => f.endsWith(".json")).sort()) {
 rmSync(path.join(ROOT, "build", "package"), { recursive: true, force: true });
 const typesOut = path.join(STAGE, "types");
 const unpublished = new RegExp(`(^|/)(${UNPUBLISHED_DIRS.join("|")})(/|$)`);
-const mentionsUnpublished = new RegExp(`['"]\\./(?:[\\w.]+/)*(${UNPUBLISHED_DIRS.join("|")})/|\\{ (${UNPUBLISHED_DIRS.join("|")}) \\}`);
+const mentionsUnpublished = new RegExp(
+  `['"]\\./(?:[\\w.]+/)*(${UNPUBLISHED_DIRS.join("|")})/|\\{ (${UNPUBLISHED_DIRS.join("|")}) \\}`,
+);
 for (const file of walk(TYPECHAIN)) {
   const rel = path.relative(TYPECHAIN, file).split(path.sep).join("/");
   if (!rel.endsWith(".ts") || rel === "hardhat.d.ts" || unpublished.test(path.posix.dirname(rel))) continue;
@@ -79,7 +88,10 @@ for (const file of walk(TYPECHAIN)) {
 for (const file of readdirSync(SRC).filter((f) => f.endsWith(".ts"))) {
   const text = readFileSync(path.join(SRC, file), "utf8").replaceAll('"../typechain-types/', '"./types/');
   const outside = /from\s+["']\.\.\//.exec(text);
-  if (outside) throw new Error(`build-package: src/${file} imports from outside src/ (${outside[0]}…): the package could not resolve it`);
+  if (outside)
+    throw new Error(
+      `build-package: src/${file} imports from outside src/ (${outside[0]}…): the package could not resolve it`,
+    );
   writeFileSync(path.join(STAGE, file), text);
 }
 

@@ -67,8 +67,14 @@ await viaTimelock(
   timelock,
   governor,
   [
-    { target: await s.tee.getAddress(), data: s.tee.interface.encodeFunctionData("approveMeasurement", [MEASUREMENT, "reference enclave image"]) },
-    { target: await s.attestation.getAddress(), data: s.attestation.interface.encodeFunctionData("setAttestationSigner", [attestationService.address, true]) },
+    {
+      target: await s.tee.getAddress(),
+      data: s.tee.interface.encodeFunctionData("approveMeasurement", [MEASUREMENT, "reference enclave image"]),
+    },
+    {
+      target: await s.attestation.getAddress(),
+      data: s.attestation.interface.encodeFunctionData("setAttestationSigner", [attestationService.address, true]),
+    },
   ],
   networkHelpers,
 );
@@ -111,8 +117,13 @@ const attestation = await signAttestation(
   MEASUREMENT,
   keyExpiry,
 );
-await send("registerEnclaveKey", s.tee.connect(operator).registerEnclaveKey(enclave.address, MEASUREMENT, keyExpiry, attestation));
-note(`stake ${vrt(STAKE)}, enclave key ${enclave.address} active: ${await s.tee.isActiveKey(enclave.address, operator.address)}`);
+await send(
+  "registerEnclaveKey",
+  s.tee.connect(operator).registerEnclaveKey(enclave.address, MEASUREMENT, keyExpiry, attestation),
+);
+note(
+  `stake ${vrt(STAKE)}, enclave key ${enclave.address} active: ${await s.tee.isActiveKey(enclave.address, operator.address)}`,
+);
 
 say("Requester deposits 10 mUSD and requests one inference, paying 1 mUSD");
 const PAYMENT = 1_000_000n;
@@ -140,7 +151,8 @@ note(`job ${jobId.toString(16)} (requester ${requester.address.slice(0, 10)}…,
 
 say("Node reads the JobRequested event, checks the artefact, claims the job (locking collateral)");
 const served = toBytes32(weightsCommitment(readOnnxWeights(ZK_PATHS.onnx)));
-if (served !== (await s.registry.getVersion(job.versionId)).weightsDigest) throw new Error("artefact does not match the registry");
+if (served !== (await s.registry.getVersion(job.versionId)).weightsDigest)
+  throw new Error("artefact does not match the registry");
 note("artefact weights commitment matches the registry ✔");
 const claimReceipt = await send("claim", s.escrow.connect(operator).claim(job));
 const claim = claimOf(s.escrow, claimReceipt.logs);
@@ -164,7 +176,9 @@ check("job status (3 = Settled)", await s.escrow.jobStatus(jobId), JobStatus.Set
 say("Settlement: the payment is split into pull balances");
 const protocolFee = (PAYMENT * job.feeBps) / BPS;
 const nodeFee = PAYMENT - ROYALTY - protocolFee;
-note(`payment ${usd(PAYMENT)} = node ${usd(nodeFee)} + royalty ${usd(ROYALTY)} + protocol fee ${usd(protocolFee)} (${job.feeBps} bps)`);
+note(
+  `payment ${usd(PAYMENT)} = node ${usd(nodeFee)} + royalty ${usd(ROYALTY)} + protocol fee ${usd(protocolFee)} (${job.feeBps} bps)`,
+);
 check("node earnings in escrow", await s.escrow.balanceOf(operator.address), nodeFee);
 check("model royalties in escrow", (await s.escrow.accrualOf(1n)).royalties, ROYALTY);
 check("protocol fees in escrow", (await s.escrow.accrualOf(1n)).protocolFees, protocolFee);
@@ -194,8 +208,11 @@ note(`node stake still bonded: ${vrt(await s.staking.totalStakeOf(operator.addre
 
 say("Gas (from receipts, including the 21,000 base)");
 const lifecycle = gasUsed.requestInference + gasUsed.claim + gasUsed.submitResult;
-for (const k of ["requestInference", "claim", "submitResult"]) note(`${k.padEnd(18)} ${gasUsed[k].toLocaleString("en-US").padStart(9)}`);
-note(`${"full TEE job".padEnd(18)} ${lifecycle.toLocaleString("en-US").padStart(9)}  (Ritual Infernet request→deliver: 250,243 unpaid, 364,985 with ERC-20 payment)`);
+for (const k of ["requestInference", "claim", "submitResult"])
+  note(`${k.padEnd(18)} ${gasUsed[k].toLocaleString("en-US").padStart(9)}`);
+note(
+  `${"full TEE job".padEnd(18)} ${lifecycle.toLocaleString("en-US").padStart(9)}  (Ritual Infernet request→deliver: 250,243 unpaid, 364,985 with ERC-20 payment)`,
+);
 
 if (failures.length > 0) {
   console.error(`\nDemo FAILED:\n- ${failures.join("\n- ")}`);

@@ -66,7 +66,8 @@ export function parseNatSpec(doc: Doc): NatSpec {
       const [name, ...rest] = text.split(" ");
       spec.params[name] = rest.join(" ");
     } else if (tag === "return") spec.returns.push(text);
-    else if (tag === "notice" || tag === "dev" || tag === "title") spec[tag] = spec[tag] ? `${spec[tag]} ${text}` : text;
+    else if (tag === "notice" || tag === "dev" || tag === "title")
+      spec[tag] = spec[tag] ? `${spec[tag]} ${text}` : text;
     else if (tag === "inheritdoc") spec.dev = spec.dev ? `${spec.dev} (see ${text})` : `See ${text}.`;
   };
   for (const line of doc.text.split("\n")) {
@@ -114,9 +115,18 @@ function linkType(type: string, links: Links, page: string): string {
   return `[\`${type}\`](${file === page ? "" : file}#${anchor})`;
 }
 
-function paramTable(vars: Variable[], spec: Record<string, string>, links: Links, page: string, head = "parameter"): string[] {
+function paramTable(
+  vars: Variable[],
+  spec: Record<string, string>,
+  links: Links,
+  page: string,
+  head = "parameter",
+): string[] {
   if (vars.length === 0) return [];
-  const rows = vars.map((v, i) => `| ${v.name ? `\`${v.name}\`` : `#${i}`} | ${linkType(typeString(v.typeName), links, page)} | ${cell(spec[v.name] ?? "")} |`);
+  const rows = vars.map(
+    (v, i) =>
+      `| ${v.name ? `\`${v.name}\`` : `#${i}`} | ${linkType(typeString(v.typeName), links, page)} | ${cell(spec[v.name] ?? "")} |`,
+  );
   return [`| ${head} | type | description |`, "|---|---|---|", ...rows, ""];
 }
 
@@ -127,28 +137,48 @@ function describe(spec: NatSpec): string[] {
   return out;
 }
 
-export type InterfacePage = { name: string; file: string; source: string; spec: NatSpec; markdown: string; counts: Record<string, number> };
+export type InterfacePage = {
+  name: string;
+  file: string;
+  source: string;
+  spec: NatSpec;
+  markdown: string;
+  counts: Record<string, number>;
+};
 
 /** Loads the interfaces' AST from the build info their artifacts name. */
 export function loadInterfaces(): Loaded[] {
-  if (!existsSync(INTERFACES)) throw new Error("gen-docs: no artifacts/contracts/interfaces: run `npx hardhat build` first");
+  if (!existsSync(INTERFACES))
+    throw new Error("gen-docs: no artifacts/contracts/interfaces: run `npx hardhat build` first");
   const walk = (dir: string): string[] =>
-    readdirSync(dir).flatMap((n) => (statSync(path.join(dir, n)).isDirectory() ? walk(path.join(dir, n)) : [path.join(dir, n)]));
+    readdirSync(dir).flatMap((n) =>
+      statSync(path.join(dir, n)).isDirectory() ? walk(path.join(dir, n)) : [path.join(dir, n)],
+    );
   type Info = { sources: Record<string, { ast: { nodes: ContractNode[] } }>; byId: Loaded["byId"] };
   const infos = new Map<string, Info>();
   const found: Loaded[] = [];
-  for (const file of walk(INTERFACES).filter((f) => f.endsWith(".json")).sort()) {
-    const a = JSON.parse(readFileSync(file, "utf8")) as { contractName: string; sourceName: string; inputSourceName: string; buildInfoId: string };
+  for (const file of walk(INTERFACES)
+    .filter((f) => f.endsWith(".json"))
+    .sort()) {
+    const a = JSON.parse(readFileSync(file, "utf8")) as {
+      contractName: string;
+      sourceName: string;
+      inputSourceName: string;
+      buildInfoId: string;
+    };
     if (!a.buildInfoId) continue;
     let info = infos.get(a.buildInfoId);
     if (!info) {
-      const out = JSON.parse(readFileSync(path.join(ROOT, "artifacts", "build-info", `${a.buildInfoId}.output.json`), "utf8")) as {
+      const out = JSON.parse(
+        readFileSync(path.join(ROOT, "artifacts", "build-info", `${a.buildInfoId}.output.json`), "utf8"),
+      ) as {
         output: { sources: Info["sources"] };
       };
       const byId: Info["byId"] = new Map();
       for (const [name, src] of Object.entries(out.output.sources)) {
         for (const n of src.ast.nodes) {
-          if (n.nodeType === "ContractDefinition") byId.set(n.id, { contract: n, source: name.replace(/^npm\//, "").replace(/^project\//, "") });
+          if (n.nodeType === "ContractDefinition")
+            byId.set(n.id, { contract: n, source: name.replace(/^npm\//, "").replace(/^project\//, "") });
         }
       }
       info = { sources: out.output.sources, byId };
@@ -184,7 +214,10 @@ export function renderReference(): { pages: InterfacePage[]; index: string } {
     "",
     "| interface | functions | events | errors | what it is |",
     "|---|---:|---:|---:|---|",
-    ...pages.map((p) => `| [\`${p.name}\`](${p.file}) | ${p.counts.functions} | ${p.counts.events} | ${p.counts.errors} | ${cell(firstSentence(p.spec.notice))} |`),
+    ...pages.map(
+      (p) =>
+        `| [\`${p.name}\`](${p.file}) | ${p.counts.functions} | ${p.counts.events} | ${p.counts.errors} | ${cell(firstSentence(p.spec.notice))} |`,
+    ),
     "",
   ].join("\n");
   return { pages, index };
@@ -207,7 +240,11 @@ function member(n: Node, links: Links, page: string): string[] {
     const returns = n.returnParameters!.parameters;
     const mutability = n.stateMutability && n.stateMutability !== "nonpayable" ? ` ${n.stateMutability}` : "";
     const ret = returns.length ? ` returns (${returns.map((r) => variable(r)).join(", ")})` : "";
-    out.push(`function ${n.name}(${params.map((p) => variable(p)).join(", ")}) ${n.visibility}${mutability}${ret}`, "```", "");
+    out.push(
+      `function ${n.name}(${params.map((p) => variable(p)).join(", ")}) ${n.visibility}${mutability}${ret}`,
+      "```",
+      "",
+    );
     out.push(...describe(spec), ...paramTable(params, spec.params, links, page));
     if (returns.length) {
       const named: Record<string, string> = {};
@@ -220,7 +257,11 @@ function member(n: Node, links: Links, page: string): string[] {
     }
     if (n.functionSelector) out.push(`Selector: \`0x${n.functionSelector}\``, "");
   } else if (n.nodeType === "EventDefinition") {
-    out.push(`event ${n.name}(${params.map((p) => variable(p, false)).join(", ")})${n.anonymous ? " anonymous" : ""}`, "```", "");
+    out.push(
+      `event ${n.name}(${params.map((p) => variable(p, false)).join(", ")})${n.anonymous ? " anonymous" : ""}`,
+      "```",
+      "",
+    );
     out.push(...describe(spec), ...paramTable(params, spec.params, links, page));
     if (n.eventSelector) out.push(`Topic 0: \`0x${n.eventSelector}\``, "");
   } else {
@@ -244,7 +285,11 @@ function renderInterface(loaded: Loaded, links: Links, names: Set<string>): Inte
   const out: string[] = [`# ${c.name}`, "", GENERATED, ""];
   const bases = c.baseContracts.map((b) => b.baseName.name);
   const inherits = bases.map((b) => (names.has(b) ? `[\`${b}\`](${b}.md)` : `\`${b}\``)).join(", ");
-  out.push(`Source: [\`${source}\`](../../${source})${bases.length ? ` · inherits ${inherits}` : ""}`, "", ...describe(spec));
+  out.push(
+    `Source: [\`${source}\`](../../${source})${bases.length ? ` · inherits ${inherits}` : ""}`,
+    "",
+    ...describe(spec),
+  );
   const toc = [
     ["Types", structs.length + enums.length],
     ["Functions", functions.length],
@@ -256,7 +301,12 @@ function renderInterface(loaded: Loaded, links: Links, names: Set<string>): Inte
   if (structs.length + enums.length > 0) {
     out.push("## Types", "");
     for (const e of enums) {
-      out.push(`<a id="enum-${e.name.toLowerCase()}"></a>`, `### enum \`${e.name}\``, "", ...describe(parseNatSpec(e.documentation)));
+      out.push(
+        `<a id="enum-${e.name.toLowerCase()}"></a>`,
+        `### enum \`${e.name}\``,
+        "",
+        ...describe(parseNatSpec(e.documentation)),
+      );
       out.push("| value | name |", "|---:|---|", ...(e.members ?? []).map((m, i) => `| ${i} | \`${m.name}\` |`), "");
     }
     for (const s of structs) {
@@ -286,7 +336,13 @@ function renderInterface(loaded: Loaded, links: Links, names: Set<string>): Inte
   };
   collect(c);
   for (const base of external) {
-    out.push(`## Inherited from \`${base.contract.name}\``, "", `Source: \`${base.source}\``, "", ...describe(parseNatSpec(base.contract.documentation)));
+    out.push(
+      `## Inherited from \`${base.contract.name}\``,
+      "",
+      `Source: \`${base.source}\``,
+      "",
+      ...describe(parseNatSpec(base.contract.documentation)),
+    );
     for (const kind of ["FunctionDefinition", "EventDefinition", "ErrorDefinition"]) {
       for (const n of base.contract.nodes.filter((x) => x.nodeType === kind)) out.push(...member(n, links, page));
     }
@@ -296,7 +352,11 @@ function renderInterface(loaded: Loaded, links: Links, names: Set<string>): Inte
     file: page,
     source,
     spec,
-    markdown: out.join("\n").replace(/\n{3,}/g, "\n\n").trimEnd() + "\n",
+    markdown:
+      out
+        .join("\n")
+        .replace(/\n{3,}/g, "\n\n")
+        .trimEnd() + "\n",
     counts: { functions: functions.length, events: events.length, errors: errors.length },
   };
 }
@@ -304,9 +364,14 @@ function renderInterface(loaded: Loaded, links: Links, names: Set<string>): Inte
 function main() {
   const check = process.argv.includes("--check");
   const { pages, index } = renderReference();
-  const files = new Map<string, string>([["README.md", index], ...pages.map((p) => [p.file, p.markdown] as [string, string])]);
+  const files = new Map<string, string>([
+    ["README.md", index],
+    ...pages.map((p) => [p.file, p.markdown] as [string, string]),
+  ]);
   if (check) {
-    const stale = [...files].filter(([f, text]) => !existsSync(path.join(OUT, f)) || readFileSync(path.join(OUT, f), "utf8") !== text).map(([f]) => f);
+    const stale = [...files]
+      .filter(([f, text]) => !existsSync(path.join(OUT, f)) || readFileSync(path.join(OUT, f), "utf8") !== text)
+      .map(([f]) => f);
     const extra = existsSync(OUT) ? readdirSync(OUT).filter((f) => !files.has(f)) : [];
     if (stale.length + extra.length > 0) {
       console.error(`docs/reference is out of date (${[...stale, ...extra].join(", ")}): run npm run docs:reference`);

@@ -167,7 +167,9 @@ export class VeritasJobError extends Error {
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 function isSigner(runner: Signer | Provider): runner is Signer {
-  return typeof (runner as Signer).getAddress === "function" && typeof (runner as Signer).sendTransaction === "function";
+  return (
+    typeof (runner as Signer).getAddress === "function" && typeof (runner as Signer).sendTransaction === "function"
+  );
 }
 
 /** Rethrows a Veritas revert as a `VeritasError` (name and arguments decoded); other errors unchanged. */
@@ -240,7 +242,9 @@ export class VeritasClient {
       }
     }
     if (deployment && BigInt(deployment.chainId) !== chainId) {
-      throw new Error(`VeritasClient: the deployment is for chain ${deployment.chainId}, the provider is on chain ${chainId}`);
+      throw new Error(
+        `VeritasClient: the deployment is for chain ${deployment.chainId}, the provider is on chain ${chainId}`,
+      );
     }
     const addresses = options.addresses ?? deployment!.contracts;
     const fromBlock = options.fromBlock ?? deployment?.deployedAtBlock ?? 0;
@@ -249,7 +253,10 @@ export class VeritasClient {
 
   /** A client for the same deployment acting as another signer. */
   connectSigner(signer: Signer): VeritasClient {
-    return new VeritasClient(signer, this.addresses, this.chainId, { fromBlock: this.fromBlock, pollInterval: this.pollInterval });
+    return new VeritasClient(signer, this.addresses, this.chainId, {
+      fromBlock: this.fromBlock,
+      pollInterval: this.pollInterval,
+    });
   }
 
   /** The payment token (ERC-20 functions of `ERC20_ABI`). */
@@ -373,7 +380,11 @@ export class VeritasClient {
     }
     if (statusCode === JobStatus.Settled) {
       info.result = await this.settlement(id, blockNumber);
-    } else if (statusCode === JobStatus.Cancelled || statusCode === JobStatus.Expired || statusCode === JobStatus.Refunded) {
+    } else if (
+      statusCode === JobStatus.Cancelled ||
+      statusCode === JobStatus.Expired ||
+      statusCode === JobStatus.Refunded
+    ) {
       const ended = await this.refundOf(id, statusCode, blockNumber);
       info.refund = ended?.refund ?? null;
       info.ruling = ended?.ruling ?? null;
@@ -417,7 +428,12 @@ export class VeritasClient {
         const name = JOB_STATUS_NAMES[status] as "Cancelled" | "Expired" | "Refunded";
         const ended = await this.refundOf(id, status, (await this.requested(id)).blockNumber);
         const how = ended?.ruling ? ` after the dispute ruled ${ended.ruling}` : "";
-        throw new VeritasJobError(name, id, `job ${id} was ${name.toLowerCase()}${how} (refund ${ended?.refund ?? 0n})`, ended?.refund);
+        throw new VeritasJobError(
+          name,
+          id,
+          `job ${id} was ${name.toLowerCase()}${how} (refund ${ended?.refund ?? 0n})`,
+          ended?.refund,
+        );
       } else if (status === JobStatus.Proposed || status === JobStatus.Disputed) {
         // An optimistic result: it settles after its window (finalize) or a ruling; deadlines no longer apply.
         if (options.finalize && status === JobStatus.Proposed) {
@@ -451,7 +467,12 @@ export class VeritasClient {
         }
       }
       const left = deadline - Date.now();
-      if (left <= 0) throw new VeritasJobError("Timeout", id, `job ${id} not settled within ${timeout} ms (status ${JOB_STATUS_NAMES[status]})`);
+      if (left <= 0)
+        throw new VeritasJobError(
+          "Timeout",
+          id,
+          `job ${id} not settled within ${timeout} ms (status ${JOB_STATUS_NAMES[status]})`,
+        );
       await sleep(Math.min(interval, left));
     }
   }
@@ -469,7 +490,8 @@ export class VeritasClient {
   }
 
   private async needSigner(): Promise<Signer> {
-    if (!this.signer) throw new Error("VeritasClient: connected with a Provider only; connect with a Signer to send transactions");
+    if (!this.signer)
+      throw new Error("VeritasClient: connected with a Provider only; connect with a Signer to send transactions");
     return this.signer;
   }
 
@@ -494,9 +516,17 @@ export class VeritasClient {
   private async requested(id: bigint): Promise<{ job: Job; inputURI: string; blockNumber: number }> {
     const cached = this.jobs.get(id);
     if (cached) return cached;
-    const [event] = await this.escrow.queryFilter(this.escrow.filters.JobRequested(id), this.requestBlocks.get(id) ?? this.fromBlock);
-    if (!event) throw new VeritasJobError("UnknownJob", id, `no JobRequested event for job ${id} since block ${this.fromBlock}`);
-    const entry = { job: toJob(event.args.job as unknown as Result), inputURI: event.args.inputURI, blockNumber: event.blockNumber };
+    const [event] = await this.escrow.queryFilter(
+      this.escrow.filters.JobRequested(id),
+      this.requestBlocks.get(id) ?? this.fromBlock,
+    );
+    if (!event)
+      throw new VeritasJobError("UnknownJob", id, `no JobRequested event for job ${id} since block ${this.fromBlock}`);
+    const entry = {
+      job: toJob(event.args.job as unknown as Result),
+      inputURI: event.args.inputURI,
+      blockNumber: event.blockNumber,
+    };
     this.jobs.set(id, entry);
     return entry;
   }
@@ -518,12 +548,19 @@ export class VeritasClient {
     };
   }
 
-  private async refundOf(id: bigint, status: number, fromBlock: number): Promise<{ refund: bigint; ruling: RulingName | null } | null> {
+  private async refundOf(
+    id: bigint,
+    status: number,
+    fromBlock: number,
+  ): Promise<{ refund: bigint; ruling: RulingName | null } | null> {
     if (status === JobStatus.Refunded) {
       const [event] = await this.escrow.queryFilter(this.escrow.filters.JobRefunded(id), fromBlock);
-      return event ? { refund: BigInt(event.args.refund), ruling: RULING_NAMES[Number(event.args.ruling)] ?? null } : null;
+      return event
+        ? { refund: BigInt(event.args.refund), ruling: RULING_NAMES[Number(event.args.ruling)] ?? null }
+        : null;
     }
-    const filter = status === JobStatus.Cancelled ? this.escrow.filters.JobCancelled(id) : this.escrow.filters.JobExpired(id);
+    const filter =
+      status === JobStatus.Cancelled ? this.escrow.filters.JobCancelled(id) : this.escrow.filters.JobExpired(id);
     const [event] = await this.escrow.queryFilter(filter, fromBlock);
     return event ? { refund: BigInt(event.args.refund), ruling: null } : null;
   }
@@ -541,5 +578,4 @@ export class VeritasClient {
     const a = last.args;
     return { node: a.node, outputHash: a.outputHash, challengeEnds: BigInt(a.challengeEnds), output: a.output };
   }
-
 }

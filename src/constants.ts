@@ -7,7 +7,17 @@ export const modeBit = (mode: number): number => 1 << mode;
 
 /** Job statuses, `IInferenceEscrow.JobStatus` (the index is the on-chain value). `Settled`, `Cancelled`, `Expired` and
  * `Refunded` are terminal; `Proposed` and `Disputed` are optimistic results waiting for their window or a ruling. */
-export const JOB_STATUS_NAMES = ["None", "Open", "Claimed", "Settled", "Cancelled", "Expired", "Proposed", "Disputed", "Refunded"] as const;
+export const JOB_STATUS_NAMES = [
+  "None",
+  "Open",
+  "Claimed",
+  "Settled",
+  "Cancelled",
+  "Expired",
+  "Proposed",
+  "Disputed",
+  "Refunded",
+] as const;
 export type JobStatusName = (typeof JOB_STATUS_NAMES)[number];
 export const JobStatus = {
   None: 0,

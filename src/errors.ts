@@ -1,4 +1,11 @@
-import { ErrorFragment, Interface, type ErrorDescription, type InterfaceAbi, type ParamType, type Result } from "ethers";
+import {
+  ErrorFragment,
+  Interface,
+  type ErrorDescription,
+  type InterfaceAbi,
+  type ParamType,
+  type Result,
+} from "ethers";
 import * as typechain from "../typechain-types/index.js";
 import { JOB_STATUS_NAMES } from "./constants.js";
 
@@ -77,7 +84,8 @@ export function veritasErrorInterface(): Interface {
   const bySelector = new Map<string, ErrorFragment>();
   for (const abi of Object.values(veritasAbis())) {
     for (const fragment of new Interface(abi).fragments) {
-      if (fragment instanceof ErrorFragment && !bySelector.has(fragment.selector)) bySelector.set(fragment.selector, fragment);
+      if (fragment instanceof ErrorFragment && !bySelector.has(fragment.selector))
+        bySelector.set(fragment.selector, fragment);
     }
   }
   errorInterface = new Interface([...bySelector.values()]);
@@ -170,13 +178,15 @@ function plain(v: unknown): unknown {
 }
 
 function formatValue(v: unknown, p: ParamType, errorName: string): string {
-  if (p.isArray() && Array.isArray(v)) return `[${v.map((x) => formatValue(x, p.arrayChildren!, errorName)).join(", ")}]`;
+  if (p.isArray() && Array.isArray(v))
+    return `[${v.map((x) => formatValue(x, p.arrayChildren!, errorName)).join(", ")}]`;
   if (p.isTuple() && Array.isArray(v)) {
     const comps = p.components!;
     return `(${comps.map((c, i) => `${c.name ? `${c.name}=` : ""}${formatValue((v as Result)[i], c, errorName)}`).join(", ")})`;
   }
   if (typeof v === "bigint") {
-    if (errorName === "Panic") return `0x${v.toString(16).padStart(2, "0")}${PANIC_REASONS[Number(v)] ? ` (${PANIC_REASONS[Number(v)]})` : ""}`;
+    if (errorName === "Panic")
+      return `0x${v.toString(16).padStart(2, "0")}${PANIC_REASONS[Number(v)] ? ` (${PANIC_REASONS[Number(v)]})` : ""}`;
     // ParamType drops internalType; the escrow's only enum argument is JobStatus (InvalidJobStatus).
     if (errorName === "InvalidJobStatus" && p.type === "uint8") return `${v} (${JOB_STATUS_NAMES[Number(v)] ?? "?"})`;
     return v.toString();

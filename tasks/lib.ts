@@ -86,7 +86,8 @@ export async function taskContext(args: CommonArgs, hre: HardhatRuntimeEnvironme
     registry: ModelRegistry__factory.connect(need("registry"), signer),
     staking,
     tee: TeeRegistry__factory.connect(need("tee"), signer),
-    stakingToken: async () => (token ??= VeritasToken__factory.connect(c.token ?? (await staking.stakingToken()), signer)),
+    stakingToken: async () =>
+      (token ??= VeritasToken__factory.connect(c.token ?? (await staking.stakingToken()), signer)),
   };
 }
 
@@ -99,7 +100,8 @@ export class UsageError extends Error {}
  * error (printed without a stack trace).
  */
 export type TaskFailure = { name: string; args: Record<string, unknown>; message: string };
-export type TaskResult<T> = { readonly success: true; readonly value: T } | { readonly success: false; readonly error: TaskFailure };
+export type TaskResult<T> =
+  { readonly success: true; readonly value: T } | { readonly success: false; readonly error: TaskFailure };
 
 export async function runTask<T>(body: () => Promise<T>): Promise<TaskResult<T>> {
   const failed = (error: TaskFailure): TaskResult<T> => ({ success: false, error });
@@ -121,7 +123,10 @@ export async function runTask<T>(body: () => Promise<T>): Promise<TaskResult<T>>
 export function parseModes(spec: string): number {
   if (/^\d+$/.test(spec)) return Number(spec);
   let mask = 0;
-  for (const name of spec.split(",").map((s) => s.trim().toUpperCase()).filter(Boolean)) {
+  for (const name of spec
+    .split(",")
+    .map((s) => s.trim().toUpperCase())
+    .filter(Boolean)) {
     const mode = Mode[name as keyof typeof Mode];
     if (mode === undefined) throw new UsageError(`unknown mode ${name}: use tee, zk or optimistic`);
     mask |= modeBit(mode);

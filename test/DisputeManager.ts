@@ -55,7 +55,10 @@ describe("Optimistic results and DisputeManager", function () {
     it("a claimed job is proposed by its claimer only, and TEE/ZK jobs cannot be proposed", async function () {
       const { jobId, job } = await f.requestOptimistic(f.plainVersion);
       await f.escrow.connect(f.node).claim(job);
-      const claim = { node: f.node.address, deliverBy: (await f.escrow.queryFilter(f.escrow.filters.JobClaimed(jobId)))[0].args.deliverBy };
+      const claim = {
+        node: f.node.address,
+        deliverBy: (await f.escrow.queryFilter(f.escrow.filters.JobClaimed(jobId)))[0].args.deliverBy,
+      };
       await expect(f.escrow.connect(f.node2).proposeResult(job, claim, TRUE))
         .to.be.revertedWithCustomError(f.escrow, "NotClaimer")
         .withArgs(jobId, f.node2.address, f.node.address);
@@ -91,7 +94,9 @@ describe("Optimistic results and DisputeManager", function () {
       const requesterBefore = await f.escrow.balanceOf(f.requester.address);
       const treasuryRewards = await f.staking.rewardsOf(f.treasury.address);
       const tx = f.disputes.connect(f.other).resolveByProof(job, claim, proposal, p.output, p.proof);
-      await expect(tx).to.emit(f.disputes, "DisputeResolved").withArgs(jobId, Ruling.NodeWrong, true, f.challenger.address);
+      await expect(tx)
+        .to.emit(f.disputes, "DisputeResolved")
+        .withArgs(jobId, Ruling.NodeWrong, true, f.challenger.address);
       await expect(tx).to.emit(f.escrow, "JobRefunded").withArgs(jobId, PAYMENT, Ruling.NodeWrong, job.collateral);
       const reward = (job.collateral * 5_000n) / BPS;
       await expect(tx)
@@ -114,7 +119,9 @@ describe("Optimistic results and DisputeManager", function () {
       const p = await proveJob(job, f.node.address, ZK_INPUT, f.chainId, await f.escrow.getAddress());
       const tx = f.disputes.connect(f.other).resolveByProof(job, claim, proposal, p.output, p.proof);
       await expect(tx).to.emit(f.disputes, "DisputeResolved").withArgs(jobId, Ruling.NodeRight, true, f.node.address);
-      await expect(tx).to.emit(f.escrow, "JobSettled").withArgs(jobId, f.node.address, keccak256(TRUE), TRUE, NODE_FEE, ROYALTY, FEE);
+      await expect(tx)
+        .to.emit(f.escrow, "JobSettled")
+        .withArgs(jobId, f.node.address, keccak256(TRUE), TRUE, NODE_FEE, ROYALTY, FEE);
       expect(await f.escrow.balanceOf(f.node.address)).to.equal(NODE_FEE + PAYMENT);
       expect(await f.escrow.balanceOf(f.challenger.address)).to.equal(0n);
       expect(await f.staking.totalStakeOf(f.node.address)).to.equal((await f.staking.getNode(f.node.address)).staked);
@@ -148,10 +155,13 @@ describe("Optimistic results and DisputeManager", function () {
 
       const b = await proposed(f.plainVersion, TRUE);
       await f.disputes.connect(f.challenger).challenge(b.job, b.claim, b.proposal);
-      await expect(f.disputes.connect(f.governance).arbitrate(b.job, b.claim, b.proposal, true, WRONG))
-        .to.be.revertedWithCustomError(f.escrow, "OutputMismatch");
-      await expect(f.disputes.connect(f.governance).arbitrate(b.job, b.claim, b.proposal, true, TRUE))
-        .to.emit(f.escrow, "JobSettled");
+      await expect(
+        f.disputes.connect(f.governance).arbitrate(b.job, b.claim, b.proposal, true, WRONG),
+      ).to.be.revertedWithCustomError(f.escrow, "OutputMismatch");
+      await expect(f.disputes.connect(f.governance).arbitrate(b.job, b.claim, b.proposal, true, TRUE)).to.emit(
+        f.escrow,
+        "JobSettled",
+      );
       expect(await f.escrow.balanceOf(f.node.address)).to.equal(NODE_FEE + PAYMENT);
 
       const c = await proposed(f.plainVersion, TRUE);
@@ -257,14 +267,24 @@ describe("Optimistic results and DisputeManager", function () {
     const key = new Wallet(id("enclave-equivocating"));
     async function signed(chainId: bigint, job: Job, outputHash: string) {
       const domain = teeResultDomain(chainId, await f.teeVerifier.getAddress());
-      const sig = await key.signTypedData(domain, RESULT_TYPES, resultMessage(await f.escrow.getAddress(), job, outputHash));
-      return { jobId: (BigInt(job.requester) << 32n) | job.nonce, versionId: job.versionId, inputHash: job.inputDigest, outputHash, signature: sig };
+      const sig = await key.signTypedData(
+        domain,
+        RESULT_TYPES,
+        resultMessage(await f.escrow.getAddress(), job, outputHash),
+      );
+      return {
+        jobId: (BigInt(job.requester) << 32n) | job.nonce,
+        versionId: job.versionId,
+        inputHash: job.inputDigest,
+        outputHash,
+        signature: sig,
+      };
     }
 
     async function registerKey() {
       const { MEASUREMENT } = await import("./helpers/fixtures.js");
       const { registerEnclave } = await import("./helpers/fixtures.js");
-      const { SimulatedEnclave, } = await import("../scripts/lib/tee.js");
+      const { SimulatedEnclave } = await import("../scripts/lib/tee.js");
       const service = new Wallet(id("veritas-test-attestation-service"));
       await f.attestation.connect(f.governance).setAttestationSigner(service.address, true);
       await f.tee.connect(f.governance).approveMeasurement(MEASUREMENT, "m");
@@ -281,7 +301,16 @@ describe("Optimistic results and DisputeManager", function () {
       const slash = (await f.disputes.params()).equivocationSlash;
       await expect(f.disputes.connect(f.other).reportEquivocation(ea, eb))
         .to.emit(f.disputes, "EquivocationReported")
-        .withArgs(f.node.address, key.address, a.job.versionId, a.job.inputDigest, id("output-a"), id("output-b"), f.other.address, slash);
+        .withArgs(
+          f.node.address,
+          key.address,
+          a.job.versionId,
+          a.job.inputDigest,
+          id("output-a"),
+          id("output-b"),
+          f.other.address,
+          slash,
+        );
       expect(await f.staking.totalStakeOf(f.node.address)).to.equal(free - slash);
       expect((await f.tee.getEnclaveKey(key.address)).revoked).to.equal(true);
       await expect(f.disputes.reportEquivocation(ea, eb))
@@ -294,9 +323,15 @@ describe("Optimistic results and DisputeManager", function () {
       const a = await f.request();
       const ea = await signed(f.chainId, a.job, id("output-a"));
       const foreign = await signed(f.chainId + 1n, a.job, id("output-b"));
-      await expect(f.disputes.reportEquivocation(ea, foreign)).to.be.revertedWithCustomError(f.disputes, "NotEquivocation");
+      await expect(f.disputes.reportEquivocation(ea, foreign)).to.be.revertedWithCustomError(
+        f.disputes,
+        "NotEquivocation",
+      );
       const same = await signed(f.chainId, a.job, id("output-a"));
-      await expect(f.disputes.reportEquivocation(ea, same)).to.be.revertedWithCustomError(f.disputes, "NotEquivocation");
+      await expect(f.disputes.reportEquivocation(ea, same)).to.be.revertedWithCustomError(
+        f.disputes,
+        "NotEquivocation",
+      );
     });
   });
 });

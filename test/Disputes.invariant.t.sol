@@ -128,12 +128,14 @@ contract DisputesInvariantTest is StdInvariant, VeritasSuite {
         }
         uint256 bonds;
         for (uint256 i; i < handler.jobCount(); ++i) {
-            (IInferenceEscrow.Job memory job,,,) = handler.jobAt(i);
+            (IInferenceEscrow.Job memory job, , , ) = handler.jobAt(i);
             JobId id = _jobId(job);
             IInferenceEscrow.JobStatus s = escrow.jobStatus(id);
             if (
-                s == IInferenceEscrow.JobStatus.Open || s == IInferenceEscrow.JobStatus.Claimed
-                    || s == IInferenceEscrow.JobStatus.Proposed || s == IInferenceEscrow.JobStatus.Disputed
+                s == IInferenceEscrow.JobStatus.Open ||
+                s == IInferenceEscrow.JobStatus.Claimed ||
+                s == IInferenceEscrow.JobStatus.Proposed ||
+                s == IInferenceEscrow.JobStatus.Disputed
             ) owed += job.payment;
             IDisputeManager.Dispute memory d = disputes.disputeOf(id);
             if (d.challenger != address(0) && !d.resolved) {
@@ -199,10 +201,14 @@ contract DisputesInvariantTest is StdInvariant, VeritasSuite {
             assertTrue(s != IInferenceEscrow.JobStatus.None, "every requested job has a status");
             bytes32 h = p.challengeEnds == 0 ? keccak256(abi.encode(job, c)) : keccak256(abi.encode(job, c, p));
             assertEq(
-                escrow.jobCommitment(id), (h & ~bytes32(uint256(0xff))) | bytes32(uint256(uint8(s))), "commitment"
+                escrow.jobCommitment(id),
+                (h & ~bytes32(uint256(0xff))) | bytes32(uint256(uint8(s))),
+                "commitment"
             );
             assertEq(
-                keccak256(abi.encode(disputes.disputeOf(id))), keccak256(abi.encode(handler.disputeAt(i))), "dispute"
+                keccak256(abi.encode(disputes.disputeOf(id))),
+                keccak256(abi.encode(handler.disputeAt(i))),
+                "dispute"
             );
         }
         assertEq(handler.violations(), 0, handler.firstViolation());
@@ -218,11 +224,12 @@ contract DisputesInvariantTest is StdInvariant, VeritasSuite {
     function invariant_slashWithinLockedWithinStake() public view {
         uint256[3] memory collateral;
         for (uint256 i; i < handler.jobCount(); ++i) {
-            (IInferenceEscrow.Job memory job, IInferenceEscrow.Claim memory c,, IInferenceEscrow.JobStatus s) =
-                handler.jobAt(i);
+            (IInferenceEscrow.Job memory job, IInferenceEscrow.Claim memory c, , IInferenceEscrow.JobStatus s) = handler
+                .jobAt(i);
             if (
-                s != IInferenceEscrow.JobStatus.Claimed && s != IInferenceEscrow.JobStatus.Proposed
-                    && s != IInferenceEscrow.JobStatus.Disputed
+                s != IInferenceEscrow.JobStatus.Claimed &&
+                s != IInferenceEscrow.JobStatus.Proposed &&
+                s != IInferenceEscrow.JobStatus.Disputed
             ) continue;
             for (uint256 k; k < 3; ++k) {
                 if (nodes[k] == c.node) collateral[k] += job.collateral;
@@ -251,8 +258,8 @@ contract DisputesInvariantTest is StdInvariant, VeritasSuite {
     function invariant_noExitBeforeFinality() public view {
         uint256[3] memory pending;
         for (uint256 i; i < handler.jobCount(); ++i) {
-            (IInferenceEscrow.Job memory job, IInferenceEscrow.Claim memory c,, IInferenceEscrow.JobStatus s) =
-                handler.jobAt(i);
+            (IInferenceEscrow.Job memory job, IInferenceEscrow.Claim memory c, , IInferenceEscrow.JobStatus s) = handler
+                .jobAt(i);
             if (s != IInferenceEscrow.JobStatus.Proposed && s != IInferenceEscrow.JobStatus.Disputed) continue;
             for (uint256 k; k < 3; ++k) {
                 if (nodes[k] == c.node) pending[k] += job.collateral;
@@ -426,7 +433,7 @@ contract DisputesHandler is CommonBase, StdCheats, StdUtils {
             inputDigest: keccak256(abi.encode(_jobs.length, r)),
             inputURI: "ipfs://input"
         });
-        uint256 collateral = payment * ghostRate / BPS;
+        uint256 collateral = (payment * ghostRate) / BPS;
         if (collateral < t.minCollateral) collateral = t.minCollateral;
         IInferenceEscrow.Job memory expected = IInferenceEscrow.Job({
             requester: r,
@@ -472,7 +479,7 @@ contract DisputesHandler is CommonBase, StdCheats, StdUtils {
         bool found;
         for (uint256 i; i < logs.length; ++i) {
             if (logs[i].emitter == address(escrow) && logs[i].topics[0] == IInferenceEscrow.JobRequested.selector) {
-                (emitted,) = abi.decode(logs[i].data, (IInferenceEscrow.Job, string));
+                (emitted, ) = abi.decode(logs[i].data, (IInferenceEscrow.Job, string));
                 found = true;
             }
         }
@@ -576,9 +583,15 @@ contract DisputesHandler is CommonBase, StdCheats, StdUtils {
         else if (callerSeed % 6 == 1) caller = d.challenger;
         bool nodeRight = rulingSeed % 4 == 0 ? !e.honest : e.honest;
         bool wrongOutput = nodeRight && rulingSeed % 7 == 1;
-        bytes memory output = wrongOutput ? _output(idx, !e.honest) : nodeRight ? e.output : bytes("");
+        bytes memory output =
+            wrongOutput
+                ? _output(idx, !e.honest)
+                : nodeRight
+                    ? e.output
+                    : bytes("");
         bool expectOk = caller == d.arbitrator && clock < d.deadline && !wrongOutput;
-        IInferenceEscrow.Ruling ruling = nodeRight ? IInferenceEscrow.Ruling.NodeRight : IInferenceEscrow.Ruling.NodeWrong;
+        IInferenceEscrow.Ruling ruling =
+            nodeRight ? IInferenceEscrow.Ruling.NodeRight : IInferenceEscrow.Ruling.NodeWrong;
         Measure memory m = _measure(e.claim.node);
         IInferenceEscrow.Job memory job = e.job;
         IInferenceEscrow.Claim memory c = e.claim;
@@ -639,7 +652,7 @@ contract DisputesHandler is CommonBase, StdCheats, StdUtils {
         uint256 k;
         uint256 open = type(uint256).max;
         for (uint256 i; i < n; ++i) {
-            uint256 j = (jobSeed % n + i) % n;
+            uint256 j = ((jobSeed % n) + i) % n;
             Entry storage e = _jobs[j];
             if (e.status != IInferenceEscrow.JobStatus.Proposed) continue;
             if (clock >= e.proposal.challengeEnds) {
@@ -723,7 +736,12 @@ contract DisputesHandler is CommonBase, StdCheats, StdUtils {
     /// (arbitration deadlines, expiry), sometimes a week or two (thawing).
     function warp(uint256 secs) external {
         uint256 r = secs % 8;
-        clock += r == 0 ? bound(secs, 7 days, 15 days) : r < 3 ? bound(secs, 1 hours, 2 days) : bound(secs, 1, 3 hours);
+        clock +=
+            r == 0
+                ? bound(secs, 7 days, 15 days)
+                : r < 3
+                    ? bound(secs, 1 hours, 2 days)
+                    : bound(secs, 1, 3 hours);
         vm.warp(clock);
     }
 
@@ -760,7 +778,12 @@ contract DisputesHandler is CommonBase, StdCheats, StdUtils {
         uint256 staked = g.staked;
         // Mostly a slice of the stake, sometimes all of it, sometimes more than it (refused).
         uint256 r = amount % 8;
-        amount = r == 0 ? staked + 1 : r < 3 ? staked : bound(amount, 1, staked / 8 + 1);
+        amount =
+            r == 0
+                ? staked + 1
+                : r < 3
+                    ? staked
+                    : bound(amount, 1, staked / 8 + 1);
         bool ok;
         vm.prank(node);
         try staking.requestUnstake(amount) {
@@ -787,7 +810,7 @@ contract DisputesHandler is CommonBase, StdCheats, StdUtils {
     function exitBeforeFinality(uint256 nodeSeed) external tick {
         address node;
         for (uint256 i; i < 3; ++i) {
-            address candidate = _nodes[(nodeSeed % 3 + i) % 3];
+            address candidate = _nodes[((nodeSeed % 3) + i) % 3];
             if (_pendingCollateral(candidate) != 0) {
                 node = candidate;
                 break;
@@ -856,10 +879,14 @@ contract DisputesHandler is CommonBase, StdCheats, StdUtils {
     /// @notice Governance moves the dispute parameters (bond, arbitration period, challenger reward, arbitrator), the
     /// challenge window, the protocol fee and the collateral rate. Open jobs and disputes keep their snapshots. A
     /// challenger reward above the hard cap must be refused.
-    function setParameters(uint256 bond, uint256 period, uint256 reward, uint256 window, uint256 fee, uint256 rate)
-        external
-        tick
-    {
+    function setParameters(
+        uint256 bond,
+        uint256 period,
+        uint256 reward,
+        uint256 window,
+        uint256 fee,
+        uint256 rate
+    ) external tick {
         bool tooHigh = reward % 6 == 0;
         IDisputeManager.Params memory p = IDisputeManager.Params({
             bond: uint96(bound(bond, 1, 5e6)),
@@ -903,7 +930,7 @@ contract DisputesHandler is CommonBase, StdCheats, StdUtils {
         if (n == 0) return;
         uint256 idx = type(uint256).max;
         for (uint256 i; i < n; ++i) {
-            uint256 j = (jobSeed % n + i) % n;
+            uint256 j = ((jobSeed % n) + i) % n;
             IInferenceEscrow.JobStatus s = _jobs[j].status;
             if (_terminal(s) || s == IInferenceEscrow.JobStatus.Disputed) {
                 idx = j;
@@ -977,7 +1004,9 @@ contract DisputesHandler is CommonBase, StdCheats, StdUtils {
         return _jobs.length;
     }
 
-    function jobAt(uint256 i)
+    function jobAt(
+        uint256 i
+    )
         external
         view
         returns (
@@ -1026,15 +1055,22 @@ contract DisputesHandler is CommonBase, StdCheats, StdUtils {
     function _sumRewards() internal view returns (uint256 sum) {
         sum = staking.rewardsOf(treasury);
         for (uint256 i; i < 3; ++i) {
-            sum += staking.rewardsOf(_requesters[i]) + staking.rewardsOf(_nodes[i]) + staking.rewardsOf(_challengers[i]);
+            sum +=
+                staking.rewardsOf(_requesters[i]) +
+                staking.rewardsOf(_nodes[i]) +
+                staking.rewardsOf(_challengers[i]);
         }
     }
 
     /// @dev Checks, on the staking contract, what a call took from `node` and credited as rewards: exactly `expected`,
     /// never more than the collateral `locked` for the job, and credits == slashed.
-    function _checkSlash(Measure memory m, address node, uint256 expected, uint256 locked, string memory action)
-        internal
-    {
+    function _checkSlash(
+        Measure memory m,
+        address node,
+        uint256 expected,
+        uint256 locked,
+        string memory action
+    ) internal {
         uint256 stakeAfter = staking.totalStakeOf(node);
         uint256 rewardsAfter = _sumRewards();
         if (stakeAfter > m.stake || rewardsAfter < m.rewards) {
@@ -1084,8 +1120,11 @@ contract DisputesHandler is CommonBase, StdCheats, StdUtils {
 
     function _canClaim(IInferenceEscrow.Job memory job, address node) internal view returns (bool) {
         NodeGhost storage g = ghostNode[node];
-        return clock < job.expiresAt && (job.node == address(0) || job.node == node) && g.staked >= MIN_STAKE
-            && ghostLocked[node] + job.collateral <= g.staked + g.thawing;
+        return
+            clock < job.expiresAt &&
+            (job.node == address(0) || job.node == node) &&
+            g.staked >= MIN_STAKE &&
+            ghostLocked[node] + job.collateral <= g.staked + g.thawing;
     }
 
     function _claimed(Entry storage e, address node) internal {
@@ -1108,7 +1147,7 @@ contract DisputesHandler is CommonBase, StdCheats, StdUtils {
     function _settled(uint256 idx) internal {
         Entry storage e = _jobs[idx];
         IInferenceEscrow.Job memory job = e.job;
-        uint256 fee = uint256(job.payment) * job.feeBps / BPS;
+        uint256 fee = (uint256(job.payment) * job.feeBps) / BPS;
         ghostBalance[e.claim.node] += job.payment - job.royalty - fee;
         ghostRoyalties[job.modelId] += job.royalty;
         ghostFees[job.modelId] += fee;
@@ -1153,7 +1192,7 @@ contract DisputesHandler is CommonBase, StdCheats, StdUtils {
             g.staked = 0;
             successes["slash reaching thawing stake"]++;
         }
-        uint256 reward = amount * rewardBps / BPS;
+        uint256 reward = (amount * rewardBps) / BPS;
         ghostRewards[beneficiary] += reward;
         ghostRewards[treasury] += amount - reward;
         ghostSlashed += amount;
@@ -1168,8 +1207,11 @@ contract DisputesHandler is CommonBase, StdCheats, StdUtils {
     }
 
     function _terminal(IInferenceEscrow.JobStatus s) internal pure returns (bool) {
-        return s == IInferenceEscrow.JobStatus.Settled || s == IInferenceEscrow.JobStatus.Cancelled
-            || s == IInferenceEscrow.JobStatus.Expired || s == IInferenceEscrow.JobStatus.Refunded;
+        return
+            s == IInferenceEscrow.JobStatus.Settled ||
+            s == IInferenceEscrow.JobStatus.Cancelled ||
+            s == IInferenceEscrow.JobStatus.Expired ||
+            s == IInferenceEscrow.JobStatus.Refunded;
     }
 
     /// @dev Collateral of `node`'s Proposed and Disputed jobs (results not final yet).
@@ -1177,8 +1219,8 @@ contract DisputesHandler is CommonBase, StdCheats, StdUtils {
         for (uint256 i; i < _jobs.length; ++i) {
             Entry storage e = _jobs[i];
             if (
-                e.claim.node == node
-                    && (e.status == IInferenceEscrow.JobStatus.Proposed || e.status == IInferenceEscrow.JobStatus.Disputed)
+                e.claim.node == node &&
+                (e.status == IInferenceEscrow.JobStatus.Proposed || e.status == IInferenceEscrow.JobStatus.Disputed)
             ) sum += e.job.collateral;
         }
     }
@@ -1190,7 +1232,12 @@ contract DisputesHandler is CommonBase, StdCheats, StdUtils {
     /// @dev Requesters, nodes and challengers: every account with an escrow balance.
     function _actor(uint256 seed) internal view returns (address) {
         uint256 r = seed % 9;
-        return r < 3 ? _requesters[r] : r < 6 ? _nodes[r - 3] : _challengers[r - 6];
+        return
+            r < 3
+                ? _requesters[r]
+                : r < 6
+                    ? _nodes[r - 3]
+                    : _challengers[r - 6];
     }
 
     /// @dev Which jobs an action looks for: a status, and a moment that makes the action acceptable.
@@ -1210,14 +1257,17 @@ contract DisputesHandler is CommonBase, StdCheats, StdUtils {
     function _pick(uint256 seed, Want want) internal view returns (bool found, uint256 idx) {
         uint256 n = _jobs.length;
         if (n == 0) return (false, 0);
-        IInferenceEscrow.JobStatus status = want <= Want.OpenExpired
-            ? IInferenceEscrow.JobStatus.Open
-            : want <= Want.ClaimedLate
-                ? IInferenceEscrow.JobStatus.Claimed
-                : want <= Want.ProposedPastWindow ? IInferenceEscrow.JobStatus.Proposed : IInferenceEscrow.JobStatus.Disputed;
+        IInferenceEscrow.JobStatus status =
+            want <= Want.OpenExpired
+                ? IInferenceEscrow.JobStatus.Open
+                : want <= Want.ClaimedLate
+                    ? IInferenceEscrow.JobStatus.Claimed
+                    : want <= Want.ProposedPastWindow
+                        ? IInferenceEscrow.JobStatus.Proposed
+                        : IInferenceEscrow.JobStatus.Disputed;
         bool any = (seed / 7) % 4 == 0;
         for (uint256 i; i < n; ++i) {
-            uint256 j = (seed % n + i) % n;
+            uint256 j = ((seed % n) + i) % n;
             Entry storage e = _jobs[j];
             if (e.status != status) continue;
             if (!found) (found, idx) = (true, j);

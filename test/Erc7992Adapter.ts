@@ -4,7 +4,13 @@ import { id, keccak256, toUtf8Bytes, ZeroAddress } from "ethers";
 import { Mode, modeBit } from "../scripts/lib/constants.js";
 import { inputCommitment, toBytes32 } from "../scripts/lib/zk/commitment.js";
 import { FIELD_R } from "../scripts/lib/zk/constants.js";
-import { ERC7992_TAG_DOMAIN, erc7992TagOf, GROTH16_BN254_V1, proveErc7992, type EncodedProof } from "../scripts/lib/zk/escrow.js";
+import {
+  ERC7992_TAG_DOMAIN,
+  erc7992TagOf,
+  GROTH16_BN254_V1,
+  proveErc7992,
+  type EncodedProof,
+} from "../scripts/lib/zk/escrow.js";
 import { readOnnxWeights } from "../scripts/lib/zk/onnx.js";
 import { decodeOutput, encodeOutput } from "../scripts/lib/zk/prover.js";
 import { forward } from "../scripts/lib/zk/reference.js";
@@ -21,7 +27,9 @@ const INPUT_COMMITMENT = toBytes32(inputCommitment(INPUT));
 
 async function adapterFixture() {
   const f = await deployZkFixture(ethers, networkHelpers);
-  const adapter = (await ethers.deployContract("Erc7992Adapter", [await f.registry.getAddress()])) as unknown as Erc7992Adapter;
+  const adapter = (await ethers.deployContract("Erc7992Adapter", [
+    await f.registry.getAddress(),
+  ])) as unknown as Erc7992Adapter;
   return { ...f, adapter, adapterAddress: await adapter.getAddress() };
 }
 type F = Awaited<ReturnType<typeof adapterFixture>>;
@@ -39,7 +47,11 @@ const REGISTRY_ID = interfaceId([
   "deprecateModel(uint256)",
   "getModel(uint256)",
 ]);
-const VERIFIER_ID = interfaceId(["verifyInference(uint256,bytes32,bytes,bytes)", "proofSystemOf(uint256)", "registry()"]);
+const VERIFIER_ID = interfaceId([
+  "verifyInference(uint256,bytes32,bytes,bytes)",
+  "proofSystemOf(uint256)",
+  "registry()",
+]);
 const ADAPTER_ID = interfaceId([
   "TAG_DOMAIN()",
   "PROOF_SYSTEM_ID()",
@@ -73,7 +85,9 @@ describe("Erc7992Adapter (ERC-7992 draft over Veritas versions)", function () {
     expect(logits.map(Number)).to.deep.equal(expected.logits);
     expect(Number(label)).to.equal(expected.label);
     expect(expected.logits.every((l) => l < 0)).to.equal(true);
-    await expect(f.adapter.connect(f.requester).verifyInference(f.versionId, INPUT_COMMITMENT, proof.output, proof.proof))
+    await expect(
+      f.adapter.connect(f.requester).verifyInference(f.versionId, INPUT_COMMITMENT, proof.output, proof.proof),
+    )
       .to.emit(f.adapter, "InferenceVerified")
       .withArgs(f.versionId, INPUT_COMMITMENT, proof.output, f.requester.address);
   });
@@ -110,10 +124,9 @@ describe("Erc7992Adapter (ERC-7992 draft over Veritas versions)", function () {
       f.adapter,
       "InvalidProof",
     );
-    await expect(a.verifyInference(f.versionId, INPUT_COMMITMENT, proof.output + "00", proof.proof)).to.be.revertedWithCustomError(
-      f.adapter,
-      "OutputMismatch",
-    );
+    await expect(
+      a.verifyInference(f.versionId, INPUT_COMMITMENT, proof.output + "00", proof.proof),
+    ).to.be.revertedWithCustomError(f.adapter, "OutputMismatch");
     await expect(
       a.verifyInference(f.versionId, toBytes32(FIELD_R), proof.output, proof.proof),
     ).to.be.revertedWithCustomError(f.adapter, "InputCommitmentMismatch");
@@ -175,7 +188,9 @@ describe("Erc7992Adapter (ERC-7992 draft over Veritas versions)", function () {
       teeMeasurements: [MEASUREMENT],
     });
     for (const modelId of [0n, 2n, 3n, 2n ** 64n + 1n]) {
-      await expect(f.adapter.getModel(modelId)).to.be.revertedWithCustomError(f.adapter, "ModelNotFound").withArgs(modelId);
+      await expect(f.adapter.getModel(modelId))
+        .to.be.revertedWithCustomError(f.adapter, "ModelNotFound")
+        .withArgs(modelId);
       await expect(f.adapter.proofSystemOf(modelId))
         .to.be.revertedWithCustomError(f.adapter, "ModelNotFound")
         .withArgs(modelId);
@@ -214,7 +229,10 @@ describe("Erc7992Adapter (ERC-7992 draft over Veritas versions)", function () {
     await expect(a.registerModel(commitment)).to.be.revertedWithCustomError(f.adapter, "RegistryReadOnly");
     await expect(a.updateModel(f.versionId, commitment)).to.be.revertedWithCustomError(f.adapter, "RegistryReadOnly");
     await expect(a.deprecateModel(f.versionId)).to.be.revertedWithCustomError(f.adapter, "RegistryReadOnly");
-    await expect(ethers.deployContract("Erc7992Adapter", [ZeroAddress])).to.be.revertedWithCustomError(f.adapter, "ZeroAddress");
+    await expect(ethers.deployContract("Erc7992Adapter", [ZeroAddress])).to.be.revertedWithCustomError(
+      f.adapter,
+      "ZeroAddress",
+    );
   });
 
   it("ERC-165: supports IERC165, the draft's registry and verifier interfaces and its own extension", async function () {

@@ -22,10 +22,13 @@ contract InferenceEscrowFuzzTest is VeritasSuite {
     }
 
     /// @dev Publishes a version, sets the fee and rate, and requests a job of `payment` from a prepaid balance.
-    function _request(uint256 payment, uint16 feeBps, uint96 royalty, uint32 rate, uint96 minCollateral)
-        internal
-        returns (IInferenceEscrow.Job memory job)
-    {
+    function _request(
+        uint256 payment,
+        uint16 feeBps,
+        uint96 royalty,
+        uint32 rate,
+        uint96 minCollateral
+    ) internal returns (IInferenceEscrow.Job memory job) {
         uint64 versionId = _publishTeeVersion(modelId, royalty, minCollateral);
         vm.startPrank(gov);
         escrow.setProtocolFee(feeBps);
@@ -47,7 +50,7 @@ contract InferenceEscrowFuzzTest is VeritasSuite {
             inputDigest: keccak256(abi.encode(payment)),
             inputURI: ""
         });
-        uint256 collateral = payment * rate / BPS;
+        uint256 collateral = (payment * rate) / BPS;
         if (collateral < minCollateral) collateral = minCollateral;
         job = IInferenceEscrow.Job({
             requester: requester,
@@ -90,7 +93,7 @@ contract InferenceEscrowFuzzTest is VeritasSuite {
     function testFuzz_feeSplitSumsToPayment(uint96 payment, uint16 feeBps, uint96 royalty, uint32 rate) public {
         feeBps = uint16(bound(feeBps, 0, 1_000));
         payment = uint96(bound(payment, 1, type(uint96).max));
-        uint256 protocolFee = uint256(payment) * feeBps / BPS;
+        uint256 protocolFee = (uint256(payment) * feeBps) / BPS;
         royalty = uint96(bound(royalty, 0, payment - protocolFee));
         // A rate that keeps the collateral in range, so that the request cannot fail for it.
         rate = uint32(bound(rate, 0, type(uint96).max / payment < 100_000 ? type(uint96).max / payment : 100_000));
@@ -123,7 +126,7 @@ contract InferenceEscrowFuzzTest is VeritasSuite {
     function testFuzz_paymentBelowRoyaltyPlusFeeReverts(uint96 payment, uint16 feeBps, uint96 royalty) public {
         feeBps = uint16(bound(feeBps, 0, 1_000));
         payment = uint96(bound(payment, 0, type(uint96).max - 1));
-        uint256 protocolFee = uint256(payment) * feeBps / BPS;
+        uint256 protocolFee = (uint256(payment) * feeBps) / BPS;
         royalty = uint96(bound(royalty, payment - protocolFee + 1, type(uint96).max));
         uint64 versionId = _publishTeeVersion(modelId, royalty, 0);
         vm.prank(gov);
@@ -156,7 +159,7 @@ contract InferenceEscrowFuzzTest is VeritasSuite {
     function testFuzz_collateralIsMaxOfMinimumAndRate(uint96 payment, uint32 rate, uint96 minCollateral) public {
         payment = uint96(bound(payment, 1, type(uint96).max));
         rate = uint32(bound(rate, 0, 100_000));
-        uint256 expected = uint256(payment) * rate / BPS;
+        uint256 expected = (uint256(payment) * rate) / BPS;
         if (expected < minCollateral) expected = minCollateral;
 
         IInferenceEscrow.Job memory job = _request(payment, 0, 0, rate, minCollateral);

@@ -115,7 +115,7 @@ contract InferenceEscrowInvariantTest is StdInvariant, VeritasSuite {
             owed += b;
         }
         for (uint256 i; i < handler.jobCount(); ++i) {
-            (IInferenceEscrow.Job memory job,,) = handler.jobAt(i);
+            (IInferenceEscrow.Job memory job, , ) = handler.jobAt(i);
             IInferenceEscrow.JobStatus s = escrow.jobStatus(_jobId(job));
             if (s == IInferenceEscrow.JobStatus.Open || s == IInferenceEscrow.JobStatus.Claimed) owed += job.payment;
         }
@@ -158,8 +158,8 @@ contract InferenceEscrowInvariantTest is StdInvariant, VeritasSuite {
     function invariant_lockedCollateralWithinStake() public view {
         uint256[3] memory claimedCollateral;
         for (uint256 i; i < handler.jobCount(); ++i) {
-            (IInferenceEscrow.Job memory job, IInferenceEscrow.Claim memory c, IInferenceEscrow.JobStatus s) =
-                handler.jobAt(i);
+            (IInferenceEscrow.Job memory job, IInferenceEscrow.Claim memory c, IInferenceEscrow.JobStatus s) = handler
+                .jobAt(i);
             if (s != IInferenceEscrow.JobStatus.Claimed) continue;
             for (uint256 k; k < 3; ++k) {
                 if (nodes[k] == c.node) claimedCollateral[k] += job.collateral;
@@ -182,8 +182,8 @@ contract InferenceEscrowInvariantTest is StdInvariant, VeritasSuite {
     /// hardhat-config: invariant.failOnRevert = true
     function invariant_jobStatusesMatchModel() public view {
         for (uint256 i; i < handler.jobCount(); ++i) {
-            (IInferenceEscrow.Job memory job, IInferenceEscrow.Claim memory c, IInferenceEscrow.JobStatus s) =
-                handler.jobAt(i);
+            (IInferenceEscrow.Job memory job, IInferenceEscrow.Claim memory c, IInferenceEscrow.JobStatus s) = handler
+                .jobAt(i);
             JobId id = _jobId(job);
             assertEq(uint8(escrow.jobStatus(id)), uint8(s), "status vs model");
             assertTrue(s != IInferenceEscrow.JobStatus.None, "every requested job has a status");
@@ -200,7 +200,7 @@ contract InferenceEscrowInvariantTest is StdInvariant, VeritasSuite {
     function invariant_paymentsPaidOnce() public view {
         uint256 settled;
         for (uint256 i; i < handler.jobCount(); ++i) {
-            (IInferenceEscrow.Job memory job,,) = handler.jobAt(i);
+            (IInferenceEscrow.Job memory job, , ) = handler.jobAt(i);
             if (escrow.jobStatus(_jobId(job)) == IInferenceEscrow.JobStatus.Settled) settled += job.payment;
         }
         assertEq(handler.ghostCredited(), settled, "credited == payments of settled jobs");
@@ -343,7 +343,7 @@ contract EscrowHandler is CommonBase, StdCheats, StdUtils {
             inputDigest: keccak256(abi.encode(_jobs.length, r)),
             inputURI: "ipfs://input"
         });
-        uint256 collateral = payment * cfg.collateralPerPaymentBps / BPS;
+        uint256 collateral = (payment * cfg.collateralPerPaymentBps) / BPS;
         if (collateral < t.minCollateral) collateral = t.minCollateral;
         IInferenceEscrow.Job memory expected = IInferenceEscrow.Job({
             requester: r,
@@ -389,7 +389,7 @@ contract EscrowHandler is CommonBase, StdCheats, StdUtils {
         bool found;
         for (uint256 i; i < logs.length; ++i) {
             if (logs[i].emitter == address(escrow) && logs[i].topics[0] == IInferenceEscrow.JobRequested.selector) {
-                (emitted,) = abi.decode(logs[i].data, (IInferenceEscrow.Job, string));
+                (emitted, ) = abi.decode(logs[i].data, (IInferenceEscrow.Job, string));
                 found = true;
             }
         }
@@ -407,8 +407,11 @@ contract EscrowHandler is CommonBase, StdCheats, StdUtils {
         Entry storage e = _jobs[idx];
         address node = _nodes[nodeSeed % 3];
         INodeStaking.Node memory n = staking.getNode(node);
-        bool expectOk = clock < e.job.expiresAt && (e.job.node == address(0) || e.job.node == node)
-            && n.staked >= MIN_STAKE && ghostLocked[node] + e.job.collateral <= uint256(n.staked) + n.thawing;
+        bool expectOk =
+            clock < e.job.expiresAt &&
+                (e.job.node == address(0) || e.job.node == node) &&
+                n.staked >= MIN_STAKE &&
+                ghostLocked[node] + e.job.collateral <= uint256(n.staked) + n.thawing;
         IInferenceEscrow.Job memory job = e.job;
         bool ok;
         vm.prank(node);
@@ -474,17 +477,20 @@ contract EscrowHandler is CommonBase, StdCheats, StdUtils {
         uint256[] memory picked = new uint256[](count + 1);
         uint256 k;
         for (uint256 i; i < n && k < count; ++i) {
-            uint256 j = (jobSeed % n + i) % n;
+            uint256 j = ((jobSeed % n) + i) % n;
             Entry storage e = _jobs[j];
-            bool claimedByNode = e.status == IInferenceEscrow.JobStatus.Claimed && e.claim.node == node
-                && clock <= e.claim.deliverBy;
-            bool openForNode = active && e.status == IInferenceEscrow.JobStatus.Open && clock < e.job.expiresAt
-                && (e.job.node == address(0) || e.job.node == node);
+            bool claimedByNode =
+                e.status == IInferenceEscrow.JobStatus.Claimed && e.claim.node == node && clock <= e.claim.deliverBy;
+            bool openForNode =
+                active &&
+                    e.status == IInferenceEscrow.JobStatus.Open &&
+                    clock < e.job.expiresAt &&
+                    (e.job.node == address(0) || e.job.node == node);
             if (claimedByNode || openForNode) picked[k++] = j;
         }
         if (k == 0) return;
         // Sometimes list a job twice: the escrow must refuse the whole batch (it once paid such a job twice).
-        bool duplicate = DUPLICATES_IN_BATCH || count % 2 == 0 && jobSeed % 4 == 0;
+        bool duplicate = DUPLICATES_IN_BATCH || (count % 2 == 0 && jobSeed % 4 == 0);
         if (duplicate) picked[k++] = picked[0];
 
         IInferenceEscrow.Job[] memory jobs = new IInferenceEscrow.Job[](k);
@@ -497,7 +503,11 @@ contract EscrowHandler is CommonBase, StdCheats, StdUtils {
             claims[i] = e.claim;
             outputs[i] = abi.encode(picked[i], clock, "batch");
             hashes[i] = teeVerifier.resultStructHash(
-                address(escrow), JobId.unwrap(_jobId(e.job)), e.job.versionId, e.job.inputDigest, keccak256(outputs[i])
+                address(escrow),
+                JobId.unwrap(_jobId(e.job)),
+                e.job.versionId,
+                e.job.inputDigest,
+                keccak256(outputs[i])
             );
         }
         (uint8 v, bytes32 r, bytes32 s) = vm.sign(_pkOf(node), teeVerifier.batchDigest(hashes));
@@ -562,7 +572,7 @@ contract EscrowHandler is CommonBase, StdCheats, StdUtils {
         if (!ok) return;
         ghostLocked[c.node] -= job.collateral;
         if (job.collateral != 0) {
-            uint256 reward = uint256(job.collateral) * REQUESTER_SHARE_BPS / BPS;
+            uint256 reward = (uint256(job.collateral) * REQUESTER_SHARE_BPS) / BPS;
             ghostRewards[job.requester] += reward;
             ghostRewards[treasury] += job.collateral - reward;
         }
@@ -685,7 +695,7 @@ contract EscrowHandler is CommonBase, StdCheats, StdUtils {
         if (n == 0) return;
         uint256 idx = type(uint256).max;
         for (uint256 i; i < n; ++i) {
-            uint256 j = (jobSeed % n + i) % n;
+            uint256 j = ((jobSeed % n) + i) % n;
             if (uint8(_jobs[j].status) >= uint8(IInferenceEscrow.JobStatus.Settled)) {
                 idx = j;
                 break;
@@ -737,11 +747,9 @@ contract EscrowHandler is CommonBase, StdCheats, StdUtils {
         return _jobs.length;
     }
 
-    function jobAt(uint256 i)
-        external
-        view
-        returns (IInferenceEscrow.Job memory, IInferenceEscrow.Claim memory, IInferenceEscrow.JobStatus)
-    {
+    function jobAt(
+        uint256 i
+    ) external view returns (IInferenceEscrow.Job memory, IInferenceEscrow.Claim memory, IInferenceEscrow.JobStatus) {
         Entry storage e = _jobs[i];
         return (e.job, e.claim, e.status);
     }
@@ -782,7 +790,7 @@ contract EscrowHandler is CommonBase, StdCheats, StdUtils {
     function _settled(uint256 idx, address node, bool claimed) internal {
         Entry storage e = _jobs[idx];
         IInferenceEscrow.Job memory job = e.job;
-        uint256 fee = uint256(job.payment) * job.feeBps / BPS;
+        uint256 fee = (uint256(job.payment) * job.feeBps) / BPS;
         ghostBalance[node] += job.payment - job.royalty - fee;
         ghostRoyalties[job.modelId] += job.royalty;
         ghostFees[job.modelId] += fee;
@@ -803,7 +811,7 @@ contract EscrowHandler is CommonBase, StdCheats, StdUtils {
     function _pick(uint256 seed, IInferenceEscrow.JobStatus status) internal view returns (bool, uint256) {
         uint256 n = _jobs.length;
         for (uint256 i; i < n; ++i) {
-            uint256 j = (seed % n + i) % n;
+            uint256 j = ((seed % n) + i) % n;
             if (_jobs[j].status == status) return (true, j);
         }
         return (false, 0);
@@ -820,13 +828,17 @@ contract EscrowHandler is CommonBase, StdCheats, StdUtils {
         return JobId.wrap((uint256(uint160(job.requester)) << 32) | job.nonce);
     }
 
-    function _sign(uint256 pk, IInferenceEscrow.Job memory job, bytes memory output)
-        internal
-        view
-        returns (bytes memory)
-    {
+    function _sign(
+        uint256 pk,
+        IInferenceEscrow.Job memory job,
+        bytes memory output
+    ) internal view returns (bytes memory) {
         bytes32 digest = teeVerifier.resultDigest(
-            address(escrow), JobId.unwrap(_jobId(job)), job.versionId, job.inputDigest, keccak256(output)
+            address(escrow),
+            JobId.unwrap(_jobId(job)),
+            job.versionId,
+            job.inputDigest,
+            keccak256(output)
         );
         (uint8 v, bytes32 r, bytes32 s) = vm.sign(pk, digest);
         return abi.encodePacked(r, s, v);

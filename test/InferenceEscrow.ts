@@ -303,8 +303,7 @@ describe("InferenceEscrow", function () {
 
     it("PaymentTooLow below royalty plus fee, and for zero; the exact minimum is accepted", async function () {
       const t = await now();
-      const req = (payment: bigint) =>
-        f.escrow.connect(f.requester).requestInference(requestParams(f, t, { payment }));
+      const req = (payment: bigint) => f.escrow.connect(f.requester).requestInference(requestParams(f, t, { payment }));
       await expect(req(0n)).to.be.revertedWithCustomError(f.escrow, "PaymentTooLow").withArgs(0n, ROYALTY);
       // payment = royalty: the fee on top is missing.
       await expect(req(ROYALTY))
@@ -341,9 +340,7 @@ describe("InferenceEscrow", function () {
       for (const expiresAt of [T - 1n, earliest - 1n, latest + 1n]) {
         await time.setNextBlockTimestamp(T);
         await expect(
-          f.escrow
-            .connect(f.requester)
-            .requestInference(requestParams(f, T, { deliveryWindow: window, expiresAt })),
+          f.escrow.connect(f.requester).requestInference(requestParams(f, T, { deliveryWindow: window, expiresAt })),
         )
           .to.be.revertedWithCustomError(f.escrow, "InvalidExpiry")
           .withArgs(expiresAt, earliest, latest);
@@ -701,7 +698,9 @@ describe("InferenceEscrow", function () {
     it("a claim that was never made (forged deadline) reverts with JobMismatch", async function () {
       const { jobId, job, claim } = await claimed();
       await expect(
-        f.escrow.connect(f.node).submitResult(job, { ...claim, deliverBy: claim.deliverBy + 3600n }, OUTPUT, await sign(job)),
+        f.escrow
+          .connect(f.node)
+          .submitResult(job, { ...claim, deliverBy: claim.deliverBy + 3600n }, OUTPUT, await sign(job)),
       )
         .to.be.revertedWithCustomError(f.escrow, "JobMismatch")
         .withArgs(jobId);
@@ -870,9 +869,7 @@ describe("InferenceEscrow", function () {
         .to.be.revertedWithCustomError(f.escrow, "JobMismatch")
         .withArgs(jobId);
       const s = split(job);
-      await expect(
-        f.escrow.connect(f.node2).submitResult(job, claim2, OUTPUT, await sign(job, OUTPUT, f.enclave2)),
-      )
+      await expect(f.escrow.connect(f.node2).submitResult(job, claim2, OUTPUT, await sign(job, OUTPUT, f.enclave2)))
         .to.emit(f.escrow, "JobSettled")
         .withArgs(jobId, f.node2.address, keccak256(OUTPUT), OUTPUT, s.nodeFee, s.royalty, s.protocolFee);
       expect(await f.escrow.jobStatus(jobId)).to.equal(JobStatus.Settled);
@@ -935,10 +932,9 @@ describe("InferenceEscrow", function () {
     it("a single-result signature is not a batch signature (and vice versa)", async function () {
       const { job, claim } = await claimed();
       const single = await sign(job);
-      await expect(f.escrow.connect(f.node).submitBatch([job], [claim], [OUTPUT], single)).to.be.revertedWithCustomError(
-        f.tee,
-        "UnknownEnclaveKey",
-      );
+      await expect(
+        f.escrow.connect(f.node).submitBatch([job], [claim], [OUTPUT], single),
+      ).to.be.revertedWithCustomError(f.tee, "UnknownEnclaveKey");
       const batch = await f.enclave.signBatch(f.teeDomain, escrowAddr, [job], [OUTPUT]);
       await expect(f.escrow.connect(f.node).submitResult(job, claim, OUTPUT, batch)).to.be.revertedWithCustomError(
         f.tee,
@@ -1082,19 +1078,17 @@ describe("InferenceEscrow", function () {
     });
 
     it("withdrawRoyalties: only the model owner, once, to any receiver", async function () {
-      await expect(f.escrow.connect(f.modelOwner).withdrawRoyalties(f.modelId, f.modelOwner.address)).to.be.revertedWithCustomError(
-        f.escrow,
-        "NothingToWithdraw",
-      );
+      await expect(
+        f.escrow.connect(f.modelOwner).withdrawRoyalties(f.modelId, f.modelOwner.address),
+      ).to.be.revertedWithCustomError(f.escrow, "NothingToWithdraw");
       await settleOne();
       await settleOne({ inputDigest: id("2") });
       await expect(f.escrow.connect(f.other).withdrawRoyalties(f.modelId, f.other.address))
         .to.be.revertedWithCustomError(f.escrow, "NotModelOwner")
         .withArgs(f.modelId, f.other.address);
-      await expect(f.escrow.connect(f.modelOwner).withdrawRoyalties(f.modelId, ZeroAddress)).to.be.revertedWithCustomError(
-        f.escrow,
-        "ZeroAddress",
-      );
+      await expect(
+        f.escrow.connect(f.modelOwner).withdrawRoyalties(f.modelId, ZeroAddress),
+      ).to.be.revertedWithCustomError(f.escrow, "ZeroAddress");
       const tx = await f.escrow.connect(f.modelOwner).withdrawRoyalties(f.modelId, f.other.address);
       await expect(tx)
         .to.emit(f.escrow, "RoyaltiesWithdrawn")
@@ -1102,11 +1096,12 @@ describe("InferenceEscrow", function () {
       await expect(tx).to.changeTokenBalances(ethers, f.usd, [f.escrow, f.other], [-2n * ROYALTY, 2n * ROYALTY]);
       expect((await f.escrow.accrualOf(f.modelId)).royalties).to.equal(0n);
       // The protocol's share is untouched.
-      expect((await f.escrow.accrualOf(f.modelId)).protocolFees).to.equal(2n * split({ payment: PAYMENT, royalty: ROYALTY, feeBps: FEE_BPS }).protocolFee);
-      await expect(f.escrow.connect(f.modelOwner).withdrawRoyalties(f.modelId, f.modelOwner.address)).to.be.revertedWithCustomError(
-        f.escrow,
-        "NothingToWithdraw",
+      expect((await f.escrow.accrualOf(f.modelId)).protocolFees).to.equal(
+        2n * split({ payment: PAYMENT, royalty: ROYALTY, feeBps: FEE_BPS }).protocolFee,
       );
+      await expect(
+        f.escrow.connect(f.modelOwner).withdrawRoyalties(f.modelId, f.modelOwner.address),
+      ).to.be.revertedWithCustomError(f.escrow, "NothingToWithdraw");
       // No such model.
       await expect(f.escrow.connect(f.other).withdrawRoyalties(7n, f.other.address))
         .to.be.revertedWithCustomError(f.escrow, "NotModelOwner")
@@ -1268,7 +1263,10 @@ describe("InferenceEscrow", function () {
     it("a result the verifier accepts settles; any answer but its selector is ResultRejected", async function () {
       const a = await requestZk();
       expect(await z.escrow.verifierOf(Mode.ZK)).to.equal(await z.zk.getAddress());
-      await expect(z.escrow.connect(z.node).submitResult(a.job, NO_CLAIM, OUTPUT, "0x")).to.emit(z.escrow, "JobSettled");
+      await expect(z.escrow.connect(z.node).submitResult(a.job, NO_CLAIM, OUTPUT, "0x")).to.emit(
+        z.escrow,
+        "JobSettled",
+      );
       expect(await z.escrow.jobStatus(a.jobId)).to.equal(JobStatus.Settled);
 
       await z.zk.setReject(true);

@@ -74,7 +74,9 @@ describe("ModelRegistry", function () {
       expect(await registry.symbol()).to.equal("VMODEL");
       expect(await registry.modelOwner(0n)).to.equal(ZeroAddress);
       expect(await registry.modelOwner(2n)).to.equal(ZeroAddress);
-      await expect(registry.tokenURI(2n)).to.be.revertedWithCustomError(registry, "ERC721NonexistentToken").withArgs(2n);
+      await expect(registry.tokenURI(2n))
+        .to.be.revertedWithCustomError(registry, "ERC721NonexistentToken")
+        .withArgs(2n);
       await expect(registry.versionsOf(2n)).to.be.revertedWithCustomError(registry, "UnknownModel").withArgs(2n);
       await expect(registry.versionsOf(0n)).to.be.revertedWithCustomError(registry, "UnknownModel").withArgs(0n);
     });
@@ -165,7 +167,19 @@ describe("ModelRegistry", function () {
       const { registry, verifier, owner } = await networkHelpers.loadFixture(modelFixture);
       await expect(registry.connect(owner).publishVersion(1n, versionParams({ teeMeasurements: [M1] })))
         .to.emit(registry, "VersionPublished")
-        .withArgs(1n, 1n, id("weights"), id("schema"), "ipfs://artifact", 50_000n, 100n * 10n ** 18n, TEE_BIT, ZeroAddress, ZeroHash, [M1]);
+        .withArgs(
+          1n,
+          1n,
+          id("weights"),
+          id("schema"),
+          "ipfs://artifact",
+          50_000n,
+          100n * 10n ** 18n,
+          TEE_BIT,
+          ZeroAddress,
+          ZeroHash,
+          [M1],
+        );
       expect(await registry.zkVerifierOf(1n)).to.deep.equal([ZeroAddress, ZeroHash]);
 
       const zkOnly = versionParams({ modes: ZK_BIT, zkVerifier: await verifier.getAddress(), teeMeasurements: [] });
@@ -185,7 +199,10 @@ describe("ModelRegistry", function () {
       const { registry, owner } = await networkHelpers.loadFixture(modelFixture);
       await registry
         .connect(owner)
-        .publishVersion(1n, versionParams({ ioSchemaDigest: ZeroHash, artifactURI: "", royalty: 0n, minCollateral: 0n }));
+        .publishVersion(
+          1n,
+          versionParams({ ioSchemaDigest: ZeroHash, artifactURI: "", royalty: 0n, minCollateral: 0n }),
+        );
       await registry
         .connect(owner)
         .publishVersion(1n, versionParams({ royalty: UINT96_MAX, minCollateral: UINT96_MAX }));
@@ -205,7 +222,19 @@ describe("ModelRegistry", function () {
       await registry.connect(other).createModel("ipfs://model-2");
       await expect(registry.connect(owner).publishVersion(1n, versionParams({ weightsDigest: id("a") })))
         .to.emit(registry, "VersionPublished")
-        .withArgs(1n, 1n, id("a"), id("schema"), "ipfs://artifact", 50_000n, 100n * 10n ** 18n, TEE_BIT, ZeroAddress, ZeroHash, [id("measurement")]);
+        .withArgs(
+          1n,
+          1n,
+          id("a"),
+          id("schema"),
+          "ipfs://artifact",
+          50_000n,
+          100n * 10n ** 18n,
+          TEE_BIT,
+          ZeroAddress,
+          ZeroHash,
+          [id("measurement")],
+        );
       await registry.connect(other).publishVersion(2n, versionParams({ weightsDigest: id("b") }));
       await registry.connect(owner).publishVersion(1n, versionParams({ weightsDigest: id("c") }));
       expect(await registry.versionsOf(1n)).to.deep.equal([1n, 3n]);
@@ -259,17 +288,23 @@ describe("ModelRegistry", function () {
       const { registry, verifier, owner, other } = await networkHelpers.loadFixture(modelFixture);
       const verifierAddress = await verifier.getAddress();
       await expect(
-        registry.connect(owner).publishVersion(1n, versionParams({ modes: ZK_BIT, zkVerifier: ZeroAddress, teeMeasurements: [] })),
+        registry
+          .connect(owner)
+          .publishVersion(1n, versionParams({ modes: ZK_BIT, zkVerifier: ZeroAddress, teeMeasurements: [] })),
       )
         .to.be.revertedWithCustomError(registry, "InvalidZkVerifier")
         .withArgs(ZeroAddress);
       await expect(
-        registry.connect(owner).publishVersion(1n, versionParams({ modes: TEE_BIT | OPTIMISTIC_BIT, zkVerifier: verifierAddress })),
+        registry
+          .connect(owner)
+          .publishVersion(1n, versionParams({ modes: TEE_BIT | OPTIMISTIC_BIT, zkVerifier: verifierAddress })),
       )
         .to.be.revertedWithCustomError(registry, "InvalidZkVerifier")
         .withArgs(verifierAddress);
       await expect(
-        registry.connect(owner).publishVersion(1n, versionParams({ modes: ZK_BIT, zkVerifier: other.address, teeMeasurements: [] })),
+        registry
+          .connect(owner)
+          .publishVersion(1n, versionParams({ modes: ZK_BIT, zkVerifier: other.address, teeMeasurements: [] })),
       )
         .to.be.revertedWithCustomError(registry, "InvalidZkVerifier")
         .withArgs(other.address);
@@ -299,12 +334,20 @@ describe("ModelRegistry", function () {
     it("marks the version deprecated, emits VersionDeprecated and leaves everything else unchanged", async function () {
       const { registry, owner } = await networkHelpers.loadFixture(versionsFixture);
       const before = await registry.getVersion(2n);
-      await expect(registry.connect(owner).deprecateVersion(2n)).to.emit(registry, "VersionDeprecated").withArgs(2n, 1n);
+      await expect(registry.connect(owner).deprecateVersion(2n))
+        .to.emit(registry, "VersionDeprecated")
+        .withArgs(2n, 1n);
       expect((await registry.versionTerms(2n)).deprecated).to.equal(true);
       expect((await registry.versionTerms(1n)).deprecated).to.equal(false);
       const after = await registry.getVersion(2n);
       expect(after.terms.deprecated).to.equal(true);
-      expect([after.weightsDigest, after.zkVerifier, after.zkVerifierCodehash, after.publishedAt, after.artifactURI]).to.deep.equal([
+      expect([
+        after.weightsDigest,
+        after.zkVerifier,
+        after.zkVerifierCodehash,
+        after.publishedAt,
+        after.artifactURI,
+      ]).to.deep.equal([
         before.weightsDigest,
         before.zkVerifier,
         before.zkVerifierCodehash,
@@ -336,7 +379,9 @@ describe("ModelRegistry", function () {
     it("reverts with UnknownVersion for a version that does not exist", async function () {
       const { registry, owner } = await networkHelpers.loadFixture(versionsFixture);
       for (const v of [0n, 3n]) {
-        await expect(registry.connect(owner).deprecateVersion(v)).to.be.revertedWithCustomError(registry, "UnknownVersion").withArgs(v);
+        await expect(registry.connect(owner).deprecateVersion(v))
+          .to.be.revertedWithCustomError(registry, "UnknownVersion")
+          .withArgs(v);
       }
     });
   });
@@ -349,7 +394,9 @@ describe("ModelRegistry", function () {
         await expect(registry.getVersion(v)).to.be.revertedWithCustomError(registry, "UnknownVersion").withArgs(v);
         await expect(registry.zkVerifierOf(v)).to.be.revertedWithCustomError(registry, "UnknownVersion").withArgs(v);
         await expect(registry.weightsDigestOf(v)).to.be.revertedWithCustomError(registry, "UnknownVersion").withArgs(v);
-        await expect(registry.teeMeasurementsOf(v)).to.be.revertedWithCustomError(registry, "UnknownVersion").withArgs(v);
+        await expect(registry.teeMeasurementsOf(v))
+          .to.be.revertedWithCustomError(registry, "UnknownVersion")
+          .withArgs(v);
         expect(await registry.isTeeMeasurementAllowed(v, M1)).to.equal(false);
       }
     });
@@ -370,8 +417,22 @@ describe("ModelRegistry", function () {
 
       await expect(registry.connect(other).publishVersion(1n, versionParams()))
         .to.emit(registry, "VersionPublished")
-        .withArgs(3n, 1n, id("weights"), id("schema"), "ipfs://artifact", 50_000n, 100n * 10n ** 18n, TEE_BIT, ZeroAddress, ZeroHash, [id("measurement")]);
-      await expect(registry.connect(other).deprecateVersion(1n)).to.emit(registry, "VersionDeprecated").withArgs(1n, 1n);
+        .withArgs(
+          3n,
+          1n,
+          id("weights"),
+          id("schema"),
+          "ipfs://artifact",
+          50_000n,
+          100n * 10n ** 18n,
+          TEE_BIT,
+          ZeroAddress,
+          ZeroHash,
+          [id("measurement")],
+        );
+      await expect(registry.connect(other).deprecateVersion(1n))
+        .to.emit(registry, "VersionDeprecated")
+        .withArgs(1n, 1n);
       expect(await registry.versionsOf(1n)).to.deep.equal([1n, 2n, 3n]);
     });
 

@@ -11,12 +11,7 @@ import {
   modeBit,
 } from "../scripts/lib/constants.js";
 import { claimOf, type Claim, type Job } from "../scripts/lib/jobs.js";
-import type {
-  FeeOnTransferToken,
-  MockCollateralLedger,
-  NodeStaking,
-  VeritasToken,
-} from "../typechain-types/index.js";
+import type { FeeOnTransferToken, MockCollateralLedger, NodeStaking, VeritasToken } from "../typechain-types/index.js";
 import { deployTeeFixture, MIN_COLLATERAL, NODE_STAKE, VRT, type TeeFixture } from "./helpers/fixtures.js";
 import { signPermit } from "./helpers/permit.js";
 
@@ -35,7 +30,10 @@ const OUTPUT = AbiCoder.defaultAbiCoder().encode(["int256[]"], [[1n, 2n, 3n, 4n]
 /** A NodeStaking of its own (VeritasToken, deployer = `deployer`, owner = `governance`), with a mock escrow. */
 async function standaloneFixture() {
   const [deployer, governance, treasury, node, other, beneficiary] = await ethers.getSigners();
-  const token = (await ethers.deployContract("VeritasToken", [deployer.address, 2n ** 100n])) as unknown as VeritasToken;
+  const token = (await ethers.deployContract("VeritasToken", [
+    deployer.address,
+    2n ** 100n,
+  ])) as unknown as VeritasToken;
   const staking = (await ethers.deployContract("NodeStaking", [
     await token.getAddress(),
     MIN_STAKE,
@@ -95,12 +93,15 @@ describe("NodeStaking", function () {
       const { token, treasury, governance } = await networkHelpers.loadFixture(standaloneFixture);
       const factory = await ethers.getContractFactory("NodeStaking");
       const t = await token.getAddress();
-      await expect(factory.deploy(ZeroAddress, MIN_STAKE, UNBONDING, treasury.address, governance.address))
-        .to.be.revertedWithCustomError(factory, "ZeroAddress");
-      await expect(factory.deploy(t, MIN_STAKE, UNBONDING, ZeroAddress, governance.address))
-        .to.be.revertedWithCustomError(factory, "ZeroAddress");
-      await expect(factory.deploy(t, 0n, UNBONDING, treasury.address, governance.address))
-        .to.be.revertedWithCustomError(factory, "ZeroAmount");
+      await expect(
+        factory.deploy(ZeroAddress, MIN_STAKE, UNBONDING, treasury.address, governance.address),
+      ).to.be.revertedWithCustomError(factory, "ZeroAddress");
+      await expect(
+        factory.deploy(t, MIN_STAKE, UNBONDING, ZeroAddress, governance.address),
+      ).to.be.revertedWithCustomError(factory, "ZeroAddress");
+      await expect(
+        factory.deploy(t, 0n, UNBONDING, treasury.address, governance.address),
+      ).to.be.revertedWithCustomError(factory, "ZeroAmount");
       for (const p of [0n, MIN_UNBONDING_PERIOD_SECONDS - 1n, MAX_UNBONDING_PERIOD_SECONDS + 1n, 2n ** 40n - 1n]) {
         await expect(factory.deploy(t, MIN_STAKE, p, treasury.address, governance.address))
           .to.be.revertedWithCustomError(factory, "UnbondingPeriodOutOfBounds")
@@ -223,9 +224,13 @@ describe("NodeStaking", function () {
           .to.be.revertedWithCustomError(staking, "AmountTooLarge")
           .withArgs(amount);
       }
-      await expect(staking.stake(node.address, room)).to.emit(staking, "Staked").withArgs(node.address, (await ethers.getSigners())[0].address, room);
+      await expect(staking.stake(node.address, room))
+        .to.emit(staking, "Staked")
+        .withArgs(node.address, (await ethers.getSigners())[0].address, room);
       expect(await staking.totalStakeOf(node.address)).to.equal(UINT96_MAX);
-      await expect(staking.stake(node.address, 1n)).to.be.revertedWithCustomError(staking, "AmountTooLarge").withArgs(1n);
+      await expect(staking.stake(node.address, 1n))
+        .to.be.revertedWithCustomError(staking, "AmountTooLarge")
+        .withArgs(1n);
     });
 
     it("reverts when the payer has not approved enough", async function () {
@@ -289,7 +294,9 @@ describe("NodeStaking", function () {
     it("still stakes when the permit was front-run (used already)", async function () {
       const f = await networkHelpers.loadFixture(permitFixture);
       const stakingAddress = await f.staking.getAddress();
-      await f.token.connect(f.other).permit(f.node.address, stakingAddress, VRT(300), f.deadline, f.sig.v, f.sig.r, f.sig.s);
+      await f.token
+        .connect(f.other)
+        .permit(f.node.address, stakingAddress, VRT(300), f.deadline, f.sig.v, f.sig.r, f.sig.s);
       expect(await f.token.nonces(f.node.address)).to.equal(1n);
       await expect(
         f.staking.connect(f.node).stakeWithPermit(f.node.address, VRT(300), f.deadline, f.sig.v, f.sig.r, f.sig.s),
@@ -589,7 +596,10 @@ describe("NodeStaking", function () {
     it("reverts with ZeroAddress for a zero beneficiary and RewardTooHigh above 100 %", async function () {
       const { staking, ledger, node, beneficiary } = await networkHelpers.loadFixture(boundFixture);
       const s = await staking.getAddress();
-      await expect(ledger.slash(s, node.address, 1n, ZeroAddress, 0n)).to.be.revertedWithCustomError(staking, "ZeroAddress");
+      await expect(ledger.slash(s, node.address, 1n, ZeroAddress, 0n)).to.be.revertedWithCustomError(
+        staking,
+        "ZeroAddress",
+      );
       await expect(ledger.slash(s, node.address, 1n, beneficiary.address, BPS + 1n))
         .to.be.revertedWithCustomError(staking, "RewardTooHigh")
         .withArgs(BPS + 1n);
@@ -613,7 +623,10 @@ describe("NodeStaking", function () {
           .to.be.revertedWithCustomError(staking, "BindingNotAllowed")
           .withArgs(s.address);
       }
-      await expect(staking.connect(deployer).bindEscrow(ZeroAddress)).to.be.revertedWithCustomError(staking, "ZeroAddress");
+      await expect(staking.connect(deployer).bindEscrow(ZeroAddress)).to.be.revertedWithCustomError(
+        staking,
+        "ZeroAddress",
+      );
       await expect(staking.connect(deployer).bindEscrow(l)).to.emit(staking, "EscrowBound").withArgs(l);
       expect(await staking.escrow()).to.equal(l);
       await expect(staking.connect(deployer).bindEscrow(other.address))
@@ -659,7 +672,9 @@ describe("NodeStaking", function () {
           .withArgs(p, MIN_UNBONDING_PERIOD_SECONDS, MAX_UNBONDING_PERIOD_SECONDS);
       }
       for (const p of [MIN_UNBONDING_PERIOD_SECONDS, MAX_UNBONDING_PERIOD_SECONDS]) {
-        await expect(f.staking.connect(f.governance).setUnbondingPeriod(p)).to.emit(f.staking, "UnbondingPeriodSet").withArgs(p);
+        await expect(f.staking.connect(f.governance).setUnbondingPeriod(p))
+          .to.emit(f.staking, "UnbondingPeriodSet")
+          .withArgs(p);
         expect(await f.staking.unbondingPeriod()).to.equal(p);
       }
     });
@@ -739,13 +754,24 @@ describe("NodeStaking", function () {
         expect(f.job.collateral).to.equal(MIN_COLLATERAL);
         await expect(f.tx)
           .to.emit(f.staking, "Slashed")
-          .withArgs(f.node.address, MIN_COLLATERAL, f.requester.address, REQUESTER_SHARE, MIN_COLLATERAL - REQUESTER_SHARE);
+          .withArgs(
+            f.node.address,
+            MIN_COLLATERAL,
+            f.requester.address,
+            REQUESTER_SHARE,
+            MIN_COLLATERAL - REQUESTER_SHARE,
+          );
         expect(REQUESTER_SHARE).to.equal(VRT(50));
         expect((await f.staking.getNode(f.node.address)).staked).to.equal(NODE_STAKE - MIN_COLLATERAL);
         expect(await f.escrow.lockedCollateral(f.node.address)).to.equal(0n);
         expect(await f.staking.rewardsOf(f.requester.address)).to.equal(REQUESTER_SHARE);
         expect(await f.staking.rewardsOf(f.treasury.address)).to.equal(MIN_COLLATERAL - REQUESTER_SHARE);
-        await expectFullyBacked(f.token, f.staking, [f.node.address, f.node2.address], [f.requester.address, f.treasury.address]);
+        await expectFullyBacked(
+          f.token,
+          f.staking,
+          [f.node.address, f.node2.address],
+          [f.requester.address, f.treasury.address],
+        );
       });
 
       it("lets the requester and the treasury claim their exact shares, once", async function () {
@@ -780,7 +806,12 @@ describe("NodeStaking", function () {
         await expect(f.staking.connect(f.node).claimRewards(f.node.address))
           .to.be.revertedWithCustomError(f.staking, "NothingToClaim")
           .withArgs(f.node.address);
-        await expectFullyBacked(f.token, f.staking, [f.node.address, f.node2.address], [f.requester.address, f.treasury.address]);
+        await expectFullyBacked(
+          f.token,
+          f.staking,
+          [f.node.address, f.node2.address],
+          [f.requester.address, f.treasury.address],
+        );
       });
     });
   });

@@ -1,7 +1,18 @@
 import { expect } from "chai";
 import { network } from "hardhat";
 import type { HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/types";
-import { AbiCoder, id, keccak256, Signature, TypedDataEncoder, verifyTypedData, Wallet, ZeroAddress, ZeroHash, type TypedDataDomain } from "ethers";
+import {
+  AbiCoder,
+  id,
+  keccak256,
+  Signature,
+  TypedDataEncoder,
+  verifyTypedData,
+  Wallet,
+  ZeroAddress,
+  ZeroHash,
+  type TypedDataDomain,
+} from "ethers";
 import { MAX_ENCLAVE_KEY_LIFETIME_SECONDS } from "../scripts/lib/constants.js";
 import { jobIdOf } from "../scripts/lib/jobs.js";
 import {
@@ -36,7 +47,13 @@ type Attestation = {
 };
 
 /** Signs an attestation, by default a valid one for `node` registering `key` under `measurement` for 30 days. */
-async function attest(f: TeeFixture, node: HardhatEthersSigner, key: string, measurement: string, o: Partial<Attestation> = {}) {
+async function attest(
+  f: TeeFixture,
+  node: HardhatEthersSigner,
+  key: string,
+  measurement: string,
+  o: Partial<Attestation> = {},
+) {
   const a: Attestation = {
     service: f.attestationService,
     domain: attestationDomain(f.chainId, await f.attestation.getAddress()),
@@ -61,8 +78,14 @@ describe("TeeRegistry", function () {
       const factory = await ethers.getContractFactory("TeeRegistry");
       const s = await f.staking.getAddress();
       const a = await f.attestation.getAddress();
-      await expect(factory.deploy(ZeroAddress, a, f.governance.address)).to.be.revertedWithCustomError(factory, "ZeroAddress");
-      await expect(factory.deploy(s, ZeroAddress, f.governance.address)).to.be.revertedWithCustomError(factory, "ZeroAddress");
+      await expect(factory.deploy(ZeroAddress, a, f.governance.address)).to.be.revertedWithCustomError(
+        factory,
+        "ZeroAddress",
+      );
+      await expect(factory.deploy(s, ZeroAddress, f.governance.address)).to.be.revertedWithCustomError(
+        factory,
+        "ZeroAddress",
+      );
     });
   });
 
@@ -103,7 +126,10 @@ describe("TeeRegistry", function () {
       await expect(f.tee.connect(f.governance).revokeMeasurement(MEASUREMENT))
         .to.be.revertedWithCustomError(f.tee, "InvalidMeasurement")
         .withArgs(MEASUREMENT);
-      await expect(f.tee.connect(f.governance).approveMeasurement(MEASUREMENT, "back")).to.emit(f.tee, "MeasurementApproved");
+      await expect(f.tee.connect(f.governance).approveMeasurement(MEASUREMENT, "back")).to.emit(
+        f.tee,
+        "MeasurementApproved",
+      );
       expect(await f.tee.isMeasurementApproved(MEASUREMENT)).to.equal(true);
     });
   });
@@ -128,7 +154,9 @@ describe("TeeRegistry", function () {
 
     it("a replaced verifier applies to later registrations only", async function () {
       const f = await networkHelpers.loadFixture(fixture);
-      const v2 = (await ethers.deployContract("SignedAttestationVerifier", [f.governance.address])) as unknown as SignedAttestationVerifier;
+      const v2 = (await ethers.deployContract("SignedAttestationVerifier", [
+        f.governance.address,
+      ])) as unknown as SignedAttestationVerifier;
       const service2 = new Wallet(id("service-2"));
       await v2.connect(f.governance).setAttestationSigner(service2.address, true);
       await f.tee.connect(f.governance).setAttestationVerifier(await v2.getAddress());
@@ -157,10 +185,9 @@ describe("TeeRegistry", function () {
       await expect(f.attestation.connect(f.other).setAttestationSigner(s, true))
         .to.be.revertedWithCustomError(f.attestation, "OwnableUnauthorizedAccount")
         .withArgs(f.other.address);
-      await expect(f.attestation.connect(f.governance).setAttestationSigner(ZeroAddress, true)).to.be.revertedWithCustomError(
-        f.attestation,
-        "ZeroAddress",
-      );
+      await expect(
+        f.attestation.connect(f.governance).setAttestationSigner(ZeroAddress, true),
+      ).to.be.revertedWithCustomError(f.attestation, "ZeroAddress");
       await expect(f.attestation.connect(f.governance).setAttestationSigner(s, true))
         .to.emit(f.attestation, "AttestationSignerSet")
         .withArgs(s, true);
@@ -196,9 +223,15 @@ describe("TeeRegistry", function () {
         measurement: MEASUREMENT,
         expiresAt: 1_234_567n,
       };
-      expect(await f.attestation.attestationDigest(value.registry, value.node, value.enclaveKey, value.measurement, value.expiresAt)).to.equal(
-        TypedDataEncoder.hash(domain, ATTESTATION_TYPES, value),
-      );
+      expect(
+        await f.attestation.attestationDigest(
+          value.registry,
+          value.node,
+          value.enclaveKey,
+          value.measurement,
+          value.expiresAt,
+        ),
+      ).to.equal(TypedDataEncoder.hash(domain, ATTESTATION_TYPES, value));
       expect(await f.attestation.ATTESTATION_TYPEHASH()).to.equal(
         id(TypedDataEncoder.from(ATTESTATION_TYPES).encodeType("EnclaveAttestation")),
       );
@@ -242,10 +275,9 @@ describe("TeeRegistry", function () {
     it("reverts with ZeroAddress, NodeNotRegistered and MeasurementNotApproved", async function () {
       const f = await networkHelpers.loadFixture(withM2);
       const zero = await attest(f, f.node, ZeroAddress, M2);
-      await expect(f.tee.connect(f.node).registerEnclaveKey(ZeroAddress, M2, zero.expiresAt, zero.sig)).to.be.revertedWithCustomError(
-        f.tee,
-        "ZeroAddress",
-      );
+      await expect(
+        f.tee.connect(f.node).registerEnclaveKey(ZeroAddress, M2, zero.expiresAt, zero.sig),
+      ).to.be.revertedWithCustomError(f.tee, "ZeroAddress");
       const forOther = await attest(f, f.other, enclave3.address, M2);
       await expect(f.tee.connect(f.other).registerEnclaveKey(enclave3.address, M2, forOther.expiresAt, forOther.sig))
         .to.be.revertedWithCustomError(f.tee, "NodeNotRegistered")
@@ -374,7 +406,12 @@ describe("TeeRegistry", function () {
       await expect(f.tee.connect(f.node).revokeEnclaveKey(f.enclave.address))
         .to.emit(f.tee, "EnclaveKeyRevoked")
         .withArgs(f.node.address, f.enclave.address);
-      expect(await f.tee.getEnclaveKey(f.enclave.address)).to.deep.equal([f.node.address, before.expiresAt, true, MEASUREMENT]);
+      expect(await f.tee.getEnclaveKey(f.enclave.address)).to.deep.equal([
+        f.node.address,
+        before.expiresAt,
+        true,
+        MEASUREMENT,
+      ]);
       expect(await f.tee.isActiveKey(f.enclave.address, f.node.address)).to.equal(false);
       expect(await f.tee.isActiveKey(f.enclave2.address, f.node2.address)).to.equal(true);
     });
@@ -480,8 +517,12 @@ describe("TeeResultVerifier", function () {
   /** The fixture, plus version 2 (allows MEASUREMENT too) and version 3 (allows only M2), both TEE. */
   async function verifierFixture() {
     const f = await deployTeeFixture(ethers, networkHelpers);
-    await f.registry.connect(f.modelOwner).publishVersion(f.modelId, versionParams({ teeMeasurements: [M2, MEASUREMENT] }));
-    await f.registry.connect(f.modelOwner).publishVersion(f.modelId, versionParams({ modes: TEE_BIT, teeMeasurements: [M2] }));
+    await f.registry
+      .connect(f.modelOwner)
+      .publishVersion(f.modelId, versionParams({ teeMeasurements: [M2, MEASUREMENT] }));
+    await f.registry
+      .connect(f.modelOwner)
+      .publishVersion(f.modelId, versionParams({ modes: TEE_BIT, teeMeasurements: [M2] }));
     return f;
   }
 
@@ -519,8 +560,14 @@ describe("TeeResultVerifier", function () {
     expect(await f.teeVerifier.teeRegistry()).to.equal(await f.tee.getAddress());
     expect(await f.teeVerifier.modelRegistry()).to.equal(await f.registry.getAddress());
     const factory = await ethers.getContractFactory("TeeResultVerifier");
-    await expect(factory.deploy(ZeroAddress, await f.registry.getAddress())).to.be.revertedWithCustomError(factory, "ZeroAddress");
-    await expect(factory.deploy(await f.tee.getAddress(), ZeroAddress)).to.be.revertedWithCustomError(factory, "ZeroAddress");
+    await expect(factory.deploy(ZeroAddress, await f.registry.getAddress())).to.be.revertedWithCustomError(
+      factory,
+      "ZeroAddress",
+    );
+    await expect(factory.deploy(await f.tee.getAddress(), ZeroAddress)).to.be.revertedWithCustomError(
+      factory,
+      "ZeroAddress",
+    );
   });
 
   it("digests and type hashes equal ethers' EIP-712 encoding of the scripts/lib/tee.ts types", async function () {
@@ -539,7 +586,9 @@ describe("TeeResultVerifier", function () {
     const m2 = messageOf(escrow, c2);
     const enc = TypedDataEncoder.from(RESULT_TYPES);
     expect(await f.teeVerifier.RESULT_TYPEHASH()).to.equal(id(enc.encodeType("InferenceResult")));
-    expect(await f.teeVerifier.BATCH_TYPEHASH()).to.equal(id(TypedDataEncoder.from(BATCH_TYPES).encodeType("InferenceBatch")));
+    expect(await f.teeVerifier.BATCH_TYPEHASH()).to.equal(
+      id(TypedDataEncoder.from(BATCH_TYPES).encodeType("InferenceBatch")),
+    );
     const h1 = await f.teeVerifier.resultStructHash(escrow, m1.jobId, m1.modelVersion, m1.inputHash, m1.outputHash);
     const h2 = await f.teeVerifier.resultStructHash(escrow, m2.jobId, m2.modelVersion, m2.inputHash, m2.outputHash);
     expect(h1).to.equal(enc.hashStruct("InferenceResult", m1));
@@ -547,8 +596,12 @@ describe("TeeResultVerifier", function () {
     expect(await f.teeVerifier.resultDigest(escrow, m1.jobId, m1.modelVersion, m1.inputHash, m1.outputHash)).to.equal(
       TypedDataEncoder.hash(f.teeDomain, RESULT_TYPES, m1),
     );
-    expect(await f.teeVerifier.batchDigest([h1, h2])).to.equal(TypedDataEncoder.hash(f.teeDomain, BATCH_TYPES, { results: [m1, m2] }));
-    expect(await f.teeVerifier.batchDigest([])).to.equal(TypedDataEncoder.hash(f.teeDomain, BATCH_TYPES, { results: [] }));
+    expect(await f.teeVerifier.batchDigest([h1, h2])).to.equal(
+      TypedDataEncoder.hash(f.teeDomain, BATCH_TYPES, { results: [m1, m2] }),
+    );
+    expect(await f.teeVerifier.batchDigest([])).to.equal(
+      TypedDataEncoder.hash(f.teeDomain, BATCH_TYPES, { results: [] }),
+    );
   });
 
   describe("verifyResult", function () {
@@ -579,7 +632,10 @@ describe("TeeResultVerifier", function () {
         { ctx: { outputHash: id("another output") } },
       ];
       for (const v of variants) {
-        const sig = await signOne(f.enclave.key, v.domain ?? f.teeDomain, v.escrow ?? escrow.address, { ...c, ...v.ctx });
+        const sig = await signOne(f.enclave.key, v.domain ?? f.teeDomain, v.escrow ?? escrow.address, {
+          ...c,
+          ...v.ctx,
+        });
         const recovered = verifyTypedData(f.teeDomain, RESULT_TYPES, messageOf(escrow.address, c), sig);
         expect(recovered).to.not.equal(f.enclave.address);
         await expect(f.teeVerifier.connect(escrow).verifyResult(c, OUTPUT, sig))
@@ -666,7 +722,10 @@ describe("TeeResultVerifier", function () {
         f.tee,
         "UnknownEnclaveKey",
       );
-      await expect(f.teeVerifier.connect(f.other).verifyBatch([c], oneSig)).to.be.revertedWithCustomError(f.tee, "UnknownEnclaveKey");
+      await expect(f.teeVerifier.connect(f.other).verifyBatch([c], oneSig)).to.be.revertedWithCustomError(
+        f.tee,
+        "UnknownEnclaveKey",
+      );
       expect(await f.teeVerifier.connect(f.other).verifyBatch([c], batchSig)).to.equal(BATCH_MAGIC(f));
     });
   });
@@ -691,7 +750,10 @@ describe("TeeResultVerifier", function () {
       const f = await networkHelpers.loadFixture(verifierFixture);
       const cs = [ctxOf(f, 1n), ctxOf(f, 2n, { node: f.node2.address })];
       const sig = await signMany(f.enclave.key, f.teeDomain, f.other.address, cs);
-      await expect(f.teeVerifier.connect(f.other).verifyBatch(cs, sig)).to.be.revertedWithCustomError(f.teeVerifier, "MixedBatch");
+      await expect(f.teeVerifier.connect(f.other).verifyBatch(cs, sig)).to.be.revertedWithCustomError(
+        f.teeVerifier,
+        "MixedBatch",
+      );
     });
 
     it("reverts with MeasurementNotAllowed when any later result's version does not allow the measurement", async function () {
@@ -702,7 +764,12 @@ describe("TeeResultVerifier", function () {
         .to.be.revertedWithCustomError(f.teeVerifier, "MeasurementNotAllowed")
         .withArgs(3n, MEASUREMENT);
       // A version that only reappears after another one is checked again.
-      const cs2 = [ctxOf(f, 1n), ctxOf(f, 2n, { versionId: 2n }), ctxOf(f, 3n, { versionId: 1n }), ctxOf(f, 4n, { versionId: 3n })];
+      const cs2 = [
+        ctxOf(f, 1n),
+        ctxOf(f, 2n, { versionId: 2n }),
+        ctxOf(f, 3n, { versionId: 1n }),
+        ctxOf(f, 4n, { versionId: 3n }),
+      ];
       const sig2 = await signMany(f.enclave.key, f.teeDomain, f.other.address, cs2);
       await expect(f.teeVerifier.connect(f.other).verifyBatch(cs2, sig2))
         .to.be.revertedWithCustomError(f.teeVerifier, "MeasurementNotAllowed")
@@ -715,9 +782,15 @@ describe("TeeResultVerifier", function () {
       const sig = await signMany(f.enclave.key, f.teeDomain, f.other.address, cs);
       const tampered = [cs[0], { ...cs[1], outputHash: id("forged") }, cs[2]];
       for (const batch of [[cs[1], cs[0], cs[2]], cs.slice(0, 2), tampered]) {
-        await expect(f.teeVerifier.connect(f.other).verifyBatch(batch, sig)).to.be.revertedWithCustomError(f.tee, "UnknownEnclaveKey");
+        await expect(f.teeVerifier.connect(f.other).verifyBatch(batch, sig)).to.be.revertedWithCustomError(
+          f.tee,
+          "UnknownEnclaveKey",
+        );
       }
-      await expect(f.teeVerifier.connect(f.requester).verifyBatch(cs, sig)).to.be.revertedWithCustomError(f.tee, "UnknownEnclaveKey");
+      await expect(f.teeVerifier.connect(f.requester).verifyBatch(cs, sig)).to.be.revertedWithCustomError(
+        f.tee,
+        "UnknownEnclaveKey",
+      );
       await expect(f.teeVerifier.connect(f.other).verifyBatch(cs, "0x1234")).to.be.revertedWithCustomError(
         f.teeVerifier,
         "InvalidSignature",

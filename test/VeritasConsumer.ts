@@ -65,9 +65,7 @@ describe("VeritasConsumer (RiskGatedPayout example)", function () {
     await expect(f.payout.connect(f.other).onInferenceResult(1n, output(0n)))
       .to.be.revertedWithCustomError(f.payout, "CallerNotEscrow")
       .withArgs(f.other.address);
-    await expect(
-      f.payout.connect(f.other).requestPayout(f.other.address, 1n, f.versionId, USD(1), id("x"), ""),
-    )
+    await expect(f.payout.connect(f.other).requestPayout(f.other.address, 1n, f.versionId, USD(1), id("x"), ""))
       .to.be.revertedWithCustomError(f.payout, "NotOwner")
       .withArgs(f.other.address);
     await expect(f.payout.connect(f.other).fundInference(1n))

@@ -266,10 +266,9 @@ describe("ZkResultVerifier (real Groth16 proofs through the escrow)", function (
       }
       // The extremes of the range are well-formed (and refused by the proof, not the decoder).
       const edge = encodeValues([MAX_MAGNITUDE, -MAX_MAGNITUDE, logits[2], label]);
-      await expect(f.escrow.connect(f.node).submitResult(job, NO_CLAIM, edge, proof.proof)).to.be.revertedWithCustomError(
-        f.zk,
-        "InvalidProof",
-      );
+      await expect(
+        f.escrow.connect(f.node).submitResult(job, NO_CLAIM, edge, proof.proof),
+      ).to.be.revertedWithCustomError(f.zk, "InvalidProof");
     });
 
     it("a proof of the wrong length or with a coordinate changed fails with InvalidProof", async function () {
@@ -439,10 +438,17 @@ describe("ZkResultVerifier (real Groth16 proofs through the escrow)", function (
       for (const v of variants) {
         const t = await f.zk.jobTag(escrow, v);
         expect(t).to.not.equal(tag);
-        const j = { requester: v.requester, nonce: v.jobId & 0xffffffffn, versionId: v.versionId, inputDigest: v.inputDigest };
+        const j = {
+          requester: v.requester,
+          nonce: v.jobId & 0xffffffffn,
+          versionId: v.versionId,
+          inputDigest: v.inputDigest,
+        };
         if (v.jobId >> 32n === BigInt(v.requester)) expect(t).to.equal(jobTagOf(f.chainId, escrow, j, v.node));
       }
-      expect(await f.zk.jobTag(f.other.address, ctx)).to.equal(jobTagOf(f.chainId, f.other.address, job, f.node.address));
+      expect(await f.zk.jobTag(f.other.address, ctx)).to.equal(
+        jobTagOf(f.chainId, f.other.address, job, f.node.address),
+      );
     });
 
     it("publicSignals equals the circuit's public signals and the TypeScript model", async function () {
@@ -474,23 +480,27 @@ describe("ZkResultVerifier (real Groth16 proofs through the escrow)", function (
       const [sender] = await ethers.getSigners();
       const { pA, pB, pC, pubSignals } = proof.result.calldata;
       const verifyData = f.groth16.interface.encodeFunctionData("verifyProof", [pA, pB, pC, pubSignals]);
-      const verifyReceipt = (await (await sender.sendTransaction({ to: await f.groth16.getAddress(), data: verifyData })).wait())!;
+      const verifyReceipt = (await (
+        await sender.sendTransaction({ to: await f.groth16.getAddress(), data: verifyData })
+      ).wait())!;
       const verifierGas = executionGas(verifyReceipt, verifyData);
 
       const requests: TransactionReceipt[] = [];
       const jobs: Job[] = [];
       for (let i = 0; i < 2; i++) {
-        const receipt = (await (await f.escrow.connect(f.requester).requestInference({
-          versionId: f.versionId,
-          mode: Mode.ZK,
-          node: ZeroAddress,
-          payment: PAYMENT,
-          deliveryWindow: 600n,
-          expiresAt: BigInt(await networkHelpers.time.latest()) + 3600n,
-          callbackGasLimit: 0n,
-          inputDigest: ZK_INPUT_DIGEST,
-          inputURI: `data:application/json,${JSON.stringify(ZK_INPUT)}`,
-        })).wait())!;
+        const receipt = (await (
+          await f.escrow.connect(f.requester).requestInference({
+            versionId: f.versionId,
+            mode: Mode.ZK,
+            node: ZeroAddress,
+            payment: PAYMENT,
+            deliveryWindow: 600n,
+            expiresAt: BigInt(await networkHelpers.time.latest()) + 3600n,
+            callbackGasLimit: 0n,
+            inputDigest: ZK_INPUT_DIGEST,
+            inputURI: `data:application/json,${JSON.stringify(ZK_INPUT)}`,
+          })
+        ).wait())!;
         requests.push(receipt);
         jobs.push(requestedJobs(f.escrow, receipt.logs)[0].job);
       }
@@ -501,7 +511,9 @@ describe("ZkResultVerifier (real Groth16 proofs through the escrow)", function (
       await networkHelpers.impersonateAccount(escrow);
       await networkHelpers.setBalance(escrow, 10n ** 18n);
       const escrowSigner = await ethers.getSigner(escrow);
-      const vrReceipt = (await (await escrowSigner.sendTransaction({ to: await f.zk.getAddress(), data: vrData })).wait())!;
+      const vrReceipt = (await (
+        await escrowSigner.sendTransaction({ to: await f.zk.getAddress(), data: vrData })
+      ).wait())!;
       await networkHelpers.stopImpersonatingAccount(escrow);
       const verifyResultGas = executionGas(vrReceipt, vrData);
       const overhead = verifyResultGas - verifierGas;

@@ -30,9 +30,12 @@ contract Erc7992Adapter is IErc7992Adapter {
     // ---------------------------------------------------------------- ERC-7992 verifier
 
     /// @inheritdoc IERCZKMLVerifier
-    function verifyInference(uint256 modelId, bytes32 inputCommitment, bytes calldata output, bytes calldata proof)
-        external
-    {
+    function verifyInference(
+        uint256 modelId,
+        bytes32 inputCommitment,
+        bytes calldata output,
+        bytes calldata proof
+    ) external {
         uint64 versionId = _versionId(modelId);
         require(!veritasRegistry.versionTerms(versionId).deprecated, VerificationRefused_ModelDeprecated(modelId));
         (address verifier, bytes32 expected) = veritasRegistry.zkVerifierOf(versionId);
@@ -44,8 +47,14 @@ contract Erc7992Adapter is IErc7992Adapter {
         uint256 input = uint256(inputCommitment);
         require(input < SCALAR_FIELD, InputCommitmentMismatch());
 
-        Groth16Lib.Status status =
-            Groth16Lib.verify(verifier, output, proof, weights, input, _tag(msg.sender, modelId, inputCommitment));
+        Groth16Lib.Status status = Groth16Lib.verify(
+            verifier,
+            output,
+            proof,
+            weights,
+            input,
+            _tag(msg.sender, modelId, inputCommitment)
+        );
         require(status != Groth16Lib.Status.MalformedOutput, OutputMismatch());
         require(status == Groth16Lib.Status.Valid, InvalidProof());
         emit InferenceVerified(modelId, inputCommitment, output, msg.sender);
@@ -53,7 +62,7 @@ contract Erc7992Adapter is IErc7992Adapter {
 
     /// @inheritdoc IERCZKMLVerifier
     function proofSystemOf(uint256 modelId) external view returns (bytes4) {
-        (address verifier,) = veritasRegistry.zkVerifierOf(_versionId(modelId));
+        (address verifier, ) = veritasRegistry.zkVerifierOf(_versionId(modelId));
         require(verifier != address(0), ModelNotFound(modelId));
         return PROOF_SYSTEM_ID;
     }
@@ -90,11 +99,9 @@ contract Erc7992Adapter is IErc7992Adapter {
     }
 
     /// @inheritdoc IERCZKMLRegistry
-    function getModel(uint256 modelId)
-        external
-        view
-        returns (ModelCommitment memory commitment, bool deprecated, address owner)
-    {
+    function getModel(
+        uint256 modelId
+    ) external view returns (ModelCommitment memory commitment, bool deprecated, address owner) {
         IModelRegistry.Version memory v = veritasRegistry.getVersion(_versionId(modelId));
         require(v.zkVerifier != address(0), ModelNotFound(modelId));
         commitment = ModelCommitment({
@@ -112,8 +119,11 @@ contract Erc7992Adapter is IErc7992Adapter {
 
     /// @inheritdoc IERC165
     function supportsInterface(bytes4 interfaceId) external pure returns (bool) {
-        return interfaceId == type(IERC165).interfaceId || interfaceId == type(IERCZKMLRegistry).interfaceId
-            || interfaceId == type(IERCZKMLVerifier).interfaceId || interfaceId == type(IErc7992Adapter).interfaceId;
+        return
+            interfaceId == type(IERC165).interfaceId ||
+            interfaceId == type(IERCZKMLRegistry).interfaceId ||
+            interfaceId == type(IERCZKMLVerifier).interfaceId ||
+            interfaceId == type(IErc7992Adapter).interfaceId;
     }
 
     // ---------------------------------------------------------------- internals
@@ -125,7 +135,8 @@ contract Erc7992Adapter is IErc7992Adapter {
     }
 
     function _tag(address caller, uint256 modelId, bytes32 inputCommitment) private view returns (uint256) {
-        return uint256(keccak256(abi.encode(TAG_DOMAIN, block.chainid, address(this), caller, modelId, inputCommitment)))
-            % SCALAR_FIELD;
+        return
+            uint256(keccak256(abi.encode(TAG_DOMAIN, block.chainid, address(this), caller, modelId, inputCommitment))) %
+            SCALAR_FIELD;
     }
 }

@@ -65,7 +65,12 @@ interface IDisputeManager {
     /// @param deadline The arbitrator's deadline.
     /// @param arbitrator The arbitrator for this dispute.
     event Challenged(
-        JobId indexed jobId, address indexed challenger, address indexed node, uint256 bond, uint40 deadline, address arbitrator
+        JobId indexed jobId,
+        address indexed challenger,
+        address indexed node,
+        uint256 bond,
+        uint40 deadline,
+        address arbitrator
     );
     /// @notice Emitted when a dispute ends.
     /// @param jobId The job.

@@ -68,8 +68,7 @@ interface IERCZKMLRegistry is IERC165 {
 
     /// @notice A model's current commitment, deprecation status and owner.
     /// @param modelId The model.
-    function getModel(uint256 modelId)
-        external
-        view
-        returns (ModelCommitment memory commitment, bool deprecated, address owner);
+    function getModel(
+        uint256 modelId
+    ) external view returns (ModelCommitment memory commitment, bool deprecated, address owner);
 }

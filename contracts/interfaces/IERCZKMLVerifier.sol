@@ -15,7 +15,10 @@ interface IERCZKMLVerifier is IERC165 {
     /// @param output The ABI-encoded public outputs.
     /// @param caller Who asked.
     event InferenceVerified(
-        uint256 indexed modelId, bytes32 indexed inputCommitment, bytes output, address indexed caller
+        uint256 indexed modelId,
+        bytes32 indexed inputCommitment,
+        bytes output,
+        address indexed caller
     );
 
     /// @notice The proof does not verify.
@@ -38,8 +41,12 @@ interface IERCZKMLVerifier is IERC165 {
     /// @param inputCommitment Commitment to the (private) inputs.
     /// @param output ABI-encoded public outputs.
     /// @param proof ZK proof bytes.
-    function verifyInference(uint256 modelId, bytes32 inputCommitment, bytes calldata output, bytes calldata proof)
-        external;
+    function verifyInference(
+        uint256 modelId,
+        bytes32 inputCommitment,
+        bytes calldata output,
+        bytes calldata proof
+    ) external;
 
     /// @notice The proof system id of a model (optional helper view).
     /// @param modelId The model.

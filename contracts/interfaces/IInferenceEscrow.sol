@@ -156,7 +156,13 @@ interface IInferenceEscrow is ICollateralLedger {
     /// @param versionId The model version.
     /// @param job The full job (pass it back to claim, submit, cancel or expire).
     /// @param inputURI Where to fetch the input.
-    event JobRequested(JobId indexed jobId, address indexed requester, uint64 indexed versionId, Job job, string inputURI);
+    event JobRequested(
+        JobId indexed jobId,
+        address indexed requester,
+        uint64 indexed versionId,
+        Job job,
+        string inputURI
+    );
     /// @notice Emitted when a node claims a job.
     /// @param jobId The job.
     /// @param node The claimer.
@@ -220,7 +226,11 @@ interface IInferenceEscrow is ICollateralLedger {
     /// @param output The output.
     /// @param challengeEnds End of the challenge window.
     event ResultProposed(
-        JobId indexed jobId, address indexed node, bytes32 outputHash, bytes output, uint40 challengeEnds
+        JobId indexed jobId,
+        address indexed node,
+        bytes32 outputHash,
+        bytes output,
+        uint40 challengeEnds
     );
     /// @notice Emitted when a proposal is challenged (the dispute itself lives in the dispute manager).
     /// @param jobId The job.
@@ -345,9 +355,10 @@ interface IInferenceEscrow is ICollateralLedger {
     /// @notice Requests a job paid with `transferFrom` (allowance given beforehand).
     function requestInferenceWithTransfer(RequestParams calldata params) external returns (JobId jobId);
     /// @notice Requests a job paid with an EIP-2612 permit and `transferFrom`, in one transaction.
-    function requestInferenceWithPermit(RequestParams calldata params, Permit calldata permit)
-        external
-        returns (JobId jobId);
+    function requestInferenceWithPermit(
+        RequestParams calldata params,
+        Permit calldata permit
+    ) external returns (JobId jobId);
     /// @notice Claims an open job, locking `job.collateral` of the caller's free stake.
     function claim(Job calldata job) external;
     /// @notice Submits a result for a job claimed by the caller, or (modes verified at submission) fulfils an open job
@@ -373,8 +384,12 @@ interface IInferenceEscrow is ICollateralLedger {
     function proposeResult(Job calldata job, Claim calldata claim, bytes calldata output) external;
     /// @notice Settles an unchallenged proposal once its window has passed (anyone can call; `output` must hash to the
     /// proposal's output hash and is delivered to a contract requester's callback).
-    function finalize(Job calldata job, Claim calldata claim, Proposal calldata proposal, bytes calldata output)
-        external;
+    function finalize(
+        Job calldata job,
+        Claim calldata claim,
+        Proposal calldata proposal,
+        bytes calldata output
+    ) external;
     /// @notice `finalize` for many jobs in one transaction.
     function finalizeBatch(
         Job[] calldata jobs,
@@ -383,8 +398,12 @@ interface IInferenceEscrow is ICollateralLedger {
         bytes[] calldata outputs
     ) external;
     /// @notice Marks a proposal disputed, inside its window (dispute manager only).
-    function markDisputed(Job calldata job, Claim calldata claim, Proposal calldata proposal, address challenger)
-        external;
+    function markDisputed(
+        Job calldata job,
+        Claim calldata claim,
+        Proposal calldata proposal,
+        address challenger
+    ) external;
     /// @notice Ends a dispute (dispute manager only): `NodeRight` settles with `output`; `NodeWrong` slashes the job's
     /// collateral (`challengerRewardBps` of it to `challenger`) and refunds the requester; `Draw` refunds only.
     function resolveDispute(
@@ -398,9 +417,12 @@ interface IInferenceEscrow is ICollateralLedger {
     ) external;
     /// @notice Slashes up to `amount` of a node's free stake (stake not backing any locked collateral) for TEE
     /// equivocation, `rewardBps` of it to `reporter` (dispute manager only). Returns what was slashed.
-    function slashForEquivocation(address node, uint256 amount, address reporter, uint16 rewardBps)
-        external
-        returns (uint256 slashed);
+    function slashForEquivocation(
+        address node,
+        uint256 amount,
+        address reporter,
+        uint16 rewardBps
+    ) external returns (uint256 slashed);
     /// @notice Whether `proof` proves `output` for a disputed job with the version's ZK verifier, under this escrow's
     /// job tag for the proposing node. Reverts with the verifier's error when the proof is invalid.
     function verifyDisputeProof(

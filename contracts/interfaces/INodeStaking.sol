@@ -62,7 +62,13 @@ interface INodeStaking {
     /// @param beneficiary Who receives `reward` (requester or challenger).
     /// @param reward The part credited to `beneficiary`.
     /// @param toTreasury The rest, credited to the treasury.
-    event Slashed(address indexed node, uint256 amount, address indexed beneficiary, uint256 reward, uint256 toTreasury);
+    event Slashed(
+        address indexed node,
+        uint256 amount,
+        address indexed beneficiary,
+        uint256 reward,
+        uint256 toTreasury
+    );
     /// @notice Emitted when a slash reward (or the treasury's share) is claimed.
     /// @param account The account credited.
     /// @param to The receiver.

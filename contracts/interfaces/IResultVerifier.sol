@@ -26,10 +26,11 @@ interface IResultVerifier {
 
     /// @notice Verifies one result. `output` is the recorded output (its hash is `ctx.outputHash`).
     /// @return magic `IResultVerifier.verifyResult.selector` if valid.
-    function verifyResult(ResultContext calldata ctx, bytes calldata output, bytes calldata proof)
-        external
-        view
-        returns (bytes4 magic);
+    function verifyResult(
+        ResultContext calldata ctx,
+        bytes calldata output,
+        bytes calldata proof
+    ) external view returns (bytes4 magic);
 
     /// @notice Verifies many results of one node with one proof (e.g. one enclave signature over all of them).
     /// @return magic `IResultVerifier.verifyBatch.selector` if all are valid.

@@ -23,8 +23,11 @@ interface ISignedAttestationVerifier is IAttestationVerifier {
     /// @notice Whether `signer` is approved.
     function isAttestationSigner(address signer) external view returns (bool);
     /// @notice The EIP-712 digest an attestation service signs.
-    function attestationDigest(address registry, address node, address enclaveKey, bytes32 measurement, uint40 expiresAt)
-        external
-        view
-        returns (bytes32);
+    function attestationDigest(
+        address registry,
+        address node,
+        address enclaveKey,
+        bytes32 measurement,
+        uint40 expiresAt
+    ) external view returns (bytes32);
 }

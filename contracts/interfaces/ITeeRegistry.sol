@@ -32,7 +32,12 @@ interface ITeeRegistry {
     /// @param enclaveKey The enclave's secp256k1 signing address.
     /// @param measurement The measurement it runs.
     /// @param expiresAt When it expires.
-    event EnclaveKeyRegistered(address indexed node, address indexed enclaveKey, bytes32 indexed measurement, uint40 expiresAt);
+    event EnclaveKeyRegistered(
+        address indexed node,
+        address indexed enclaveKey,
+        bytes32 indexed measurement,
+        uint40 expiresAt
+    );
     /// @notice Emitted when a node revokes one of its enclave keys.
     /// @param node The node.
     /// @param enclaveKey The key.
@@ -84,8 +89,12 @@ interface ITeeRegistry {
     function setAttestationVerifier(IAttestationVerifier verifier) external;
     /// @notice Registers (or re-attests) an enclave key for the caller, a registered node. A revoked key can never be
     /// registered again.
-    function registerEnclaveKey(address enclaveKey, bytes32 measurement, uint40 expiresAt, bytes calldata attestation)
-        external;
+    function registerEnclaveKey(
+        address enclaveKey,
+        bytes32 measurement,
+        uint40 expiresAt,
+        bytes calldata attestation
+    ) external;
     /// @notice Revokes one of the caller's enclave keys, for good.
     function revokeEnclaveKey(address enclaveKey) external;
 

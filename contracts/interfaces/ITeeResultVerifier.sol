@@ -31,15 +31,21 @@ interface ITeeResultVerifier is IResultVerifier {
     /// @notice The model registry.
     function modelRegistry() external view returns (IModelRegistry);
     /// @notice The digest an enclave signs for one result.
-    function resultDigest(address escrow, uint256 jobId, uint64 versionId, bytes32 inputHash, bytes32 outputHash)
-        external
-        view
-        returns (bytes32);
+    function resultDigest(
+        address escrow,
+        uint256 jobId,
+        uint64 versionId,
+        bytes32 inputHash,
+        bytes32 outputHash
+    ) external view returns (bytes32);
     /// @notice The digest an enclave signs for a batch, from the results' EIP-712 struct hashes.
     function batchDigest(bytes32[] calldata resultStructHashes) external view returns (bytes32);
     /// @notice The EIP-712 struct hash of one result.
-    function resultStructHash(address escrow, uint256 jobId, uint64 versionId, bytes32 inputHash, bytes32 outputHash)
-        external
-        pure
-        returns (bytes32);
+    function resultStructHash(
+        address escrow,
+        uint256 jobId,
+        uint64 versionId,
+        bytes32 inputHash,
+        bytes32 outputHash
+    ) external pure returns (bytes32);
 }

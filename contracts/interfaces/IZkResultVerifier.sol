@@ -62,10 +62,11 @@ interface IZkResultVerifier is IResultVerifier {
 
     /// @notice The public signals `verifyResult` builds for `escrow`, `ctx` and `output`. Reverts like `verifyResult`
     /// for a version without a usable verifier, an out-of-field commitment or a malformed output.
-    function publicSignals(address escrow, ResultContext calldata ctx, bytes calldata output)
-        external
-        view
-        returns (uint256[] memory);
+    function publicSignals(
+        address escrow,
+        ResultContext calldata ctx,
+        bytes calldata output
+    ) external view returns (uint256[] memory);
 
     /// @notice The selector of `verifyProof(uint256[2],uint256[2][2],uint256[2],uint256[nPublic])` called on a
     /// verifier for `nPublic` public signals.

@@ -41,14 +41,24 @@ library Groth16Lib {
             mstore(ptr, 0x76657269667950726f6f662875696e743235365b325d2c75696e743235365b32)
             mstore(add(ptr, 0x20), 0x5d5b325d2c75696e743235365b325d2c75696e743235365b0000000000000000)
             let digits := 1
-            for { let v := nPublic } gt(v, 9) { v := div(v, 10) } { digits := add(digits, 1) }
+            for {
+                let v := nPublic
+            } gt(v, 9) {
+                v := div(v, 10)
+            } {
+                digits := add(digits, 1)
+            }
             let end := add(add(ptr, 56), digits)
             let p := end
-            for { let v := nPublic } 1 {} {
+            for {
+                let v := nPublic
+            } 1 {} {
                 p := sub(p, 1)
                 mstore8(p, add(48, mod(v, 10)))
                 v := div(v, 10)
-                if iszero(v) { break }
+                if iszero(v) {
+                    break
+                }
             }
             mstore8(end, 0x5d) // "]"
             mstore8(add(end, 1), 0x29) // ")"
@@ -71,11 +81,14 @@ library Groth16Lib {
     /// @notice Writes the public signals to memory at `dst`: the `n` output values as field elements, then
     /// `weights`, `input` and `tag`. Returns false, leaving the rest unwritten, at the first value outside (-r/2, r/2).
     /// @dev `dst` must point to `32 * (n + 3)` bytes of memory the caller allocated; `n` must come from `outputLength`.
-    function writeSignals(uint256 dst, bytes calldata output, uint256 n, uint256 weights, uint256 input, uint256 tag)
-        internal
-        pure
-        returns (bool ok)
-    {
+    function writeSignals(
+        uint256 dst,
+        bytes calldata output,
+        uint256 n,
+        uint256 weights,
+        uint256 input,
+        uint256 tag
+    ) internal pure returns (bool ok) {
         assembly ("memory-safe") {
             ok := 1
             let src := add(output.offset, 0x40)
@@ -102,11 +115,12 @@ library Groth16Lib {
     }
 
     /// @notice The public signals as an array (for views; `verify` builds them in place).
-    function publicSignals(bytes calldata output, uint256 weights, uint256 input, uint256 tag)
-        internal
-        pure
-        returns (bool ok, uint256[] memory signals)
-    {
+    function publicSignals(
+        bytes calldata output,
+        uint256 weights,
+        uint256 input,
+        uint256 tag
+    ) internal pure returns (bool ok, uint256[] memory signals) {
         uint256 n;
         (ok, n) = outputLength(output);
         if (!ok) return (false, signals);

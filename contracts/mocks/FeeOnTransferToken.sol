@@ -15,7 +15,7 @@ contract FeeOnTransferToken is ERC20 {
 
     function _update(address from, address to, uint256 value) internal override {
         if (from != address(0) && to != address(0)) {
-            uint256 fee = value * FEE_BPS / 10_000;
+            uint256 fee = (value * FEE_BPS) / 10_000;
             if (fee != 0) super._update(from, address(0), fee);
             value -= fee;
         }

@@ -12,9 +12,13 @@ contract MockCollateralLedger is ICollateralLedger {
         lockedCollateral[node] = amount;
     }
 
-    function slash(INodeStaking staking, address node, uint256 amount, address beneficiary, uint256 rewardBps)
-        external
-    {
+    function slash(
+        INodeStaking staking,
+        address node,
+        uint256 amount,
+        address beneficiary,
+        uint256 rewardBps
+    ) external {
         staking.slash(node, amount, beneficiary, rewardBps);
     }
 }

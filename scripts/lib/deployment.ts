@@ -51,27 +51,47 @@ export async function checkDeployment(ethers: HardhatEthers, d: DeploymentRecord
 
   expect("Governance.minDelay", await timelock.getMinDelay(), get("Governance", "minDelay", 3600));
   const governor = get("Governance", "governor", deployer);
-  expect("Governance.governor is proposer", await timelock.hasRole(await timelock.PROPOSER_ROLE(), governor as string), true);
+  expect(
+    "Governance.governor is proposer",
+    await timelock.hasRole(await timelock.PROPOSER_ROLE(), governor as string),
+    true,
+  );
   expect("VeritasToken.supply", await token.totalSupply(), get("VeritasToken", "supply", 10n ** 27n));
   expect("NodeStaking.stakingToken", await staking.stakingToken(), c.token);
   expect("NodeStaking.minStake", await staking.minStake(), get("NodeStaking", "minStake", 10n ** 21n));
-  expect("NodeStaking.unbondingPeriod", await staking.unbondingPeriod(), get("NodeStaking", "unbondingPeriod", 1209600));
+  expect(
+    "NodeStaking.unbondingPeriod",
+    await staking.unbondingPeriod(),
+    get("NodeStaking", "unbondingPeriod", 1209600),
+  );
   expect("NodeStaking.treasury", await staking.treasury(), get("NodeStaking", "treasury", deployer));
   expect("NodeStaking.escrow (bound)", await staking.escrow(), c.escrow);
   expect("TeeRegistry.staking", await tee.staking(), c.staking);
   expect("TeeRegistry.attestationVerifier", await tee.attestationVerifier(), c.attestation);
   expect("TeeResultVerifier.teeRegistry", await teeVerifier.teeRegistry(), c.tee);
   expect("TeeResultVerifier.modelRegistry", await teeVerifier.modelRegistry(), c.registry);
-  expect("InferenceEscrow.paymentToken", await escrow.paymentToken(), get("InferenceEscrow", "paymentToken", c.paymentToken));
+  expect(
+    "InferenceEscrow.paymentToken",
+    await escrow.paymentToken(),
+    get("InferenceEscrow", "paymentToken", c.paymentToken),
+  );
   expect("InferenceEscrow.registry", await escrow.registry(), c.registry);
   expect("InferenceEscrow.staking", await escrow.staking(), c.staking);
   expect("InferenceEscrow.treasury", await escrow.treasury(), get("InferenceEscrow", "treasury", deployer));
   expect("InferenceEscrow.TEE verifier", await escrow.verifierOf(1), c.teeVerifier);
   expect("InferenceEscrow.ZK verifier", await escrow.verifierOf(2), c.zkVerifier);
-  expect("ZkResultVerifier.modelRegistry", await (await ethers.getContractAt("ZkResultVerifier", c.zkVerifier)).modelRegistry(), c.registry);
+  expect(
+    "ZkResultVerifier.modelRegistry",
+    await (await ethers.getContractAt("ZkResultVerifier", c.zkVerifier)).modelRegistry(),
+    c.registry,
+  );
   const cfg = await escrow.config();
   expect("InferenceEscrow.feeBps", cfg.feeBps, get("InferenceEscrow", "feeBps", 250));
-  expect("InferenceEscrow.collateralPerPaymentBps", cfg.collateralPerPaymentBps, get("InferenceEscrow", "collateralPerPaymentBps", 20000));
+  expect(
+    "InferenceEscrow.collateralPerPaymentBps",
+    cfg.collateralPerPaymentBps,
+    get("InferenceEscrow", "collateralPerPaymentBps", 20000),
+  );
   expect("InferenceEscrow.paused", cfg.paused, false);
   expect("InferenceEscrow.challengeWindow", cfg.challengeWindow, get("InferenceEscrow", "challengeWindow", 3600));
   const disputes = await ethers.getContractAt("DisputeManager", c.disputes);
@@ -81,9 +101,17 @@ export async function checkDeployment(ethers: HardhatEthers, d: DeploymentRecord
   const dp = await disputes.params();
   expect("DisputeManager.bond", dp.bond, get("DisputeManager", "bond", 1_000_000));
   expect("DisputeManager.arbitrationPeriod", dp.arbitrationPeriod, get("DisputeManager", "arbitrationPeriod", 86400));
-  expect("DisputeManager.challengerRewardBps", dp.challengerRewardBps, get("DisputeManager", "challengerRewardBps", 5000));
+  expect(
+    "DisputeManager.challengerRewardBps",
+    dp.challengerRewardBps,
+    get("DisputeManager", "challengerRewardBps", 5000),
+  );
   expect("DisputeManager.arbitrator", dp.arbitrator, get("DisputeManager", "arbitrator", deployer));
-  expect("DisputeManager.equivocationSlash", dp.equivocationSlash, get("DisputeManager", "equivocationSlash", 10n ** 21n));
+  expect(
+    "DisputeManager.equivocationSlash",
+    dp.equivocationSlash,
+    get("DisputeManager", "equivocationSlash", 10n ** 21n),
+  );
   for (const [name, contract] of [
     ["DisputeManager", disputes],
     ["NodeStaking", staking],

@@ -17,7 +17,10 @@ export function jobCommitment(job: Job, claim: Claim, status: bigint): string {
 }
 
 /** The jobs requested in a receipt's logs. */
-export function requestedJobs(escrow: InferenceEscrow, logs: readonly Log[]): { jobId: bigint; job: Job; inputURI: string }[] {
+export function requestedJobs(
+  escrow: InferenceEscrow,
+  logs: readonly Log[],
+): { jobId: bigint; job: Job; inputURI: string }[] {
   const out: { jobId: bigint; job: Job; inputURI: string }[] = [];
   for (const log of logs) {
     const parsed = escrow.interface.parseLog(log);
@@ -46,7 +49,11 @@ export function proposalOf(escrow: InferenceEscrow, logs: readonly Log[]): Propo
   for (const log of logs) {
     const parsed = escrow.interface.parseLog(log);
     if (parsed?.name === "ResultProposed") {
-      return { outputHash: parsed.args.outputHash, challengeEnds: parsed.args.challengeEnds, output: parsed.args.output };
+      return {
+        outputHash: parsed.args.outputHash,
+        challengeEnds: parsed.args.challengeEnds,
+        output: parsed.args.output,
+      };
     }
   }
   throw new Error("no ResultProposed event in these logs");

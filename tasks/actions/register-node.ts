@@ -12,7 +12,9 @@ export default async function registerNode(args: Args, hre: HardhatRuntimeEnviro
     const receipt = await ctx.client.send(() =>
       args.update ? ctx.staking.updateNode(endpoint, capabilities) : ctx.staking.registerNode(endpoint, capabilities),
     );
-    io.out(`Node ${ctx.address} ${args.update ? "updated" : "registered"}: ${endpoint}, capabilities ${args.capabilities} (tx ${receipt.hash})`);
+    io.out(
+      `Node ${ctx.address} ${args.update ? "updated" : "registered"}: ${endpoint}, capabilities ${args.capabilities} (tx ${receipt.hash})`,
+    );
     return { node: ctx.address, capabilities };
   });
 }

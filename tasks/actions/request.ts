@@ -31,7 +31,8 @@ export default async function request(args: Args, hre: HardhatRuntimeEnvironment
   return runTask(async () => {
     if (args.versionId <= 0n) throw new UsageError("--version-id is required");
     if (args.pay !== "balance" && args.pay !== "transfer") throw new UsageError("--pay must be balance or transfer");
-    if (args.input === undefined && args.inputDigest === undefined) throw new UsageError("give --input or --input-digest");
+    if (args.input === undefined && args.inputDigest === undefined)
+      throw new UsageError("give --input or --input-digest");
     const ctx = await taskContext(args, hre);
     const token = await ctx.client.paymentToken();
     const [decimals, symbol] = [(await token.decimals()) as bigint, (await token.symbol()) as string];
@@ -39,7 +40,9 @@ export default async function request(args: Args, hre: HardhatRuntimeEnvironment
     if (args.deposit !== undefined) {
       const amount = parseAmount(args.deposit, decimals, "--deposit");
       await ctx.client.deposit(amount);
-      io.out(`Deposited ${formatAmount(amount, decimals, symbol)}: balance ${formatAmount(await ctx.client.balanceOf(), decimals, symbol)}`);
+      io.out(
+        `Deposited ${formatAmount(amount, decimals, symbol)}: balance ${formatAmount(await ctx.client.balanceOf(), decimals, symbol)}`,
+      );
     }
     const r = await ctx.client.requestInference(
       {

@@ -17,7 +17,9 @@ export default async function stake(args: Args, hre: HardhatRuntimeEnvironment) 
     }
     const receipt = await ctx.client.send(() => ctx.staking.stake(node, amount));
     const record = await ctx.staking.getNode(node);
-    io.out(`Staked ${formatAmount(amount, decimals, symbol)} for ${node}: active stake ${formatAmount(record.staked, decimals, symbol)} (tx ${receipt.hash})`);
+    io.out(
+      `Staked ${formatAmount(amount, decimals, symbol)} for ${node}: active stake ${formatAmount(record.staked, decimals, symbol)} (tx ${receipt.hash})`,
+    );
     return { node, staked: record.staked };
   });
 }

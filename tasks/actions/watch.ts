@@ -38,10 +38,16 @@ export default async function watch(args: Args, hre: HardhatRuntimeEnvironment) 
       if (info.statusCode === JobStatus.Settled && info.result) {
         const r = info.result;
         io.out(`Output: ${describeOutput(r.output)}`);
-        io.out(`Node ${r.node} paid ${r.nodeFee}, royalty ${r.royalty}, protocol fee ${r.protocolFee} (tx ${r.transactionHash})`);
+        io.out(
+          `Node ${r.node} paid ${r.nodeFee}, royalty ${r.royalty}, protocol fee ${r.protocolFee} (tx ${r.transactionHash})`,
+        );
         return { status: info.status, output: r.output, node: r.node };
       }
-      if (info.statusCode === JobStatus.Cancelled || info.statusCode === JobStatus.Expired || info.statusCode === JobStatus.Refunded) {
+      if (
+        info.statusCode === JobStatus.Cancelled ||
+        info.statusCode === JobStatus.Expired ||
+        info.statusCode === JobStatus.Refunded
+      ) {
         const ruling = info.ruling ? ` (dispute ruled ${info.ruling})` : "";
         throw new WatchEnded(`job ${jobId} ended ${info.status}${ruling}, refund ${info.refund ?? 0n}`);
       }
@@ -49,7 +55,9 @@ export default async function watch(args: Args, hre: HardhatRuntimeEnvironment) 
         const latest = await ctx.client.provider.getBlock("latest");
         const now = latest ? BigInt(latest.timestamp) : 0n;
         if (info.statusCode === JobStatus.Open ? now >= info.job.expiresAt : now > info.job.expiresAt) {
-          throw new WatchEnded(`job ${jobId} reached its final deadline (${info.job.expiresAt}) without a result: it can only be expired now`);
+          throw new WatchEnded(
+            `job ${jobId} reached its final deadline (${info.job.expiresAt}) without a result: it can only be expired now`,
+          );
         }
       }
       if (Date.now() >= deadline) throw new WatchEnded(`job ${jobId} still ${info.status} after ${args.timeout} s`);

@@ -9,7 +9,8 @@ export default async function withdraw(args: Args, hre: HardhatRuntimeEnvironmen
     const ctx = await taskContext(args, hre);
     const token = await ctx.client.paymentToken();
     const [decimals, symbol] = [(await token.decimals()) as bigint, (await token.symbol()) as string];
-    const amount = args.amount === undefined ? await ctx.client.balanceOf() : parseAmount(args.amount, decimals, "--amount");
+    const amount =
+      args.amount === undefined ? await ctx.client.balanceOf() : parseAmount(args.amount, decimals, "--amount");
     const to = args.to ?? ctx.address;
     const receipt = await ctx.client.withdraw(amount, to);
     io.out(

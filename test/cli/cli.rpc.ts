@@ -8,7 +8,10 @@ import { ModelRegistry__factory } from "../../typechain-types/index.js";
 import { PROJECT_ENV, runProjectCommand, startNode, type RpcNode } from "../helpers/rpc-node.js";
 
 /** Runs `hardhat <args>` as a user would, returning its exit code and output instead of throwing. */
-function hardhat(args: string[], env: Record<string, string>): Promise<{ code: number | null; stdout: string; stderr: string }> {
+function hardhat(
+  args: string[],
+  env: Record<string, string>,
+): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
     const child = spawn(path.join(ROOT, "node_modules", ".bin", "hardhat"), args, {
       cwd: ROOT,
@@ -48,21 +51,56 @@ describe("veritas CLI as a command (hardhat node, deployments/31337.json)", func
     );
     expect(created.code, created.stderr).to.equal(0);
     expect(created.stdout).to.contain(`Model 1 created, owner ${modelOwner}`);
-    expect(await ModelRegistry__factory.connect(record.contracts.registry, node.provider).ownerOf(1n)).to.equal(modelOwner);
+    expect(await ModelRegistry__factory.connect(record.contracts.registry, node.provider).ownerOf(1n)).to.equal(
+      modelOwner,
+    );
 
     const published = await hardhat(
-      ["veritas", "publish-version", "--network", "localhost", "--account", "3", "--model-id", "1", "--weights-digest", id("w"),
-        "--artifact-uri", "ipfs://w", "--royalty", "0.05", "--min-collateral", "100", "--measurements", id("m")],
+      [
+        "veritas",
+        "publish-version",
+        "--network",
+        "localhost",
+        "--account",
+        "3",
+        "--model-id",
+        "1",
+        "--weights-digest",
+        id("w"),
+        "--artifact-uri",
+        "ipfs://w",
+        "--royalty",
+        "0.05",
+        "--min-collateral",
+        "100",
+        "--measurements",
+        id("m"),
+      ],
       env,
     );
     expect(published.code, published.stderr).to.equal(0);
     expect(published.stdout).to.contain("Version 1 of model 1 published: royalty 0.05 mUSD, min collateral 100.0 VRT");
 
     const broke = await hardhat(
-      ["veritas", "request", "--network", "localhost", "--account", "5", "--version-id", "1", "--payment", "1", "--input", "x"],
+      [
+        "veritas",
+        "request",
+        "--network",
+        "localhost",
+        "--account",
+        "5",
+        "--version-id",
+        "1",
+        "--payment",
+        "1",
+        "--input",
+        "x",
+      ],
       env,
     );
     expect(broke.code).to.equal(1);
-    expect(broke.stderr.trim()).to.equal(`Reverted: InsufficientBalance(account=${requester}, balance=0, needed=1000000)`);
+    expect(broke.stderr.trim()).to.equal(
+      `Reverted: InsufficientBalance(account=${requester}, balance=0, needed=1000000)`,
+    );
   });
 });

@@ -63,7 +63,11 @@ describe("veritas CLI (Hardhat tasks, in-process network)", function () {
 
   before(async function () {
     signers = await ethers.getSigners();
-    s = await deploySuite(ethers, signers[DEPLOYER], LOCAL_PARAMS(signers[GOVERNANCE].address, signers[TREASURY].address, signers[DEPLOYER].address));
+    s = await deploySuite(
+      ethers,
+      signers[DEPLOYER],
+      LOCAL_PARAMS(signers[GOVERNANCE].address, signers[TREASURY].address, signers[DEPLOYER].address),
+    );
     await s.tee.connect(signers[GOVERNANCE]).approveMeasurement(measurement, "cli test");
     await s.attestation.connect(signers[GOVERNANCE]).setAttestationSigner(service.address, true);
     const contracts: Record<string, string> = {};
@@ -99,12 +103,19 @@ describe("veritas CLI (Hardhat tasks, in-process network)", function () {
     expect(await s.registry.teeMeasurementsOf(1n)).to.deep.equal([measurement]);
 
     const notOwner = await veritas("publish-version", { ...args, account: String(REQUESTER) });
-    expect(failure(notOwner)).to.deep.include({ name: "NotModelOwner", args: { modelId: 1n, caller: signers[REQUESTER].address } });
+    expect(failure(notOwner)).to.deep.include({
+      name: "NotModelOwner",
+      args: { modelId: 1n, caller: signers[REQUESTER].address },
+    });
     expect(notOwner.err).to.equal(`Reverted: NotModelOwner(modelId=1, caller=${signers[REQUESTER].address})`);
   });
 
   it("register-node registers the signer with its capabilities", async function () {
-    const r = await veritas("register-node", { account: String(OPERATOR), endpoint: "https://node.example", capabilities: "tee" });
+    const r = await veritas("register-node", {
+      account: String(OPERATOR),
+      endpoint: "https://node.example",
+      capabilities: "tee",
+    });
     expect(r.result.success).to.equal(true);
     const node = await s.staking.getNode(signers[OPERATOR].address);
     expect(node.registered).to.equal(true);
@@ -131,22 +142,51 @@ describe("veritas CLI (Hardhat tasks, in-process network)", function () {
     const chainId = (await ethers.provider.getNetwork()).chainId;
     const expiresAt = BigInt(await networkHelpers.time.latest()) + 30n * 86_400n;
     const domain = attestationDomain(chainId, await s.attestation.getAddress());
-    const attestation = await signAttestation(service, domain, await s.tee.getAddress(), operator, enclave.address, measurement, expiresAt);
-    const r = await veritas("register-enclave", { account: String(OPERATOR), key: enclave.address, measurement, expiresAt, attestation });
+    const attestation = await signAttestation(
+      service,
+      domain,
+      await s.tee.getAddress(),
+      operator,
+      enclave.address,
+      measurement,
+      expiresAt,
+    );
+    const r = await veritas("register-enclave", {
+      account: String(OPERATOR),
+      key: enclave.address,
+      measurement,
+      expiresAt,
+      attestation,
+    });
     expect(value(r).active).to.equal(true);
     expect(await s.tee.isActiveKey(enclave.address, operator)).to.equal(true);
 
     const other = id("unapproved-image");
-    const bad = await veritas("register-enclave", { account: String(OPERATOR), key: Wallet.createRandom().address, measurement: other, expiresAt, attestation });
+    const bad = await veritas("register-enclave", {
+      account: String(OPERATOR),
+      key: Wallet.createRandom().address,
+      measurement: other,
+      expiresAt,
+      attestation,
+    });
     expect(bad.err).to.equal(`Reverted: MeasurementNotApproved(measurement=${other})`);
   });
 
   it("request reports InsufficientBalance without a deposit, then deposits and requests (balance and transfer)", async function () {
     const requester = signers[REQUESTER].address;
     await s.usd.mint(requester, 10_000_000n);
-    const base = { account: String(REQUESTER), versionId: 1n, payment: "1", input: "[1,2,3,4,5,6,7,8]", inputUri: "data:,[1,2,3,4,5,6,7,8]" };
+    const base = {
+      account: String(REQUESTER),
+      versionId: 1n,
+      payment: "1",
+      input: "[1,2,3,4,5,6,7,8]",
+      inputUri: "data:,[1,2,3,4,5,6,7,8]",
+    };
     const broke = await veritas("request", base);
-    expect(failure(broke)).to.deep.include({ name: "InsufficientBalance", args: { account: requester, balance: 0n, needed: 1_000_000n } });
+    expect(failure(broke)).to.deep.include({
+      name: "InsufficientBalance",
+      args: { account: requester, balance: 0n, needed: 1_000_000n },
+    });
     expect(broke.err).to.equal(`Reverted: InsufficientBalance(account=${requester}, balance=0, needed=1000000)`);
 
     const r = await veritas("request", { ...base, deposit: "5" });
@@ -172,7 +212,12 @@ describe("veritas CLI (Hardhat tasks, in-process network)", function () {
     await until("the watch to see the claim", () => watching.out.length >= 2);
     const output = hexlify(toUtf8Bytes("label=1"));
     const chainId = (await ethers.provider.getNetwork()).chainId;
-    const sig = await enclave.signResult(teeResultDomain(chainId, await s.teeVerifier.getAddress()), await s.escrow.getAddress(), job, output);
+    const sig = await enclave.signResult(
+      teeResultDomain(chainId, await s.teeVerifier.getAddress()),
+      await s.escrow.getAddress(),
+      job,
+      output,
+    );
     await (await escrow.submitResult(job, claim, output, sig)).wait();
     const r = await watching.done;
     expect(value(r)).to.deep.include({ status: "Settled", output, node: operator.address });

@@ -38,9 +38,22 @@ for (const client of ["hardhat", "anvil"] as const) {
     });
 
     it("deploys with the user's command, records the addresses, and every parameter reads back as configured", async function () {
-      expect(deployOutput).to.contain("Deployment check: every parameter read back from the contracts matches the parameter file.");
+      expect(deployOutput).to.contain(
+        "Deployment check: every parameter read back from the contracts matches the parameter file.",
+      );
       expect(record.chainId).to.equal(31337);
-      expect(Object.keys(record.contracts)).to.include.members(["escrow", "disputes", "staking", "registry", "tee", "teeVerifier", "zkVerifier", "timelock", "token", "paymentToken"]);
+      expect(Object.keys(record.contracts)).to.include.members([
+        "escrow",
+        "disputes",
+        "staking",
+        "registry",
+        "tee",
+        "teeVerifier",
+        "zkVerifier",
+        "timelock",
+        "token",
+        "paymentToken",
+      ]);
       for (const [name, address] of Object.entries(record.contracts)) {
         expect((await node.provider.getCode(address)).length, `${name} has code`).to.be.greaterThan(2);
       }
@@ -98,8 +111,23 @@ for (const client of ["hardhat", "anvil"] as const) {
       const enclave = new SimulatedEnclave(measurement);
       const latest = (await p.getBlock("latest"))!.timestamp;
       const expiresAt = BigInt(latest) + 86_400n;
-      const att = await signAttestation(service, attestationDomain(chainId, c.attestation), c.tee, await operator.getAddress(), enclave.address, measurement, expiresAt);
-      await (await TeeRegistry__factory.connect(c.tee, operator).registerEnclaveKey(enclave.address, measurement, expiresAt, att)).wait();
+      const att = await signAttestation(
+        service,
+        attestationDomain(chainId, c.attestation),
+        c.tee,
+        await operator.getAddress(),
+        enclave.address,
+        measurement,
+        expiresAt,
+      );
+      await (
+        await TeeRegistry__factory.connect(c.tee, operator).registerEnclaveKey(
+          enclave.address,
+          measurement,
+          expiresAt,
+          att,
+        )
+      ).wait();
 
       await (await usd.mint(await requester.getAddress(), 5_000_000n)).wait();
       await (await usd.approve(c.escrow, 5_000_000n)).wait();

@@ -18,7 +18,10 @@ describe("Ignition modules (in-process chain)", function () {
     const record = { chainId: 31337, network: "default", deployedAtBlock: 0, contracts, parameters };
     expect(await checkDeployment(ethers, record, deployer.address)).to.deep.equal([]);
     // The check is not vacuous: a wrong expectation is reported.
-    const wrong = { ...record, parameters: { ...parameters, NodeStaking: { ...parameters.NodeStaking, minStake: "1" } } };
+    const wrong = {
+      ...record,
+      parameters: { ...parameters, NodeStaking: { ...parameters.NodeStaking, minStake: "1" } },
+    };
     expect(await checkDeployment(ethers, wrong, deployer.address)).to.deep.equal([
       `NodeStaking.minStake: deployed ${parameters.NodeStaking.minStake}, expected 1`,
     ]);

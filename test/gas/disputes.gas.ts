@@ -145,12 +145,18 @@ describe("Gas: optimistic results and disputes", function () {
     const wrong = await proposed(f.plainVersion, WRONG);
     const right = await proposed(f.plainVersion, TRUE);
     const idle = await proposed(f.plainVersion, WRONG);
-    const challengeGas = await gasOf(f.disputes.connect(f.challenger).challenge(wrong.job, wrong.claim, wrong.proposal));
+    const challengeGas = await gasOf(
+      f.disputes.connect(f.challenger).challenge(wrong.job, wrong.claim, wrong.proposal),
+    );
     await f.disputes.connect(f.challenger).challenge(right.job, right.claim, right.proposal);
     await f.disputes.connect(f.challenger).challenge(idle.job, idle.claim, idle.proposal);
 
-    const nodeWrong = await gasOf(f.disputes.connect(f.governance).arbitrate(wrong.job, wrong.claim, wrong.proposal, false, "0x"));
-    const nodeRight = await gasOf(f.disputes.connect(f.governance).arbitrate(right.job, right.claim, right.proposal, true, TRUE));
+    const nodeWrong = await gasOf(
+      f.disputes.connect(f.governance).arbitrate(wrong.job, wrong.claim, wrong.proposal, false, "0x"),
+    );
+    const nodeRight = await gasOf(
+      f.disputes.connect(f.governance).arbitrate(right.job, right.claim, right.proposal, true, TRUE),
+    );
     expect(await f.escrow.jobStatus(wrong.jobId)).to.equal(JobStatus.Refunded);
     expect(await f.escrow.jobStatus(right.jobId)).to.equal(JobStatus.Settled);
 
@@ -178,8 +184,12 @@ describe("Gas: optimistic results and disputes", function () {
     const pr = await proveJob(right.job, f.node.address, ZK_INPUT, f.chainId, escrow);
     expect(pw.output).to.equal(TRUE);
 
-    const nodeWrong = await gasOf(f.disputes.connect(f.other).resolveByProof(wrong.job, wrong.claim, wrong.proposal, pw.output, pw.proof));
-    const nodeRight = await gasOf(f.disputes.connect(f.other).resolveByProof(right.job, right.claim, right.proposal, pr.output, pr.proof));
+    const nodeWrong = await gasOf(
+      f.disputes.connect(f.other).resolveByProof(wrong.job, wrong.claim, wrong.proposal, pw.output, pw.proof),
+    );
+    const nodeRight = await gasOf(
+      f.disputes.connect(f.other).resolveByProof(right.job, right.claim, right.proposal, pr.output, pr.proof),
+    );
     expect(await f.escrow.jobStatus(wrong.jobId)).to.equal(JobStatus.Refunded);
     expect(await f.escrow.jobStatus(right.jobId)).to.equal(JobStatus.Settled);
     rows.push(
@@ -211,7 +221,9 @@ describe("Gas: optimistic results and disputes", function () {
     const a = await f.request();
     const b = await f.request();
     const before = await f.staking.totalStakeOf(f.node.address);
-    const gas = await gasOf(f.disputes.connect(f.other).reportEquivocation(await signed(a.job, id("a")), await signed(b.job, id("b"))));
+    const gas = await gasOf(
+      f.disputes.connect(f.other).reportEquivocation(await signed(a.job, id("a")), await signed(b.job, id("b"))),
+    );
     expect(await f.staking.totalStakeOf(f.node.address)).to.be.lessThan(before);
     expect((await f.tee.getEnclaveKey(key.address)).revoked).to.equal(true);
     rows.push({ op: "reportEquivocation", gas, note: "two EIP-712 recoveries, key revoked, free stake slashed" });

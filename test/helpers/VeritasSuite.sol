@@ -109,38 +109,44 @@ abstract contract VeritasSuite is Test {
         bytes32[] memory measurements = new bytes32[](1);
         measurements[0] = MEASUREMENT;
         vm.prank(modelOwner);
-        return registry.publishVersion(
-            modelId,
-            IModelRegistry.VersionParams({
-                weightsDigest: keccak256(abi.encode("weights", modelId)),
-                ioSchemaDigest: keccak256("schema"),
-                artifactURI: "ipfs://weights",
-                royalty: royalty,
-                minCollateral: minCollateral,
-                modes: uint8(1 << MODE_TEE),
-                zkVerifier: address(0),
-                teeMeasurements: measurements
-            })
-        );
+        return
+            registry.publishVersion(
+                modelId,
+                IModelRegistry.VersionParams({
+                    weightsDigest: keccak256(abi.encode("weights", modelId)),
+                    ioSchemaDigest: keccak256("schema"),
+                    artifactURI: "ipfs://weights",
+                    royalty: royalty,
+                    minCollateral: minCollateral,
+                    modes: uint8(1 << MODE_TEE),
+                    zkVerifier: address(0),
+                    teeMeasurements: measurements
+                })
+            );
     }
 
     /// @dev Publishes an OPTIMISTIC-only version (no ZK verifier, no TEE measurement): its disputes are decided by the
     /// arbitrator or end by timeout.
-    function _publishOptimisticVersion(uint256 modelId, uint96 royalty, uint96 minCollateral) internal returns (uint64) {
+    function _publishOptimisticVersion(
+        uint256 modelId,
+        uint96 royalty,
+        uint96 minCollateral
+    ) internal returns (uint64) {
         vm.prank(modelOwner);
-        return registry.publishVersion(
-            modelId,
-            IModelRegistry.VersionParams({
-                weightsDigest: keccak256(abi.encode("opaque weights", modelId)),
-                ioSchemaDigest: keccak256("schema"),
-                artifactURI: "ipfs://weights",
-                royalty: royalty,
-                minCollateral: minCollateral,
-                modes: uint8(1 << MODE_OPTIMISTIC),
-                zkVerifier: address(0),
-                teeMeasurements: new bytes32[](0)
-            })
-        );
+        return
+            registry.publishVersion(
+                modelId,
+                IModelRegistry.VersionParams({
+                    weightsDigest: keccak256(abi.encode("opaque weights", modelId)),
+                    ioSchemaDigest: keccak256("schema"),
+                    artifactURI: "ipfs://weights",
+                    royalty: royalty,
+                    minCollateral: minCollateral,
+                    modes: uint8(1 << MODE_OPTIMISTIC),
+                    zkVerifier: address(0),
+                    teeMeasurements: new bytes32[](0)
+                })
+            );
     }
 
     /// @dev Registers `node` for optimistic jobs and stakes `amount` from this contract's VRT.
@@ -177,13 +183,17 @@ abstract contract VeritasSuite is Test {
     }
 
     /// @dev An enclave's signature over one result.
-    function _signResult(uint256 enclavePk, IInferenceEscrow.Job memory job, bytes memory output)
-        internal
-        view
-        returns (bytes memory)
-    {
+    function _signResult(
+        uint256 enclavePk,
+        IInferenceEscrow.Job memory job,
+        bytes memory output
+    ) internal view returns (bytes memory) {
         bytes32 digest = teeVerifier.resultDigest(
-            address(escrow), JobId.unwrap(_jobId(job)), job.versionId, job.inputDigest, keccak256(output)
+            address(escrow),
+            JobId.unwrap(_jobId(job)),
+            job.versionId,
+            job.inputDigest,
+            keccak256(output)
         );
         (uint8 v, bytes32 r, bytes32 s) = vm.sign(enclavePk, digest);
         return abi.encodePacked(r, s, v);

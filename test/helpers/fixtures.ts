@@ -89,7 +89,9 @@ export async function stakeNode(
   amount: bigint,
   capabilities = modeBit(Mode.TEE),
 ): Promise<void> {
-  await s.staking.connect(node).registerNode(`https://${node.address.slice(2, 8).toLowerCase()}.nodes.example`, capabilities);
+  await s.staking
+    .connect(node)
+    .registerNode(`https://${node.address.slice(2, 8).toLowerCase()}.nodes.example`, capabilities);
   await s.token.connect(holder).transfer(node.address, amount);
   await s.token.connect(node).approve(await s.staking.getAddress(), amount);
   await s.staking.connect(node).stake(node.address, amount);

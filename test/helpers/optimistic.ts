@@ -27,7 +27,10 @@ export async function trueOutput(): Promise<string> {
 }
 
 /** The ZK fixture plus optimistic versions, optimistic-capable nodes and a funded challenger. */
-export async function deployOptimisticFixture(ethers: HardhatEthers, helpers: NetworkHelpers): Promise<OptimisticFixture> {
+export async function deployOptimisticFixture(
+  ethers: HardhatEthers,
+  helpers: NetworkHelpers,
+): Promise<OptimisticFixture> {
   const f = await deployZkFixture(ethers, helpers);
   const signers = await ethers.getSigners();
   const challenger = signers[8];

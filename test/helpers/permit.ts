@@ -28,6 +28,12 @@ export async function signPermit(
   const d = await token.eip712Domain();
   const domain = { name: d.name, version: d.version, chainId: d.chainId, verifyingContract: d.verifyingContract };
   const nonce = await token.nonces(owner.address);
-  const sig = await owner.signTypedData(domain, PERMIT_TYPES, { owner: owner.address, spender, value, nonce, deadline });
+  const sig = await owner.signTypedData(domain, PERMIT_TYPES, {
+    owner: owner.address,
+    spender,
+    value,
+    nonce,
+    deadline,
+  });
   return Signature.from(sig);
 }

@@ -24,7 +24,10 @@ export type RpcNode = { url: string; provider: JsonRpcProvider; stop: () => Prom
 /** Starts `hardhat node` or anvil on 127.0.0.1 and waits until it answers JSON-RPC. */
 export async function startNode(client: "hardhat" | "anvil"): Promise<RpcNode> {
   const port = await freePort();
-  const args = client === "hardhat" ? ["node", "--hostname", "127.0.0.1", "--port", String(port)] : ["--host", "127.0.0.1", "--port", String(port), "--silent"];
+  const args =
+    client === "hardhat"
+      ? ["node", "--hostname", "127.0.0.1", "--port", String(port)]
+      : ["--host", "127.0.0.1", "--port", String(port), "--silent"];
   const child: ChildProcess = spawn(path.join(BIN, client === "hardhat" ? "hardhat" : "anvil"), args, {
     cwd: ROOT,
     env: PROJECT_ENV,
@@ -68,10 +71,16 @@ export async function startNode(client: "hardhat" | "anvil"): Promise<RpcNode> {
 /** Runs a command of this project (e.g. `hardhat run scripts/deploy.ts --network localhost`) and returns its output. */
 export async function runProjectCommand(bin: string, args: string[], env: Record<string, string>): Promise<string> {
   return new Promise((resolve, reject) => {
-    const child = spawn(path.join(BIN, bin), args, { cwd: ROOT, env: { ...PROJECT_ENV, ...env }, stdio: ["ignore", "pipe", "pipe"] });
+    const child = spawn(path.join(BIN, bin), args, {
+      cwd: ROOT,
+      env: { ...PROJECT_ENV, ...env },
+      stdio: ["ignore", "pipe", "pipe"],
+    });
     let out = "";
     child.stdout.on("data", (d) => (out += d));
     child.stderr.on("data", (d) => (out += d));
-    child.on("exit", (code) => (code === 0 ? resolve(out) : reject(new Error(`${bin} ${args.join(" ")} exited ${code}:\n${out}`))));
+    child.on("exit", (code) =>
+      code === 0 ? resolve(out) : reject(new Error(`${bin} ${args.join(" ")} exited ${code}:\n${out}`)),
+    );
   });
 }

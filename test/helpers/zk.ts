@@ -7,7 +7,16 @@ import { jobIdOf, type Job } from "../../scripts/lib/jobs.js";
 import { inputCommitment, toBytes32, weightsCommitmentFromOnnx } from "../../scripts/lib/zk/commitment.js";
 import { VERIFIER_CONTRACT_NAME } from "../../scripts/lib/zk/verifier-export.js";
 import type { MlpGroth16Verifier, ZkResultVerifier } from "../../typechain-types/index.js";
-import { MEASUREMENT, MIN_COLLATERAL, NODE_STAKE, requestHelper, ROYALTY, stakeNode, USD, type BaseFixture } from "./fixtures.js";
+import {
+  MEASUREMENT,
+  MIN_COLLATERAL,
+  NODE_STAKE,
+  requestHelper,
+  ROYALTY,
+  stakeNode,
+  USD,
+  type BaseFixture,
+} from "./fixtures.js";
 
 /** The input of the fixture's default job: one logit negative, a tie for the max between logits 1 and 2. */
 export const ZK_INPUT = [5, 119, -128, 4, -64, -7, -69, 15];
@@ -32,7 +41,11 @@ export type ZkFixture = BaseFixture & {
 export async function deployZkFixture(ethers: HardhatEthers, helpers: NetworkHelpers): Promise<ZkFixture> {
   const [deployer, governance, treasury, modelOwner, node, node2, requester, other] = await ethers.getSigners();
   const chainId = (await ethers.provider.getNetwork()).chainId;
-  const suite = await deploySuite(ethers, deployer, LOCAL_PARAMS(governance.address, treasury.address, deployer.address));
+  const suite = await deploySuite(
+    ethers,
+    deployer,
+    LOCAL_PARAMS(governance.address, treasury.address, deployer.address),
+  );
   const zk = suite.zkVerifier;
   const groth16 = (await ethers.deployContract(VERIFIER_CONTRACT_NAME, [], deployer)) as unknown as MlpGroth16Verifier;
 

@@ -52,7 +52,17 @@ describe("VeritasClient and decodeVeritasError (in-process chain)", function () 
     it("decodes a revert thrown by a Hardhat/ethers call into the custom error's name and named arguments", async function () {
       const err = await f.escrow
         .connect(f.other)
-        .requestInference({ versionId: 1n, mode: 1, node: ZeroAddress, payment: PAYMENT, deliveryWindow: 600n, expiresAt: BigInt(await networkHelpers.time.latest()) + 3600n, callbackGasLimit: 0n, inputDigest: keccak256("0x01"), inputURI: "" })
+        .requestInference({
+          versionId: 1n,
+          mode: 1,
+          node: ZeroAddress,
+          payment: PAYMENT,
+          deliveryWindow: 600n,
+          expiresAt: BigInt(await networkHelpers.time.latest()) + 3600n,
+          callbackGasLimit: 0n,
+          inputDigest: keccak256("0x01"),
+          inputURI: "",
+        })
         .catch((e: unknown) => e);
       const d = decodeVeritasError(err)!;
       expect(d.name).to.equal("InsufficientBalance");
@@ -62,17 +72,31 @@ describe("VeritasClient and decodeVeritasError (in-process chain)", function () 
     });
 
     it("decodes view-call reverts, enum arguments by name, and errors of every contract", async function () {
-      expect(decodeVeritasError(await f.registry.getVersion(99n).catch((e: unknown) => e))?.message).to.equal("UnknownVersion(versionId=99)");
+      expect(decodeVeritasError(await f.registry.getVersion(99n).catch((e: unknown) => e))?.message).to.equal(
+        "UnknownVersion(versionId=99)",
+      );
       const { jobId, job } = await f.request();
       await f.escrow.connect(f.node).claim(job);
-      const twice = await f.escrow.connect(f.node2).claim(job).catch((e: unknown) => e);
-      expect(decodeVeritasError(twice)?.message).to.equal(`InvalidJobStatus(jobId=${jobId}, status=2 (Claimed), expected=1 (Open))`);
-      const thaw = await f.staking.connect(f.node).withdrawStake(f.node.address).catch((e: unknown) => e);
+      const twice = await f.escrow
+        .connect(f.node2)
+        .claim(job)
+        .catch((e: unknown) => e);
+      expect(decodeVeritasError(twice)?.message).to.equal(
+        `InvalidJobStatus(jobId=${jobId}, status=2 (Claimed), expected=1 (Open))`,
+      );
+      const thaw = await f.staking
+        .connect(f.node)
+        .withdrawStake(f.node.address)
+        .catch((e: unknown) => e);
       expect(decodeVeritasError(thaw)?.name).to.equal("NothingThawing");
     });
 
     it("finds revert data in the shapes JSON-RPC clients nest it in, never in a transaction's calldata", function () {
-      const data = new Interface(veritasAbis().NodeStaking).encodeErrorResult("CollateralLocked", [f.node.address, 5n, 7n]);
+      const data = new Interface(veritasAbis().NodeStaking).encodeErrorResult("CollateralLocked", [
+        f.node.address,
+        5n,
+        7n,
+      ]);
       const expected = `CollateralLocked(node=${f.node.address}, remaining=5, locked=7)`;
       for (const shape of [
         data,
@@ -112,7 +136,12 @@ describe("VeritasClient and decodeVeritasError (in-process chain)", function () 
     it("requests with the documented defaults, paid from the balance or by transfer", async function () {
       const latest = BigInt(await networkHelpers.time.latest());
       const before = await f.client.balanceOf();
-      const r = await f.client.requestInference({ versionId: f.versionId, payment: PAYMENT, input: "[1,2]", inputURI: "ipfs://in" });
+      const r = await f.client.requestInference({
+        versionId: f.versionId,
+        payment: PAYMENT,
+        input: "[1,2]",
+        inputURI: "ipfs://in",
+      });
       expect(r.job).to.deep.include({
         requester: f.requester.address,
         versionId: f.versionId,
@@ -122,12 +151,18 @@ describe("VeritasClient and decodeVeritasError (in-process chain)", function () 
         deliveryWindow: BigInt(DEFAULT_DELIVERY_WINDOW_SECONDS),
         inputDigest: keccak256(toUtf8Bytes("[1,2]")),
       });
-      expect(r.job.expiresAt).to.be.within(latest + BigInt(DEFAULT_REQUEST_TTL_SECONDS), latest + BigInt(DEFAULT_REQUEST_TTL_SECONDS) + 2n);
+      expect(r.job.expiresAt).to.be.within(
+        latest + BigInt(DEFAULT_REQUEST_TTL_SECONDS),
+        latest + BigInt(DEFAULT_REQUEST_TTL_SECONDS) + 2n,
+      );
       expect(r.inputURI).to.equal("ipfs://in");
       expect(await f.client.balanceOf()).to.equal(before - PAYMENT);
 
       const tokens = await f.usd.balanceOf(f.requester.address);
-      const t = await f.client.requestInference({ versionId: f.versionId, payment: PAYMENT, inputDigest: keccak256("0x02") }, { pay: "transfer" });
+      const t = await f.client.requestInference(
+        { versionId: f.versionId, payment: PAYMENT, inputDigest: keccak256("0x02") },
+        { pay: "transfer" },
+      );
       expect(await f.escrow.jobStatus(t.jobId)).to.equal(JobStatus.Open);
       expect(await f.usd.balanceOf(f.requester.address)).to.equal(tokens - PAYMENT);
       expect(await f.client.balanceOf()).to.equal(before - PAYMENT);
@@ -145,12 +180,18 @@ describe("VeritasClient and decodeVeritasError (in-process chain)", function () 
 
     it("throws reverts as a VeritasError carrying the decoded custom error", async function () {
       const c = f.client.connectSigner(f.other);
-      const err = await c.requestInference({ versionId: f.versionId, payment: PAYMENT, input: "x" }).catch((e: unknown) => e);
+      const err = await c
+        .requestInference({ versionId: f.versionId, payment: PAYMENT, input: "x" })
+        .catch((e: unknown) => e);
       expect(err).to.be.instanceOf(VeritasError);
       expect((err as VeritasError).errorName).to.equal("InsufficientBalance");
       expect((err as VeritasError).args).to.deep.equal({ account: f.other.address, balance: 0n, needed: PAYMENT });
-      expect((err as VeritasError).message).to.equal(`InsufficientBalance(account=${f.other.address}, balance=0, needed=${PAYMENT})`);
-      const deprecated = await f.client.requestInference({ versionId: 7n, payment: PAYMENT, input: "x" }).catch((e: unknown) => e);
+      expect((err as VeritasError).message).to.equal(
+        `InsufficientBalance(account=${f.other.address}, balance=0, needed=${PAYMENT})`,
+      );
+      const deprecated = await f.client
+        .requestInference({ versionId: 7n, payment: PAYMENT, input: "x" })
+        .catch((e: unknown) => e);
       expect((deprecated as VeritasError).message).to.equal("UnknownVersion(versionId=7)");
     });
 
@@ -168,7 +209,15 @@ describe("VeritasClient and decodeVeritasError (in-process chain)", function () 
       const sig = await f.enclave.signResult(f.teeDomain, f.addresses.escrow, job, output);
       await (await f.escrow.connect(f.node).submitResult(job, claim, output, sig)).wait();
       const result: InferenceResult = await waiting;
-      expect(result).to.deep.include({ jobId, node: f.node.address, output, outputHash: keccak256(output), royalty: 50_000n, protocolFee: 25_000n, nodeFee: 925_000n });
+      expect(result).to.deep.include({
+        jobId,
+        node: f.node.address,
+        output,
+        outputHash: keccak256(output),
+        royalty: 50_000n,
+        protocolFee: 25_000n,
+        nodeFee: 925_000n,
+      });
       const settled = await f.client.getJob(jobId);
       expect(settled.status).to.equal("Settled");
       expect(settled.result).to.deep.equal(result);
@@ -176,7 +225,9 @@ describe("VeritasClient and decodeVeritasError (in-process chain)", function () 
       const reader = await VeritasClient.connect(ethers.provider, { addresses: f.addresses });
       expect((await reader.getJob(jobId)).job).to.deep.equal(job);
       expect(await reader.waitForResult(jobId)).to.deep.equal(result);
-      expect(await message(reader.requestInference({ versionId: 1n, payment: 1n, input: "" }))).to.contain("connected with a Provider only");
+      expect(await message(reader.requestInference({ versionId: 1n, payment: 1n, input: "" }))).to.contain(
+        "connected with a Provider only",
+      );
     });
 
     it("waitForResult rejects when the job is cancelled, with the refund", async function () {
@@ -191,8 +242,18 @@ describe("VeritasClient and decodeVeritasError (in-process chain)", function () 
     });
 
     it("waitForResult rejects a job past its final deadline, open or claimed (PastDeadline), then Expired once expired", async function () {
-      const { jobId, job } = await f.client.requestInference({ versionId: f.versionId, payment: PAYMENT, input: "in", ttl: 700 });
-      const claimed = await f.client.requestInference({ versionId: f.versionId, payment: PAYMENT, input: "in2", ttl: 700 });
+      const { jobId, job } = await f.client.requestInference({
+        versionId: f.versionId,
+        payment: PAYMENT,
+        input: "in",
+        ttl: 700,
+      });
+      const claimed = await f.client.requestInference({
+        versionId: f.versionId,
+        payment: PAYMENT,
+        input: "in2",
+        ttl: 700,
+      });
       await f.escrow.connect(f.node).claim(claimed.job);
       await networkHelpers.time.increaseTo(job.expiresAt);
       const late = (await f.client.waitForResult(jobId).catch((e: unknown) => e)) as VeritasJobError;
@@ -218,7 +279,9 @@ describe("VeritasClient and decodeVeritasError (in-process chain)", function () 
       expect(Date.now() - started).to.be.lessThan(2_000);
       const unknown = (await f.client.getJob(jobId + 1n).catch((e: unknown) => e)) as VeritasJobError;
       expect(unknown.code).to.equal("UnknownJob");
-      expect(((await f.client.waitForResult(jobId + 1n).catch((e: unknown) => e)) as VeritasJobError).code).to.equal("UnknownJob");
+      expect(((await f.client.waitForResult(jobId + 1n).catch((e: unknown) => e)) as VeritasJobError).code).to.equal(
+        "UnknownJob",
+      );
       await serve(jobId);
       expect((await f.client.waitForResult(jobId)).output).to.equal(hexlify(toUtf8Bytes("label=1")));
     });
@@ -231,7 +294,9 @@ describe("VeritasClient and decodeVeritasError (in-process chain)", function () 
       expect(await message(VeritasClient.connect(f.requester, { deployment }))).to.equal(
         "VeritasClient: the deployment is for chain 1, the provider is on chain 31337",
       );
-      const ok = await VeritasClient.connect(f.requester, { deployment: JSON.stringify({ ...deployment, chainId: 31337, deployedAtBlock: 3 }) });
+      const ok = await VeritasClient.connect(f.requester, {
+        deployment: JSON.stringify({ ...deployment, chainId: 31337, deployedAtBlock: 3 }),
+      });
       expect(ok.fromBlock).to.equal(3);
       expect(await ok.escrow.getAddress()).to.equal(f.addresses.escrow);
     });

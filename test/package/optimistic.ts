@@ -11,7 +11,10 @@ const { time } = networkHelpers;
 
 async function fixture() {
   const f = await deployOptimisticFixture(ethers, networkHelpers);
-  const client = await VeritasClient.connect(f.requester, { addresses: { escrow: await f.escrow.getAddress() }, pollInterval: 10 });
+  const client = await VeritasClient.connect(f.requester, {
+    addresses: { escrow: await f.escrow.getAddress() },
+    pollInterval: 10,
+  });
   return { ...f, client };
 }
 
@@ -32,11 +35,15 @@ describe("VeritasClient with optimistic jobs (proposals, finalize, disputes)", f
     expect(info.job.challengeWindow).to.equal(job.challengeWindow);
 
     const early = await f.client.finalize(jobId).catch((e: unknown) => e);
-    expect((early as VeritasError).message).to.equal(`ChallengeWindowOpen(jobId=${jobId}, challengeEnds=${proposal.challengeEnds})`);
+    expect((early as VeritasError).message).to.equal(
+      `ChallengeWindowOpen(jobId=${jobId}, challengeEnds=${proposal.challengeEnds})`,
+    );
     // A proposal is no longer bound by the job's final deadline: past it, the wait goes on (here: times out).
     expect(proposal.challengeEnds).to.be.greaterThan(job.expiresAt + 1n);
     await time.increaseTo(job.expiresAt + 1n);
-    expect(((await f.client.waitForResult(jobId, { timeout: 100 }).catch((e: unknown) => e)) as VeritasJobError).code).to.equal("Timeout");
+    expect(
+      ((await f.client.waitForResult(jobId, { timeout: 100 }).catch((e: unknown) => e)) as VeritasJobError).code,
+    ).to.equal("Timeout");
 
     await time.increaseTo(proposal.challengeEnds);
     const result = await f.client.waitForResult(jobId, { timeout: 10_000, finalize: true });
@@ -61,6 +68,11 @@ describe("VeritasClient with optimistic jobs (proposals, finalize, disputes)", f
     expect(err.refund).to.equal(PAYMENT);
     expect(err.message).to.contain("NodeWrong");
     const refunded = await f.client.getJob(jobId);
-    expect(refunded).to.deep.include({ status: "Refunded", refund: PAYMENT, ruling: "NodeWrong", challenger: f.challenger.address });
+    expect(refunded).to.deep.include({
+      status: "Refunded",
+      refund: PAYMENT,
+      ruling: "NodeWrong",
+      challenger: f.challenger.address,
+    });
   });
 });

@@ -113,7 +113,9 @@ describe("npm package (npm pack, installed in a scratch project, one job on hard
   before(async function () {
     node = await startNode("hardhat");
     // Deploy first: deployments/31337.json then exists, and the package must still leave it out.
-    await runProjectCommand("hardhat", ["run", "scripts/deploy.ts", "--network", "localhost"], { VERITAS_LOCAL_RPC: node.url });
+    await runProjectCommand("hardhat", ["run", "scripts/deploy.ts", "--network", "localhost"], {
+      VERITAS_LOCAL_RPC: node.url,
+    });
     record = JSON.parse(readFileSync(path.join(ROOT, "deployments", "31337.json"), "utf8")) as DeploymentRecord;
 
     scratch = mkdtempSync(path.join(tmpdir(), "veritas-integrator-"));
@@ -122,7 +124,10 @@ describe("npm package (npm pack, installed in a scratch project, one job on hard
     tarball = path.join(scratch, `${PACKAGE.name.replace("@", "").replace("/", "-")}-${PACKAGE.version}.tgz`);
     packed = (await run("tar", ["-tzf", tarball], { maxBuffer: 64 << 20 })).stdout.split("\n").filter(Boolean);
 
-    writeFileSync(path.join(scratch, "package.json"), JSON.stringify({ name: "integrator", version: "1.0.0", private: true, type: "module" }));
+    writeFileSync(
+      path.join(scratch, "package.json"),
+      JSON.stringify({ name: "integrator", version: "1.0.0", private: true, type: "module" }),
+    );
     const install = ["install", tarball, "--offline", "--ignore-scripts", "--no-audit", "--no-fund"];
     try {
       // ethers, the package's peer dependency, comes from the npm cache.
@@ -162,16 +167,34 @@ describe("npm package (npm pack, installed in a scratch project, one job on hard
       "dist/types/factories/InferenceEscrow__factory.js",
       "docs/integrating.md",
     ];
-    expect(required.filter((f) => !files.includes(f)), "missing from the package").to.deep.equal([]);
+    expect(
+      required.filter((f) => !files.includes(f)),
+      "missing from the package",
+    ).to.deep.equal([]);
     expect(existsSync(path.join(ROOT, "deployments", "31337.json"))).to.equal(true);
     // Public deployments are packed; the local chain's record never is.
-    const publicRecords = readdirSync(path.join(ROOT, "deployments")).filter((f) => f.endsWith(".json") && f !== "31337.json");
-    expect(files.filter((f) => f.startsWith("deployments/")).sort()).to.deep.equal(publicRecords.map((f) => `deployments/${f}`).sort());
+    const publicRecords = readdirSync(path.join(ROOT, "deployments")).filter(
+      (f) => f.endsWith(".json") && f !== "31337.json",
+    );
+    expect(files.filter((f) => f.startsWith("deployments/")).sort()).to.deep.equal(
+      publicRecords.map((f) => `deployments/${f}`).sort(),
+    );
     expect(files).to.not.include("deployments/31337.json");
-    expect(files.filter((f) => /mocks?\b|Mock/i.test(f)), "mocks").to.deep.equal([]);
-    expect(files.filter((f) => f.endsWith(".ts") && !f.endsWith(".d.ts")), "TypeScript sources").to.deep.equal([]);
-    expect(files.filter((f) => f.includes("hardhat.d.ts") || f.startsWith("test/") || f.startsWith("scripts/"))).to.deep.equal([]);
-    const escrowAbi = JSON.parse(readFileSync(path.join(ROOT, "abi", "InferenceEscrow.json"), "utf8")) as { type: string; name?: string }[];
+    expect(
+      files.filter((f) => /mocks?\b|Mock/i.test(f)),
+      "mocks",
+    ).to.deep.equal([]);
+    expect(
+      files.filter((f) => f.endsWith(".ts") && !f.endsWith(".d.ts")),
+      "TypeScript sources",
+    ).to.deep.equal([]);
+    expect(
+      files.filter((f) => f.includes("hardhat.d.ts") || f.startsWith("test/") || f.startsWith("scripts/")),
+    ).to.deep.equal([]);
+    const escrowAbi = JSON.parse(readFileSync(path.join(ROOT, "abi", "InferenceEscrow.json"), "utf8")) as {
+      type: string;
+      name?: string;
+    }[];
     expect(escrowAbi.some((f) => f.type === "error" && f.name === "InsufficientBalance")).to.equal(true);
   });
 
@@ -180,11 +203,23 @@ describe("npm package (npm pack, installed in a scratch project, one job on hard
     writeFileSync(path.join(scratch, "check.ts"), CHECK_TS);
     writeFileSync(
       path.join(scratch, "tsconfig.json"),
-      JSON.stringify({ compilerOptions: { module: "nodenext", moduleResolution: "nodenext", target: "es2022", strict: true, noEmit: true, skipLibCheck: false, types: [] }, files: ["check.ts"] }),
+      JSON.stringify({
+        compilerOptions: {
+          module: "nodenext",
+          moduleResolution: "nodenext",
+          target: "es2022",
+          strict: true,
+          noEmit: true,
+          skipLibCheck: false,
+          types: [],
+        },
+        files: ["check.ts"],
+      }),
     );
-    const tsc = await run(path.join(ROOT, "node_modules", ".bin", "tsc"), ["-p", "."], { cwd: scratch, env: PROJECT_ENV }).catch(
-      (e: { stdout: string }) => ({ stdout: e.stdout, failed: true }),
-    );
+    const tsc = await run(path.join(ROOT, "node_modules", ".bin", "tsc"), ["-p", "."], {
+      cwd: scratch,
+      env: PROJECT_ENV,
+    }).catch((e: { stdout: string }) => ({ stdout: e.stdout, failed: true }));
     expect(tsc.stdout).to.equal("");
   });
 
@@ -192,7 +227,10 @@ describe("npm package (npm pack, installed in a scratch project, one job on hard
     const doc = readFileSync(path.join(ROOT, "docs", "integrating.md"), "utf8");
     const source = /```solidity\n([\s\S]*?contract \w+ is VeritasConsumer[\s\S]*?)```/.exec(doc)?.[1];
     expect(source, "a VeritasConsumer example in docs/integrating.md").to.be.a("string");
-    const solc = createRequire(import.meta.url)("solc") as { version: () => string; compile: (input: string, cb: object) => string };
+    const solc = createRequire(import.meta.url)("solc") as {
+      version: () => string;
+      compile: (input: string, cb: object) => string;
+    };
     expect(solc.version()).to.match(/^0\.8\.30\+/);
     const input = {
       language: "Solidity",
@@ -201,7 +239,9 @@ describe("npm package (npm pack, installed in a scratch project, one job on hard
     };
     // Imports of the package resolve inside the scratch project; OpenZeppelin (an optional peer) from this repository.
     const findImports = (p: string) => {
-      const base = p.startsWith(PACKAGE.name + "/") ? path.join(scratch, "node_modules") : path.join(ROOT, "node_modules");
+      const base = p.startsWith(PACKAGE.name + "/")
+        ? path.join(scratch, "node_modules")
+        : path.join(ROOT, "node_modules");
       const file = path.join(base, p);
       return existsSync(file) ? { contents: readFileSync(file, "utf8") } : { error: `not found: ${p}` };
     };
@@ -213,7 +253,10 @@ describe("npm package (npm pack, installed in a scratch project, one job on hard
     expect(errors).to.deep.equal([]);
     const [name, compiled] = Object.entries(output.contracts["Example.sol"])[0];
     expect(compiled.abi.map((f) => f.name)).to.include.members(["onInferenceResult", "escrow"]);
-    expect(Object.keys(output.contracts).some((f) => f.startsWith(`${PACKAGE.name}/contracts/VeritasConsumer.sol`)), name).to.equal(true);
+    expect(
+      Object.keys(output.contracts).some((f) => f.startsWith(`${PACKAGE.name}/contracts/VeritasConsumer.sol`)),
+      name,
+    ).to.equal(true);
   });
 
   it("runs a job from the scratch project: connect, deposit, request; the node side serves it; waitForResult prints it", async function () {
@@ -263,8 +306,23 @@ describe("npm package (npm pack, installed in a scratch project, one job on hard
     await (await staking.stake(operatorAddress, stake)).wait();
     const enclave = new SimulatedEnclave(measurement);
     const keyExpiry = BigInt((await p.getBlock("latest"))!.timestamp) + 86_400n;
-    const att = await signAttestation(service, attestationDomain(chainId, c.attestation), c.tee, operatorAddress, enclave.address, measurement, keyExpiry);
-    await (await TeeRegistry__factory.connect(c.tee, operator).registerEnclaveKey(enclave.address, measurement, keyExpiry, att)).wait();
+    const att = await signAttestation(
+      service,
+      attestationDomain(chainId, c.attestation),
+      c.tee,
+      operatorAddress,
+      enclave.address,
+      measurement,
+      keyExpiry,
+    );
+    await (
+      await TeeRegistry__factory.connect(c.tee, operator).registerEnclaveKey(
+        enclave.address,
+        measurement,
+        keyExpiry,
+        att,
+      )
+    ).wait();
     const requesterAddress = await requester.getAddress();
     await (await MockUSD__factory.connect(c.paymentToken, deployer).mint(requesterAddress, 10_000_000n)).wait();
 

@@ -61,7 +61,11 @@ describe("ZK reference model (MLP 8x8x3, Groth16)", function () {
   it("vector set has 100 inputs incl. ties at the max for every pair and negative logits", () => {
     expect(vectors).to.have.length(100);
     const w = readOnnxWeights();
-    for (const [a, b] of [[0, 1], [0, 2], [1, 2]]) {
+    for (const [a, b] of [
+      [0, 1],
+      [0, 2],
+      [1, 2],
+    ]) {
       const ties = vectors.filter((v) => {
         const l = forward(w, v.x).logits;
         return l[a] === l[b] && l[a] === Math.max(...l);
@@ -88,7 +92,10 @@ describe("ZK reference model (MLP 8x8x3, Groth16)", function () {
       const jobTag = BigInt(n + 1);
       const pub = await computePublicSignals(v.x, jobTag);
       expect(pub).to.have.length(N_PUBLIC);
-      expect(pub.slice(0, 3).map((s) => Number(fromField(s))), `circuit ${ctx}`).to.deep.equal(ref.logits);
+      expect(
+        pub.slice(0, 3).map((s) => Number(fromField(s))),
+        `circuit ${ctx}`,
+      ).to.deep.equal(ref.logits);
       expect(Number(pub[3]), `circuit label ${ctx}`).to.equal(ref.label);
       expect(pub[4], "weightsCommitment public signal").to.equal(wc);
       expect(pub[5], "inputCommitment public signal").to.equal(inputCommitment(v.x));
@@ -99,7 +106,8 @@ describe("ZK reference model (MLP 8x8x3, Groth16)", function () {
   it("the witness generator refuses a wrong commitment or an out-of-range input", async () => {
     const good = [1, 2, 3, 4, 5, 6, 7, 8];
     const input = buildCircuitInput(good, 1n);
-    const wtns = (i: Record<string, unknown>) => snarkjs.wtns.calculate(i, ZK_PATHS.wasm, { type: "mem" }, { memorySize: 1 });
+    const wtns = (i: Record<string, unknown>) =>
+      snarkjs.wtns.calculate(i, ZK_PATHS.wasm, { type: "mem" }, { memorySize: 1 });
     const fails = async (i: Record<string, unknown>) => {
       // The witness generator prints "ERROR: 4 Error in template ..." before throwing: keep it quiet.
       const { log, error } = console;
@@ -145,7 +153,13 @@ describe("ZK reference model (MLP 8x8x3, Groth16)", function () {
       const ref = forward(readOnnxWeights(), input);
       expect(proof.logits).to.deep.equal(ref.logits);
       expect(proof.label).to.equal(ref.label);
-      const expected = publicSignalsFor(ref.logits, ref.label, weightsCommitmentFromOnnx(), inputCommitment(input), jobTag);
+      const expected = publicSignalsFor(
+        ref.logits,
+        ref.label,
+        weightsCommitmentFromOnnx(),
+        inputCommitment(input),
+        jobTag,
+      );
       expect(proof.publicSignals.map(BigInt)).to.deep.equal(expected);
       expect(proof.calldata.pubSignals).to.deep.equal(expected);
       // Negative logits are r - |v|.

@@ -86,11 +86,16 @@ function buildModelBytes(): Uint8Array {
     node("Floor", ["z1_scaled"], ["h"]),
     node("Gemm", ["h", "W2_f", "b2_f"], ["logits_f"], [{ name: "transB", i: 1 }]),
     node("Cast", ["logits_f"], ["logits"], [{ name: "to", i: DT.INT32 }]),
-    node("ArgMax", ["logits_f"], ["label"], [
-      { name: "axis", i: 1 },
-      { name: "keepdims", i: 0 },
-      { name: "select_last_index", i: 0 },
-    ]),
+    node(
+      "ArgMax",
+      ["logits_f"],
+      ["label"],
+      [
+        { name: "axis", i: 1 },
+        { name: "keepdims", i: 0 },
+        { name: "select_last_index", i: 0 },
+      ],
+    ),
   ];
   const graph = onnx.GraphProto.create({
     name: w.name,

@@ -55,9 +55,16 @@ const add = (kind: string, x: number[]) => {
 add("extreme", Array(N_IN).fill(0));
 add("extreme", Array(N_IN).fill(INT8_MAX));
 add("extreme", Array(N_IN).fill(INT8_MIN));
-add("extreme", Array.from({ length: N_IN }, (_, i) => (i % 2 ? INT8_MIN : INT8_MAX)));
+add(
+  "extreme",
+  Array.from({ length: N_IN }, (_, i) => (i % 2 ? INT8_MIN : INT8_MAX)),
+);
 
-for (const [a, b] of [[0, 1], [0, 2], [1, 2]]) {
+for (const [a, b] of [
+  [0, 1],
+  [0, 2],
+  [1, 2],
+]) {
   const c = 3 - a - b;
   // 0 iff logits[a] == logits[b] >= logits[c]
   const score = (l: number[]) => Math.abs(l[a] - l[b]) + Math.max(0, l[c] - Math.min(l[a], l[b]));

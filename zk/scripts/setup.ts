@@ -79,8 +79,11 @@ if (!args.has("--skip-compile")) {
 }
 const info = await snarkjs.r1cs.info(ZK_PATHS.r1cs);
 const domain = info.nConstraints + info.nPubInputs + info.nOutputs + 1;
-console.log(`  constraints: ${info.nConstraints}, wires: ${info.nVars}, domain needs ${domain} <= 2^${POWER} = ${2 ** POWER}`);
-if (domain > 2 ** POWER || domain <= 2 ** (POWER - 1)) throw new Error(`2^${POWER} is not the smallest sufficient power`);
+console.log(
+  `  constraints: ${info.nConstraints}, wires: ${info.nVars}, domain needs ${domain} <= 2^${POWER} = ${2 ** POWER}`,
+);
+if (domain > 2 ** POWER || domain <= 2 ** (POWER - 1))
+  throw new Error(`2^${POWER} is not the smallest sufficient power`);
 
 // 2. powers of tau
 if (args.has("--force-ptau") || !existsSync(ptauFinal)) {
@@ -121,12 +124,26 @@ await step("witness check", async () => {
 });
 
 // Manifest of the artefacts (the ptau is not committed: its hash is recorded so a rebuild can be compared).
-const files = [ZK_PATHS.onnx, ZK_PATHS.r1cs, ZK_PATHS.wasm, ZK_PATHS.zkey, ZK_PATHS.vkey, ZK_PATHS.solidityVerifier, ptauFinal];
+const files = [
+  ZK_PATHS.onnx,
+  ZK_PATHS.r1cs,
+  ZK_PATHS.wasm,
+  ZK_PATHS.zkey,
+  ZK_PATHS.vkey,
+  ZK_PATHS.solidityVerifier,
+  ptauFinal,
+];
 const manifest = files.map((f) => `${sha256File(f)}  ${rel(f)}`).join("\n") + "\n";
 writeFileSync(path.join(B, "SHA256SUMS"), manifest);
 console.log("\nartefacts:");
-for (const f of files) console.log(`  ${rel(f).padEnd(50)} ${String(statSync(f).size).padStart(10)} bytes  ${sha256File(f).slice(0, 16)}`);
-console.log(`\nptau intermediates (not committed): ${[ptau0, ptauBeacon].filter((f) => existsSync(f)).map((f) => `${rel(f)} ${statSync(f).size} bytes`).join(", ")}`);
+for (const f of files)
+  console.log(`  ${rel(f).padEnd(50)} ${String(statSync(f).size).padStart(10)} bytes  ${sha256File(f).slice(0, 16)}`);
+console.log(
+  `\nptau intermediates (not committed): ${[ptau0, ptauBeacon]
+    .filter((f) => existsSync(f))
+    .map((f) => `${rel(f)} ${statSync(f).size} bytes`)
+    .join(", ")}`,
+);
 
 rmSync(TMP, { recursive: true, force: true });
 await releaseSnarkjs();

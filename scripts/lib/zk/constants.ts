@@ -28,8 +28,7 @@ export const N_PARAMS = N_HIDDEN * N_IN + N_HIDDEN + N_OUT * N_HIDDEN + N_OUT; /
 export const COMMIT_RATE = 15;
 
 /** BN254 (alt_bn128) scalar field order r. Negative values v are encoded as r - |v|. */
-export const FIELD_R =
-  21888242871839275222246405745257275088548364400416034343698204186575808495617n;
+export const FIELD_R = 21888242871839275222246405745257275088548364400416034343698204186575808495617n;
 
 /** Number of public signals: logits[3], label, weightsCommitment, inputCommitment, jobTag. */
 export const N_PUBLIC = N_OUT + 1 + 3;

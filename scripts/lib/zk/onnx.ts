@@ -22,7 +22,8 @@ function toNum(v: number | { toNumber(): number }): number {
 
 /** Integer values of an int8 / int32 initializer (raw_data little-endian, or int32_data). */
 function tensorInts(t: Tensor, expectedType: number, dims: number[]): number[] {
-  if (t.dataType !== expectedType) throw new Error(`initializer ${t.name}: data type ${t.dataType}, expected ${expectedType}`);
+  if (t.dataType !== expectedType)
+    throw new Error(`initializer ${t.name}: data type ${t.dataType}, expected ${expectedType}`);
   const shape = (t.dims ?? []).map(toNum);
   if (shape.length !== dims.length || shape.some((d, i) => d !== dims[i])) {
     throw new Error(`initializer ${t.name}: shape [${shape}], expected [${dims}]`);
@@ -68,7 +69,10 @@ export function parseOnnxWeights(bytes: Uint8Array): MlpWeights {
     return t;
   };
   const invScale = get("inv_scale");
-  const scale = invScale.rawData && invScale.rawData.length === 4 ? Buffer.from(invScale.rawData).readFloatLE(0) : invScale.floatData?.[0];
+  const scale =
+    invScale.rawData && invScale.rawData.length === 4
+      ? Buffer.from(invScale.rawData).readFloatLE(0)
+      : invScale.floatData?.[0];
   if (scale !== 2 ** -SHIFT) throw new Error(`ONNX inv_scale ${scale} != 2^-${SHIFT}`);
   const w: MlpWeights = {
     W1: rows(tensorInts(get("W1"), DT.INT8, [N_HIDDEN, N_IN]), N_HIDDEN, N_IN),

@@ -12,7 +12,9 @@ export function sha256Stream(seed: string): () => number {
     if (pos >= block.length) {
       const c = Buffer.alloc(4);
       c.writeUInt32BE(counter++);
-      block = createHash("sha256").update(Buffer.concat([Buffer.from(seed, "utf8"), c])).digest();
+      block = createHash("sha256")
+        .update(Buffer.concat([Buffer.from(seed, "utf8"), c]))
+        .digest();
       pos = 0;
     }
     return block[pos++];

@@ -83,7 +83,11 @@ function provingArtefacts(): { wasm: MemFile; zkey: MemFile } {
 const WTNS_OPTIONS = { memorySize: 1 };
 
 /** The circuit's input object (all values as decimal field elements). */
-export function buildCircuitInput(input: readonly number[], jobTag: bigint, weights?: MlpWeights): Record<string, unknown> {
+export function buildCircuitInput(
+  input: readonly number[],
+  jobTag: bigint,
+  weights?: MlpWeights,
+): Record<string, unknown> {
   validateInput(input);
   if (jobTag < 0n || jobTag >= FIELD_R) throw new Error("jobTag must be in [0, r)");
   const m = weights ? { weights, commitment: weightsCommitment(weights) } : modelWeights();
@@ -132,13 +136,18 @@ export async function proveInference(req: ProveRequest, opts: ProveOptions = {})
   const logits = publicSignals.slice(0, N_OUT).map((s) => Number(fromField(s)));
   const label = Number(publicSignals[N_OUT]);
   if (JSON.stringify(logits) !== JSON.stringify(expected.logits) || label !== expected.label) {
-    throw new Error(`circuit output ${logits}/${label} differs from the reference ${expected.logits}/${expected.label}`);
+    throw new Error(
+      `circuit output ${logits}/${label} differs from the reference ${expected.logits}/${expected.label}`,
+    );
   }
   return { logits, label, publicSignals, proof, calldata: toSolidityCalldata(proof, publicSignals), provingMs };
 }
 
 /** verifyProof arguments; G2 coordinates are swapped (c1, c0) as the EVM pairing precompile expects. */
-export function toSolidityCalldata(proof: snarkjs.Groth16Proof, publicSignals: readonly (string | bigint)[]): SolidityCalldata {
+export function toSolidityCalldata(
+  proof: snarkjs.Groth16Proof,
+  publicSignals: readonly (string | bigint)[],
+): SolidityCalldata {
   const b = (s: string) => BigInt(s);
   return {
     pA: [b(proof.pi_a[0]), b(proof.pi_a[1])],

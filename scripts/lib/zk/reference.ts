@@ -9,17 +9,7 @@
  * The circuit, this file and the ONNX graph compute exactly the same integers.
  */
 import { readFileSync } from "node:fs";
-import {
-  BIAS_MAX,
-  BIAS_MIN,
-  INT8_MAX,
-  INT8_MIN,
-  N_HIDDEN,
-  N_IN,
-  N_OUT,
-  SHIFT,
-  ZK_PATHS,
-} from "./constants.js";
+import { BIAS_MAX, BIAS_MIN, INT8_MAX, INT8_MIN, N_HIDDEN, N_IN, N_OUT, SHIFT, ZK_PATHS } from "./constants.js";
 
 export interface MlpWeights {
   /** Layer-1 weights, [N_HIDDEN][N_IN] (row j = hidden unit j), int8. */
