@@ -18,6 +18,7 @@ import {
 } from "./libraries/ConstantsLib.sol";
 
 /// @title DisputeManager
+/// @author Veritas contributors
 /// @notice Challenges of optimistic results and TEE equivocation. Holds challengers' bonds while their disputes are
 /// open; when a dispute ends, the bond is deposited into the escrow balance of whoever it belongs to (pull payment).
 /// Nothing here can be paused: disputes always resolve.

@@ -32,6 +32,7 @@ import {
 } from "./libraries/ConstantsLib.sol";
 
 /// @title InferenceEscrow
+/// @author Veritas contributors
 /// @notice Escrowed inference jobs, verified results and pull balances. Governance (the owner, a timelock) can set the
 /// fee (hard-capped), the collateral rate (bounded) and pause new requests; it can never move users' funds.
 contract InferenceEscrow is IInferenceEscrow, Ownable2Step, ReentrancyGuard {
@@ -145,7 +146,9 @@ contract InferenceEscrow is IInferenceEscrow, Ownable2Step, ReentrancyGuard {
         Permit calldata permit
     ) external nonReentrant returns (JobId jobId) {
         jobId = _request(params, false);
-        // A permit front-run by someone else only spends the nonce: the allowance is there either way.
+        // A permit front-run by someone else only spends the nonce: the allowance is there either way, so a failed
+        // permit is ignored on purpose (empty try and catch blocks) and `_pull` reverts if the allowance is missing.
+        // solhint-disable no-empty-blocks
         try
             IERC20Permit(address(paymentToken)).permit(
                 msg.sender,
@@ -157,6 +160,7 @@ contract InferenceEscrow is IInferenceEscrow, Ownable2Step, ReentrancyGuard {
                 permit.s
             )
         {} catch {}
+        // solhint-enable no-empty-blocks
         _pull(msg.sender, params.payment);
     }
 
@@ -577,6 +581,8 @@ contract InferenceEscrow is IInferenceEscrow, Ownable2Step, ReentrancyGuard {
             challengeWindow: p.mode == MODE_OPTIMISTIC ? cfg.challengeWindow : 0
         });
         bytes32 h;
+        // Hashes the in-memory job as its ABI encoding, without a second copy through abi.encode (gas per request).
+        // solhint-disable-next-line no-inline-assembly
         assembly ("memory-safe") {
             // A memory struct of value types is one word per field, in order: its ABI encoding. Append an empty claim.
             let ptr := mload(0x40)
@@ -670,6 +676,8 @@ contract InferenceEscrow is IInferenceEscrow, Ownable2Step, ReentrancyGuard {
         uint256 deliverBy = claim_.deliverBy;
         bytes32 outputHash = proposal.outputHash;
         uint256 challengeEnds = proposal.challengeEnds;
+        // Hashes the calldata job as is (one calldatacopy, no abi.encode re-encoding); a non-canonical job is refused.
+        // solhint-disable-next-line no-inline-assembly
         assembly ("memory-safe") {
             let ptr := mload(0x40)
             calldatacopy(ptr, job, JOB_SIZE)
@@ -688,6 +696,8 @@ contract InferenceEscrow is IInferenceEscrow, Ownable2Step, ReentrancyGuard {
     /// @dev `keccak256(abi.encode(job, Claim(node, deliverBy)))` with the status byte cleared. `Job` is a static struct,
     /// so its ABI encoding is its calldata, copied as is: a non-canonical encoding hashes differently and is refused.
     function _hash(Job calldata job, address node, uint256 deliverBy) private pure returns (bytes32 h) {
+        // Hashes the calldata job as is (one calldatacopy, no abi.encode re-encoding); a non-canonical job is refused.
+        // solhint-disable-next-line no-inline-assembly
         assembly ("memory-safe") {
             let ptr := mload(0x40)
             calldatacopy(ptr, job, JOB_SIZE)
@@ -746,6 +756,8 @@ contract InferenceEscrow is IInferenceEscrow, Ownable2Step, ReentrancyGuard {
         uint256 needed = gasLimit + gasLimit / 63 + CALLBACK_GAS_RESERVE;
         require(gasleft() >= needed, InsufficientGasForCallback(id, gasleft(), needed));
         bool success;
+        // A low-level call that copies no return data, which Solidity's `.call` always does.
+        // solhint-disable-next-line no-inline-assembly
         assembly ("memory-safe") {
             // No return data is copied: a callback cannot make settlement pay for a huge revert reason.
             success := call(gasLimit, target, 0, add(data, 0x20), mload(data), 0, 0)

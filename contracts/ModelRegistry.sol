@@ -6,6 +6,7 @@ import {IModelRegistry} from "./interfaces/IModelRegistry.sol";
 import {MAX_MODE, MODE_TEE, MODE_ZK} from "./libraries/ConstantsLib.sol";
 
 /// @title ModelRegistry
+/// @author Veritas contributors
 /// @notice Models as ERC-721 tokens with immutable versions. No admin: nobody but a model's owner can add to it.
 contract ModelRegistry is IModelRegistry, ERC721 {
     uint256 private _modelCount;
@@ -141,6 +142,9 @@ contract ModelRegistry is IModelRegistry, ERC721 {
     }
 
     /// @notice The model's metadata URI.
+    /// @dev Reverts with `ERC721NonexistentToken` for an unknown model.
+    /// @param modelId The model (its token id).
+    /// @return The metadata URI given at creation.
     function tokenURI(uint256 modelId) public view override returns (string memory) {
         _requireOwned(modelId);
         return _metadataURIs[modelId];

@@ -10,6 +10,7 @@ import {ICollateralLedger, INodeStaking} from "./interfaces/INodeStaking.sol";
 import {BPS, MAX_MODE, MAX_UNBONDING_PERIOD_SECONDS, MIN_UNBONDING_PERIOD_SECONDS} from "./libraries/ConstantsLib.sol";
 
 /// @title NodeStaking
+/// @author Veritas contributors
 /// @notice Holds node stake in the staking token. Governance (the owner, a timelock) can only move the unbonding
 /// period within hard bounds; it can never move stake.
 contract NodeStaking is INodeStaking, Ownable2Step, ReentrancyGuard {
@@ -92,7 +93,9 @@ contract NodeStaking is INodeStaking, Ownable2Step, ReentrancyGuard {
         bytes32 r,
         bytes32 s
     ) external nonReentrant {
-        // A permit front-run by someone else only spends the nonce: the allowance is there either way.
+        // A permit front-run by someone else only spends the nonce: the allowance is there either way, so a failed
+        // permit is ignored on purpose (empty try and catch blocks) and `_stake` reverts if the allowance is missing.
+        // solhint-disable-next-line no-empty-blocks
         try IERC20Permit(address(stakingToken)).permit(msg.sender, address(this), amount, deadline, v, r, s) {} catch {}
         _stake(node, amount);
     }

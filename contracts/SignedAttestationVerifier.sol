@@ -4,9 +4,11 @@ pragma solidity 0.8.30;
 import {Ownable, Ownable2Step} from "@openzeppelin/contracts/access/Ownable2Step.sol";
 import {ECDSA} from "@openzeppelin/contracts/utils/cryptography/ECDSA.sol";
 import {EIP712} from "@openzeppelin/contracts/utils/cryptography/EIP712.sol";
+import {IAttestationVerifier} from "./interfaces/IAttestationVerifier.sol";
 import {ISignedAttestationVerifier} from "./interfaces/ISignedAttestationVerifier.sol";
 
 /// @title SignedAttestationVerifier
+/// @author Veritas contributors
 /// @notice Enclave attestations signed by governance-approved attestation services (EIP-712, bound to this chain, this
 /// verifier and the calling registry).
 contract SignedAttestationVerifier is ISignedAttestationVerifier, Ownable2Step, EIP712 {
@@ -45,7 +47,8 @@ contract SignedAttestationVerifier is ISignedAttestationVerifier, Ownable2Step, 
             );
     }
 
-    /// @notice Checks the attestation for the calling registry (`msg.sender`).
+    /// @inheritdoc IAttestationVerifier
+    /// @dev Checks the attestation for the calling registry (`msg.sender`): an EIP-712 signature by an approved signer.
     function verifyAttestation(
         address node,
         address enclaveKey,

@@ -8,6 +8,7 @@ import {ITeeRegistry} from "./interfaces/ITeeRegistry.sol";
 import {MAX_ENCLAVE_KEY_LIFETIME_SECONDS} from "./libraries/ConstantsLib.sol";
 
 /// @title TeeRegistry
+/// @author Veritas contributors
 /// @notice Approved enclave measurements and attested enclave keys of nodes.
 contract TeeRegistry is ITeeRegistry, Ownable2Step {
     /// @inheritdoc ITeeRegistry

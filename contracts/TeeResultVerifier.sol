@@ -10,6 +10,7 @@ import {ITeeResultVerifier} from "./interfaces/ITeeResultVerifier.sol";
 import {JobId} from "./libraries/JobId.sol";
 
 /// @title TeeResultVerifier
+/// @author Veritas contributors
 /// @notice Verifies enclave signatures over results, bound to chain id, escrow (the caller), job, version and input.
 contract TeeResultVerifier is ITeeResultVerifier, EIP712 {
     /// @inheritdoc ITeeResultVerifier
@@ -54,6 +55,8 @@ contract TeeResultVerifier is ITeeResultVerifier, EIP712 {
             hashes[i] = _structHash(msg.sender, ctxs[i]);
         }
         bytes32 digest;
+        // keccak256 of the struct hashes packed, read in place (abi.encodePacked would copy the array first).
+        // solhint-disable-next-line no-inline-assembly
         assembly ("memory-safe") {
             digest := keccak256(add(hashes, 0x20), mul(n, 0x20))
         }

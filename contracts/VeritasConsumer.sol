@@ -9,6 +9,7 @@ import {IVeritasConsumer} from "./interfaces/IVeritasConsumer.sol";
 import {JobId} from "./libraries/JobId.sol";
 
 /// @title VeritasConsumer
+/// @author Veritas contributors
 /// @notice Base for Solidity integrators: request an inference from your contract and receive the verified output in
 /// `_onInferenceResult`, which only the escrow can trigger. Requests are paid from this contract's prepaid balance in
 /// the escrow (`_depositToEscrow`). Keep `_onInferenceResult` within the gas limit you ask for: if it reverts or runs

@@ -7,6 +7,7 @@ import {IZkResultVerifier} from "./interfaces/IZkResultVerifier.sol";
 import {Groth16Lib} from "./libraries/Groth16Lib.sol";
 
 /// @title ZkResultVerifier
+/// @author Veritas contributors
 /// @notice Verifies Groth16 proofs of inference against public signals built on chain from the job, the version and
 /// the recorded output; the job tag binds a proof to one chain, escrow (the caller), job, requester, node, version
 /// and input.

@@ -9,6 +9,7 @@ import {IModelRegistry} from "../interfaces/IModelRegistry.sol";
 import {Groth16Lib} from "../libraries/Groth16Lib.sol";
 
 /// @title Erc7992Adapter
+/// @author Veritas contributors
 /// @notice ERC-7992 (draft) view of Veritas model versions and verifier of their Groth16 inference proofs, outside any
 /// escrow (no payment, no job): for contracts that speak the ERC.
 contract Erc7992Adapter is IErc7992Adapter {

@@ -10,6 +10,7 @@ import {MODE_TEE} from "../libraries/ConstantsLib.sol";
 import {VeritasConsumer} from "../VeritasConsumer.sol";
 
 /// @title RiskGatedPayout
+/// @author Veritas contributors
 /// @notice Example: pays `amount` of the payment token to `recipient` only if a verified inference labels it low-risk.
 contract RiskGatedPayout is IRiskGatedPayout, VeritasConsumer {
     using SafeERC20 for IERC20;
@@ -17,14 +18,17 @@ contract RiskGatedPayout is IRiskGatedPayout, VeritasConsumer {
     /// @notice Gas the callback needs (measured with margin in test/VeritasConsumer.ts).
     uint32 public constant CALLBACK_GAS = 80_000;
 
+    /// @notice The only account that can fund inferences and propose payouts.
     address public immutable owner;
+    /// @notice Payouts waiting for their job's result, by job id.
     mapping(JobId jobId => Payout) public pending;
 
     constructor(IInferenceEscrow escrow_, address owner_) VeritasConsumer(escrow_) {
         owner = owner_;
     }
 
-    /// @notice Funds this contract's escrow balance (inference fees) from its own token balance.
+    /// @notice Funds this contract's escrow balance (inference fees) from its own token balance (owner only).
+    /// @param amount Payment-token units moved from this contract's token balance into its escrow balance.
     function fundInference(uint256 amount) external {
         require(msg.sender == owner, NotOwner(msg.sender));
         _depositToEscrow(amount);

@@ -8,6 +8,7 @@ import {ITeeResultVerifier} from "./ITeeResultVerifier.sol";
 import {JobId} from "../libraries/JobId.sol";
 
 /// @title IDisputeManager
+/// @author Veritas contributors
 /// @notice Challenges of optimistic results, their bonds and deadlines, and TEE equivocation reports. A dispute is
 /// decided, in this order of preference: by a ZK proof of the true output (anyone, no trusted party), by the appointed
 /// arbitrator before the deadline, or, with no ruling by then, as a draw (bond back, requester refunded, no slash).
@@ -128,21 +129,37 @@ interface IDisputeManager {
     error TransferAmountMismatch(uint256 expected, uint256 received);
 
     /// @notice The escrow.
+    /// @return The escrow whose optimistic jobs this contract disputes, set at deployment.
     function escrow() external view returns (IInferenceEscrow);
     /// @notice The payment token (bonds).
+    /// @return The escrow's payment token.
     function paymentToken() external view returns (IERC20);
     /// @notice The TEE registry (revocations).
+    /// @return The registry equivocating keys are looked up and revoked in.
     function teeRegistry() external view returns (ITeeRegistry);
     /// @notice The TEE result verifier (equivocation digests).
+    /// @return The verifier whose EIP-712 domain the signed results are checked under.
     function teeVerifier() external view returns (ITeeResultVerifier);
     /// @notice The current parameters.
+    /// @return The parameters later disputes and equivocation reports use.
     function params() external view returns (Params memory);
     /// @notice A job's dispute.
+    /// @param jobId The job.
+    /// @return Its dispute (all zero if it was never challenged).
     function disputeOf(JobId jobId) external view returns (Dispute memory);
     /// @notice Whether a key's equivocation was reported.
+    /// @param enclaveKey The enclave key.
+    /// @return True once an equivocation of the key was reported (each key is slashed once).
     function isEquivocated(address enclaveKey) external view returns (bool);
 
     /// @notice Challenges a proposal inside its window, posting `params().bond` (pulled from the caller).
+    /// @dev The bond is the larger of `params().bond` and `job.payment`; the arbitrator, arbitration deadline and
+    /// reward share are snapshotted. Reverts with `AlreadyChallenged` (one dispute per job), the errors of the
+    /// escrow's `markDisputed` (`InvalidJobStatus`, `JobMismatch`, `ChallengeWindowClosed`, ...) or
+    /// `TransferAmountMismatch`.
+    /// @param job The job exactly as emitted in `JobRequested`.
+    /// @param claim The claim as emitted in `JobClaimed`.
+    /// @param proposal The proposal as emitted in `ResultProposed`.
     function challenge(
         IInferenceEscrow.Job calldata job,
         IInferenceEscrow.Claim calldata claim,
@@ -150,6 +167,14 @@ interface IDisputeManager {
     ) external;
     /// @notice Decides a dispute with a ZK proof of the true output for the job (anyone can call). The node was right
     /// iff the proven output hashes to the proposal's output hash.
+    /// @dev Works before or after the arbitration deadline, as long as the dispute is open. Reverts with
+    /// `NoOpenDispute`, `InvalidDisputeProof` or the escrow's and ZK verifier's errors (e.g. `NoZkVerifier` for a
+    /// version without a verifier, `InvalidProof`).
+    /// @param job The disputed job.
+    /// @param claim Its claim (the proof must be bound to `claim.node`).
+    /// @param proposal Its proposal.
+    /// @param output The job's true output, `abi.encode(int256[])`.
+    /// @param proof `abi.encode(a, b, c)` of a Groth16 proof of `output` under the escrow's job tag.
     function resolveByProof(
         IInferenceEscrow.Job calldata job,
         IInferenceEscrow.Claim calldata claim,
@@ -159,6 +184,13 @@ interface IDisputeManager {
     ) external;
     /// @notice The dispute's arbitrator rules before the deadline. `output` (the proposed output) is needed when the node
     /// was right, to settle and deliver it.
+    /// @dev Reverts with `NoOpenDispute`, `NotArbitrator` (the arbitrator snapshotted at challenge),
+    /// `ArbitrationClosed` or the escrow's `resolveDispute` errors.
+    /// @param job The disputed job.
+    /// @param claim Its claim.
+    /// @param proposal Its proposal.
+    /// @param nodeRight True if the proposal was right (it settles, the bond goes to the node); false to slash.
+    /// @param output The proposed output when `nodeRight` (ignored otherwise).
     function arbitrate(
         IInferenceEscrow.Job calldata job,
         IInferenceEscrow.Claim calldata claim,
@@ -167,6 +199,11 @@ interface IDisputeManager {
         bytes calldata output
     ) external;
     /// @notice Ends a dispute nobody ruled on by its deadline as a draw (anyone can call).
+    /// @dev The requester is refunded, the bond returned to the challenger, nobody slashed, even if the node was right.
+    /// Reverts with `NoOpenDispute` or `ArbitrationOpen`.
+    /// @param job The disputed job.
+    /// @param claim Its claim.
+    /// @param proposal Its proposal.
     function resolveTimeout(
         IInferenceEscrow.Job calldata job,
         IInferenceEscrow.Claim calldata claim,
@@ -174,7 +211,15 @@ interface IDisputeManager {
     ) external;
     /// @notice Reports two signatures of one enclave key over different outputs for the same version and input: the
     /// key is revoked and its node slashed (anyone can call; the reporter earns `challengerRewardBps` of the slash).
+    /// @dev The job ids may differ. Slashes at most `params().equivocationSlash` of the node's free stake (see
+    /// `IInferenceEscrow.slashForEquivocation`). Reverts with `NotEquivocation`, `UnknownSigner` (a key never
+    /// registered) or `AlreadyReported`.
+    /// @param a One signed result.
+    /// @param b Another signed result of the same key, version and input, with another output hash.
     function reportEquivocation(SignedResult calldata a, SignedResult calldata b) external;
     /// @notice Sets the parameters of later disputes (governance), within hard bounds.
+    /// @dev Owner only. Reverts with `ParamOutOfBounds` for a zero bond, an arbitration period outside [1 hour, 7 days]
+    /// or a challenger reward above `MAX_CHALLENGER_REWARD_BPS` (50 %). A zero arbitrator is allowed.
+    /// @param params The new parameters.
     function setParams(Params calldata params) external;
 }

@@ -4,6 +4,7 @@ pragma solidity 0.8.30;
 import {IERC165} from "@openzeppelin/contracts/utils/introspection/IERC165.sol";
 
 /// @title IERCZKMLRegistry
+/// @author Veritas contributors
 /// @notice The registry interface of ERC-7992 (draft, "Verifiable ML Model Inference (ZKML)",
 /// https://eips.ethereum.org/EIPS/eip-7992): a `modelId` names a `ModelCommitment`.
 /// @dev As in the draft, with its compile errors fixed (see docs/erc-7992.md): the draft declares an event and an error
@@ -68,6 +69,9 @@ interface IERCZKMLRegistry is IERC165 {
 
     /// @notice A model's current commitment, deprecation status and owner.
     /// @param modelId The model.
+    /// @return commitment Its current commitment.
+    /// @return deprecated Whether it is deprecated.
+    /// @return owner Its owner.
     function getModel(
         uint256 modelId
     ) external view returns (ModelCommitment memory commitment, bool deprecated, address owner);

@@ -4,6 +4,7 @@ pragma solidity 0.8.30;
 import {IERC165} from "@openzeppelin/contracts/utils/introspection/IERC165.sol";
 
 /// @title IERCZKMLVerifier
+/// @author Veritas contributors
 /// @notice The verifier interface of ERC-7992 (draft, "Verifiable ML Model Inference (ZKML)",
 /// https://eips.ethereum.org/EIPS/eip-7992): `verifyInference` reverts on any failure; returning means valid.
 /// @dev As in the draft, with its `/* is IERC165 */` made real (see docs/erc-7992.md). The interface itself compiles
@@ -50,8 +51,10 @@ interface IERCZKMLVerifier is IERC165 {
 
     /// @notice The proof system id of a model (optional helper view).
     /// @param modelId The model.
+    /// @return The model's `proofSystemId`.
     function proofSystemOf(uint256 modelId) external view returns (bytes4);
 
     /// @notice The registry this verifier reads model commitments from (optional helper view).
+    /// @return registryAddress The registry's address.
     function registry() external view returns (address registryAddress);
 }

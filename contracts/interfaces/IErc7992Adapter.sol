@@ -6,6 +6,7 @@ import {IERCZKMLVerifier} from "./IERCZKMLVerifier.sol";
 import {IModelRegistry} from "./IModelRegistry.sol";
 
 /// @title IErc7992Adapter
+/// @author Veritas contributors
 /// @notice ERC-7992 (draft) registry views and verifier over Veritas' `ModelRegistry`. An ERC `modelId` is a Veritas
 /// version id (versions are immutable: one `modelId` per version, never updated). Only versions with a ZK verifier
 /// are ERC models. The `ModelCommitment` of a version: `modelHash` = its `weightsDigest` (the circuit's weights

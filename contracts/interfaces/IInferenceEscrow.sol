@@ -8,6 +8,7 @@ import {IResultVerifier} from "./IResultVerifier.sol";
 import {JobId} from "../libraries/JobId.sol";
 
 /// @title IInferenceEscrow
+/// @author Veritas contributors
 /// @notice Requesters escrow payment for inference jobs; nodes claim them (locking collateral) and submit results that a
 /// verifier checks in the same call; settlement credits pull balances. The escrow stores one slot per job: a hash of the
 /// job's parameters and claim, with the status in its low byte. Callers pass the parameters back in calldata (they are
@@ -41,6 +42,9 @@ interface IInferenceEscrow is ICollateralLedger {
         uint40 challengeEnds;
     }
 
+    // `Job` is never stored: the escrow keeps only the hash of its ABI encoding (one word per field, in this order) and
+    // callers pass it back in calldata, so packing it would save no storage and would change the ABI and every hash.
+    // solhint-disable gas-struct-packing
     /// @notice A job's parameters, fixed at request (including the fee, royalty and collateral terms of that moment,
     /// so governance or the model owner can never change a job already open).
     /// @param requester Who paid; the callback target if `callbackGasLimit` is non-zero.
@@ -75,6 +79,7 @@ interface IInferenceEscrow is ICollateralLedger {
         bytes32 inputDigest;
         uint40 challengeWindow;
     }
+    // solhint-enable gas-struct-packing
 
     /// @notice The claim on a job (all zero while the job is open).
     /// @param node The claiming node.
@@ -335,62 +340,136 @@ interface IInferenceEscrow is ICollateralLedger {
     /// @notice The collateral rate is outside its hard bounds.
     error CollateralRateOutOfBounds(uint32 collateralPerPaymentBps, uint32 min, uint32 max);
 
-    /// @notice The payment token.
+    /// @notice The payment token (jobs, balances, royalties, fees and dispute bonds).
+    /// @return The ERC-20 payment token, set at deployment.
     function paymentToken() external view returns (IERC20);
     /// @notice The model registry.
+    /// @return The registry versions and model owners are read from, set at deployment.
     function registry() external view returns (IModelRegistry);
     /// @notice The staking contract.
+    /// @return The staking contract nodes are checked against and slashed in, set at deployment.
     function staking() external view returns (INodeStaking);
     /// @notice Where collected protocol fees go.
+    /// @return The treasury address, set at deployment.
     function treasury() external view returns (address);
     /// @notice The verifier of a mode (zero if the deployment does not support it).
+    /// @param mode A verification mode (`MODE_TEE`, `MODE_ZK`, `MODE_OPTIMISTIC`).
+    /// @return The TEE or ZK verifier set at deployment; zero for `MODE_OPTIMISTIC` (verified by disputes, not at
+    /// submission) and for any other value.
     function verifierOf(uint8 mode) external view returns (IResultVerifier);
 
-    /// @notice Credits `amount` to `account`, pulled from the caller.
+    /// @notice Credits `amount` to `account`, pulled from the caller (anyone can fund any account).
+    /// @dev Reverts with `ZeroAddress`, `ZeroAmount`, `AmountTooLarge` (balance above 2^128 - 1) or
+    /// `TransferAmountMismatch` (the token moved another amount, e.g. a fee-on-transfer token).
+    /// @param account The account credited.
+    /// @param amount Payment-token units, pulled with `transferFrom` (the caller must have approved the escrow).
     function deposit(address account, uint256 amount) external;
-    /// @notice Withdraws from the caller's balance.
+    /// @notice Withdraws from the caller's balance. Never paused.
+    /// @dev Reverts with `ZeroAddress`, `ZeroAmount` or `InsufficientBalance`.
+    /// @param amount Payment-token units to withdraw.
+    /// @param to The receiver of the tokens.
     function withdraw(uint256 amount, address to) external;
-    /// @notice Requests a job paid from the caller's balance.
+    /// @notice Requests a job paid from the caller's balance. The caller is the requester (and the callback target).
+    /// @dev Reverts with `RequestsPaused`, `UnknownVersion` (registry), `VersionDeprecated`, `ModeNotSupported`,
+    /// `PaymentTooLow`, `InvalidDeliveryWindow`, `InvalidExpiry`, `CallbackGasTooHigh`, `AmountTooLarge` (collateral
+    /// above 2^96 - 1) or `InsufficientBalance`. Emits `JobRequested` with the full `Job` to pass back later.
+    /// @param params The version, mode, node, payment (payment-token units), deadlines, callback gas and input.
+    /// @return jobId The new job's id: the caller's address and its request nonce (see `nextJobId`).
     function requestInference(RequestParams calldata params) external returns (JobId jobId);
     /// @notice Requests a job paid with `transferFrom` (allowance given beforehand).
+    /// @dev Same checks as `requestInference` except the balance; reverts with `TransferAmountMismatch` if the escrow
+    /// does not receive exactly `params.payment`.
+    /// @param params The request; `params.payment` is pulled from the caller.
+    /// @return jobId The new job's id.
     function requestInferenceWithTransfer(RequestParams calldata params) external returns (JobId jobId);
     /// @notice Requests a job paid with an EIP-2612 permit and `transferFrom`, in one transaction.
+    /// @dev A failing permit (e.g. already used by a front-runner) is ignored: the transfer then needs the allowance.
+    /// @param params The request; `params.payment` is pulled from the caller.
+    /// @param permit The caller's permit for the escrow to spend exactly `params.payment`.
+    /// @return jobId The new job's id.
     function requestInferenceWithPermit(
         RequestParams calldata params,
         Permit calldata permit
     ) external returns (JobId jobId);
-    /// @notice Claims an open job, locking `job.collateral` of the caller's free stake.
+    /// @notice Claims an open job, locking `job.collateral` of the caller's free stake until the job ends. The
+    /// delivery deadline is now + `job.deliveryWindow`, capped at `job.expiresAt`.
+    /// @dev The caller must be a registered node with at least `minStake` active stake and the job's mode in its
+    /// capabilities. Reverts with `UnknownJob`, `InvalidJobStatus`, `JobMismatch`, `RequestExpired`,
+    /// `JobReservedForNode`, `NodeNotRegistered`, `NodeStakeBelowMinimum`, `NodeLacksCapability` or
+    /// `InsufficientFreeStake` (active + thawing stake minus collateral already locked is below `job.collateral`).
+    /// @param job The job exactly as emitted in `JobRequested`.
     function claim(Job calldata job) external;
     /// @notice Submits a result for a job claimed by the caller, or (modes verified at submission) fulfils an open job
     /// directly (`claim` all zero). Verified and settled in the same call.
+    /// @dev A direct fulfil locks no collateral but still needs an active node with the mode's capability. Reverts with
+    /// the `claim` checks, `NotClaimer`, `DeliveryDeadlinePassed`, `ModeNotVerifiedAtSubmission` (optimistic jobs),
+    /// `ResultRejected`, the verifier's own error, or `InsufficientGasForCallback` (the transaction's gas cannot give
+    /// the callback its full `callbackGasLimit`).
+    /// @param job The job exactly as emitted in `JobRequested`.
+    /// @param claim The claim as emitted in `JobClaimed` (`node`, `deliverBy`), or all zero for a direct fulfil.
+    /// @param output The output bytes (ZK: `abi.encode(int256[])`), delivered to the callback and emitted.
+    /// @param proof TEE: the enclave key's EIP-712 signature of the result; ZK: `abi.encode(a, b, c)`, a Groth16
+    /// proof.
     function submitResult(Job calldata job, Claim calldata claim, bytes calldata output, bytes calldata proof) external;
     /// @notice Submits many results of the caller with one proof (TEE: one enclave signature), all of one mode. A job
     /// listed twice reverts with `InvalidJobStatus`.
+    /// @dev Reverts with `InvalidBatch` (empty, arrays of different lengths, mixed modes), any `submitResult` check,
+    /// or the verifier's error (the ZK verifier refuses batches). Callbacks run after every job settled.
+    /// @param jobs The jobs, each exactly as emitted in `JobRequested`.
+    /// @param claims Each job's claim, or all zero for a direct fulfil.
+    /// @param outputs Each job's output.
+    /// @param proof One proof over all results (TEE: an EIP-712 `InferenceBatch` signature of one enclave key).
     function submitBatch(
         Job[] calldata jobs,
         Claim[] calldata claims,
         bytes[] calldata outputs,
         bytes calldata proof
     ) external;
-    /// @notice Cancels an open job (requester only), refunding its payment to the requester's balance.
+    /// @notice Cancels an open job (requester only), refunding its payment to the requester's balance. A claimed job
+    /// cannot be cancelled.
+    /// @dev Reverts with `UnknownJob`, `InvalidJobStatus`, `JobMismatch` or `NotRequester`.
+    /// @param job The job exactly as emitted in `JobRequested`.
     function cancel(Job calldata job) external;
     /// @notice Expires an open job past its final deadline, refunding the requester (anyone can call).
+    /// @dev Reverts with `UnknownJob`, `InvalidJobStatus`, `JobMismatch` or `RequestNotExpired`.
+    /// @param job The job exactly as emitted in `JobRequested`.
     function expire(Job calldata job) external;
     /// @notice Slashes a claimer that missed its delivery deadline and reopens the job (or expires it, past the final
     /// deadline). Anyone can call.
+    /// @dev The whole `job.collateral` is slashed: `MISSED_DEADLINE_REQUESTER_SHARE_BPS` (50 %) credited to the
+    /// requester in the staking contract, the rest to the treasury. Reverts with `UnknownJob`, `InvalidJobStatus`
+    /// (only a `Claimed` job: a proposal ends the delivery obligation), `JobMismatch` or `DeliveryDeadlineNotPassed`.
+    /// @param job The job exactly as emitted in `JobRequested`.
+    /// @param claim The claim as emitted in `JobClaimed`.
     function reportMissedDeadline(Job calldata job, Claim calldata claim) external;
     /// @notice Proposes an optimistic result for a job the caller claimed, or claims an open job and proposes at once
     /// (`claim` all zero: collateral is locked in the same call). Settles after the job's challenge window.
+    /// @dev The challenge window ends at now + `job.challengeWindow`. Reverts with `ModeNotOptimistic`, the `claim`
+    /// checks (claim-and-propose), or `NotClaimer` and `DeliveryDeadlinePassed` (proposal after a claim).
+    /// @param job The job exactly as emitted in `JobRequested`.
+    /// @param claim The caller's claim as emitted in `JobClaimed`, or all zero to claim and propose at once.
+    /// @param output The proposed output (only its hash is stored; the bytes are emitted in `ResultProposed`).
     function proposeResult(Job calldata job, Claim calldata claim, bytes calldata output) external;
     /// @notice Settles an unchallenged proposal once its window has passed (anyone can call; `output` must hash to the
     /// proposal's output hash and is delivered to a contract requester's callback).
+    /// @dev Reverts with `UnknownJob`, `InvalidJobStatus` (e.g. a disputed job), `JobMismatch`, `ChallengeWindowOpen`,
+    /// `OutputMismatch` or `InsufficientGasForCallback`.
+    /// @param job The job exactly as emitted in `JobRequested`.
+    /// @param claim The claim as emitted in `JobClaimed` (claim-and-propose emits it too).
+    /// @param proposal The proposal as emitted in `ResultProposed` (output hash, end of the challenge window).
+    /// @param output The proposed output bytes.
     function finalize(
         Job calldata job,
         Claim calldata claim,
         Proposal calldata proposal,
         bytes calldata output
     ) external;
-    /// @notice `finalize` for many jobs in one transaction.
+    /// @notice `finalize` for many jobs in one transaction. Any job that cannot finalize reverts the whole batch.
+    /// @dev Reverts with `InvalidBatch` (empty or arrays of different lengths) or any `finalize` error.
+    /// @param jobs The jobs.
+    /// @param claims Their claims.
+    /// @param proposals Their proposals.
+    /// @param outputs Their proposed outputs.
     function finalizeBatch(
         Job[] calldata jobs,
         Claim[] calldata claims,
@@ -398,6 +477,12 @@ interface IInferenceEscrow is ICollateralLedger {
         bytes[] calldata outputs
     ) external;
     /// @notice Marks a proposal disputed, inside its window (dispute manager only).
+    /// @dev Reverts with `NotDisputeManager`, `UnknownJob`, `InvalidJobStatus`, `JobMismatch` or
+    /// `ChallengeWindowClosed`.
+    /// @param job The job.
+    /// @param claim Its claim.
+    /// @param proposal Its proposal.
+    /// @param challenger The challenger (emitted in `JobDisputed`).
     function markDisputed(
         Job calldata job,
         Claim calldata claim,
@@ -406,6 +491,15 @@ interface IInferenceEscrow is ICollateralLedger {
     ) external;
     /// @notice Ends a dispute (dispute manager only): `NodeRight` settles with `output`; `NodeWrong` slashes the job's
     /// collateral (`challengerRewardBps` of it to `challenger`) and refunds the requester; `Draw` refunds only.
+    /// @dev Reverts with `NotDisputeManager`, `UnknownJob`, `InvalidJobStatus` (not `Disputed`), `JobMismatch`,
+    /// `OutputMismatch` (`NodeRight` only) or `InsufficientGasForCallback`.
+    /// @param job The job.
+    /// @param claim Its claim.
+    /// @param proposal Its proposal.
+    /// @param ruling How the dispute ended.
+    /// @param challenger Beneficiary of the slash reward (`NodeWrong`).
+    /// @param challengerRewardBps The challenger's share of the slash, in basis points (snapshotted in the dispute).
+    /// @param output The proposed output (`NodeRight` only; must hash to `proposal.outputHash`).
     function resolveDispute(
         Job calldata job,
         Claim calldata claim,
@@ -417,6 +511,13 @@ interface IInferenceEscrow is ICollateralLedger {
     ) external;
     /// @notice Slashes up to `amount` of a node's free stake (stake not backing any locked collateral) for TEE
     /// equivocation, `rewardBps` of it to `reporter` (dispute manager only). Returns what was slashed.
+    /// @dev Reverts with `NotDisputeManager`. Slashes nothing when all of the node's stake backs locked collateral.
+    /// @param node The node whose enclave key equivocated.
+    /// @param amount The most to slash, in staking-token units.
+    /// @param reporter Who reported the equivocation (credited `rewardBps` of the slash in the staking contract).
+    /// @param rewardBps The reporter's share, in basis points.
+    /// @return slashed What was slashed: the smaller of `amount` and the node's active + thawing stake minus its locked
+    /// collateral.
     function slashForEquivocation(
         address node,
         uint256 amount,
@@ -425,6 +526,14 @@ interface IInferenceEscrow is ICollateralLedger {
     ) external returns (uint256 slashed);
     /// @notice Whether `proof` proves `output` for a disputed job with the version's ZK verifier, under this escrow's
     /// job tag for the proposing node. Reverts with the verifier's error when the proof is invalid.
+    /// @dev Also reverts with `UnknownJob`, `InvalidJobStatus` (not `Disputed`), `JobMismatch` or `ModeNotSupported`
+    /// (no ZK verifier in this deployment).
+    /// @param job The disputed job.
+    /// @param claim Its claim (the proof must be bound to `claim.node`).
+    /// @param proposal Its proposal.
+    /// @param output The output the proof is for (the job's true output; it may differ from the proposal).
+    /// @param proof `abi.encode(a, b, c)` of a Groth16 proof.
+    /// @return True if the proof is valid (it reverts otherwise).
     function verifyDisputeProof(
         Job calldata job,
         Claim calldata claim,
@@ -433,37 +542,71 @@ interface IInferenceEscrow is ICollateralLedger {
         bytes calldata proof
     ) external view returns (bool);
     /// @notice Binds the dispute manager, once, by the deployer.
+    /// @dev Reverts with `BindingNotAllowed` (caller not the deployer, or already bound) or `ZeroAddress`.
+    /// @param disputeManager The dispute manager.
     function bindDisputeManager(address disputeManager) external;
     /// @notice The dispute manager (zero before binding).
+    /// @return The bound dispute manager; optimistic requests are refused while it is zero.
     function disputeManager() external view returns (address);
     /// @notice Sets the challenge window of later optimistic requests (governance), within hard bounds.
+    /// @dev Owner only. Reverts with `ChallengeWindowOutOfBounds` outside [`MIN_CHALLENGE_WINDOW_SECONDS`,
+    /// `MAX_CHALLENGE_WINDOW_SECONDS`] (1 minute, 3 days). Open jobs keep the window they were requested with.
+    /// @param challengeWindow The new window, in seconds.
     function setChallengeWindow(uint40 challengeWindow) external;
     /// @notice Withdraws a model's royalties to `to` (the model token's owner only).
+    /// @dev Reverts with `ZeroAddress`, `NotModelOwner` or `NothingToWithdraw`.
+    /// @param modelId The model (ERC-721 token id in the registry).
+    /// @param to The receiver of the payment tokens.
     function withdrawRoyalties(uint256 modelId, address to) external;
     /// @notice Sends the protocol fees accrued by `modelIds` to the treasury (anyone can call).
+    /// @dev Reverts with `NothingToWithdraw` if they accrued nothing. A model listed twice is counted once.
+    /// @param modelIds The models whose accrued protocol fees to collect.
     function collectProtocolFees(uint256[] calldata modelIds) external;
 
     /// @notice Sets the protocol fee for later requests (governance), at most `MAX_PROTOCOL_FEE_BPS`.
+    /// @dev Owner only. Reverts with `FeeTooHigh` above `MAX_PROTOCOL_FEE_BPS` (10 %).
+    /// @param feeBps The new fee, in basis points of a job's payment.
     function setProtocolFee(uint16 feeBps) external;
     /// @notice Sets the collateral rate for later requests (governance), within hard bounds.
+    /// @dev Owner only. Reverts with `CollateralRateOutOfBounds` outside [`MIN_COLLATERAL_BPS`, `MAX_COLLATERAL_BPS`]
+    /// (0 to 100,000, i.e. up to 10x the payment).
+    /// @param collateralPerPaymentBps Staking-token collateral per payment-token unit of payment, in basis points.
     function setCollateralRate(uint32 collateralPerPaymentBps) external;
     /// @notice Pauses or resumes new requests (governance). Claims, results, refunds and withdrawals never pause.
+    /// @dev Owner only.
+    /// @param paused True to refuse new requests, false to accept them again.
     function setPaused(bool paused) external;
 
     /// @notice The governance parameters.
+    /// @return The current fee, collateral rate, pause flag and challenge window.
     function config() external view returns (Config memory);
     /// @notice An account's record.
+    /// @param account The account (requester, node, challenger or any depositor).
+    /// @return Its balance (payment token), locked collateral (staking token) and request nonce.
     function accountOf(address account) external view returns (Account memory);
     /// @notice An account's withdrawable balance.
+    /// @param account The account.
+    /// @return Its balance in payment-token units.
     function balanceOf(address account) external view returns (uint256);
     /// @notice A model's accrued royalties and protocol fees.
+    /// @param modelId The model.
+    /// @return Its accrued royalties and protocol fees, in payment-token units, not yet withdrawn or collected.
     function accrualOf(uint256 modelId) external view returns (ModelAccrual memory);
     /// @notice A job's status.
+    /// @param jobId The job.
+    /// @return Its status (`None` for an unknown id).
     function jobStatus(JobId jobId) external view returns (JobStatus);
     /// @notice The stored job commitment (hash with the status in the low byte).
+    /// @param jobId The job.
+    /// @return `keccak256(abi.encode(job, claim[, proposal]))` with its low byte replaced by the status; zero if
+    /// unknown.
     function jobCommitment(JobId jobId) external view returns (bytes32);
     /// @notice The id of a job.
+    /// @param job The job.
+    /// @return Its id, from `job.requester` and `job.nonce`.
     function jobIdOf(Job calldata job) external pure returns (JobId);
     /// @notice The next job id `requester` will get.
+    /// @param requester The requester.
+    /// @return The id of its next request.
     function nextJobId(address requester) external view returns (JobId);
 }

@@ -2,6 +2,7 @@
 pragma solidity 0.8.30;
 
 /// @title IModelRegistry
+/// @author Veritas contributors
 /// @notice Models are ERC-721 tokens (transferable ownership, royalties follow the token); each model has immutable
 /// versions. A version's terms are packed in one storage slot so the escrow reads them with a single SLOAD.
 interface IModelRegistry {
@@ -134,32 +135,56 @@ interface IModelRegistry {
     function deprecateVersion(uint64 versionId) external;
 
     /// @notice The terms the escrow checks at request. Reverts with `UnknownVersion` if there is no such version.
+    /// @param versionId The version.
+    /// @return Its model id, royalty, minimum collateral, modes and deprecation flag.
     function versionTerms(uint64 versionId) external view returns (VersionTerms memory);
 
     /// @notice The whole version record. Reverts with `UnknownVersion` if there is no such version.
+    /// @param versionId The version.
+    /// @return The version as stored.
     function getVersion(uint64 versionId) external view returns (Version memory);
 
     /// @notice The ZK verifier of a version and its codehash at publication.
+    /// @dev Reverts with `UnknownVersion`.
+    /// @param versionId The version.
+    /// @return verifier The verifier (zero if the version does not support ZK mode).
+    /// @return codehash Its codehash at publication (zero without a verifier).
     function zkVerifierOf(uint64 versionId) external view returns (address verifier, bytes32 codehash);
 
     /// @notice The weights digest of a version.
+    /// @dev Reverts with `UnknownVersion`.
+    /// @param versionId The version.
+    /// @return The weights digest (for ZK: the circuit's weights commitment).
     function weightsDigestOf(uint64 versionId) external view returns (bytes32);
 
     /// @notice Whether `measurement` may serve `versionId` in TEE mode.
+    /// @param versionId The version.
+    /// @param measurement The enclave measurement.
+    /// @return True if the version lists it (false for an unknown version).
     function isTeeMeasurementAllowed(uint64 versionId, bytes32 measurement) external view returns (bool);
 
     /// @notice The allowed TEE measurements of a version.
+    /// @dev Reverts with `UnknownVersion`.
+    /// @param versionId The version.
+    /// @return The measurements, as published (empty without TEE mode).
     function teeMeasurementsOf(uint64 versionId) external view returns (bytes32[] memory);
 
     /// @notice The version ids of a model, in publication order.
+    /// @dev Reverts with `UnknownModel`.
+    /// @param modelId The model.
+    /// @return Its version ids.
     function versionsOf(uint256 modelId) external view returns (uint64[] memory);
 
     /// @notice The number of models created.
+    /// @return The count (also the last model id).
     function modelCount() external view returns (uint256);
 
     /// @notice The number of versions published (the last version id).
+    /// @return The count.
     function versionCount() external view returns (uint64);
 
     /// @notice The owner of a model (the holder of its token), zero if none.
+    /// @param modelId The model.
+    /// @return The holder of its ERC-721 token, or zero.
     function modelOwner(uint256 modelId) external view returns (address);
 }

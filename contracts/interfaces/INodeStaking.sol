@@ -4,15 +4,19 @@ pragma solidity 0.8.30;
 import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
 
 /// @title ICollateralLedger
+/// @author Veritas contributors
 /// @notice What the staking contract asks the escrow: how much of a node's stake is locked as job collateral.
 /// @dev Locks are recorded by the escrow in the node's account slot (the same slot its earnings are credited to), so a
 /// claim and a settlement each write one slot instead of calling the staking contract. See docs/design.md.
 interface ICollateralLedger {
     /// @notice Staking-token collateral currently locked by `node`'s claimed or unresolved jobs.
+    /// @param node The node.
+    /// @return The collateral locked, in staking-token units.
     function lockedCollateral(address node) external view returns (uint256);
 }
 
 /// @title INodeStaking
+/// @author Veritas contributors
 /// @notice Node registration and stake in the staking token. Thawing stake stays slashable until withdrawn, and no
 /// withdrawal can leave less stake than the collateral the escrow has locked for the node.
 interface INodeStaking {
@@ -117,48 +121,98 @@ interface INodeStaking {
     error TransferAmountMismatch(uint256 expected, uint256 received);
 
     /// @notice The staking token.
+    /// @return The ERC-20 staked, slashed and paid out as slash rewards, set at deployment.
     function stakingToken() external view returns (IERC20);
     /// @notice Minimum active stake for a node to claim jobs (immutable).
+    /// @return The minimum, in staking-token units.
     function minStake() external view returns (uint256);
     /// @notice Current unbonding period in seconds.
+    /// @return The period later unstake requests thaw for.
     function unbondingPeriod() external view returns (uint40);
     /// @notice Receiver of the treasury's share of slashes.
+    /// @return The treasury address, set at deployment.
     function treasury() external view returns (address);
     /// @notice The bound escrow (zero before binding).
+    /// @return The escrow: the only slasher and the collateral ledger.
     function escrow() external view returns (address);
 
     /// @notice Registers the caller as a node.
+    /// @dev Reverts with `NodeAlreadyRegistered` or `InvalidCapabilities`.
+    /// @param endpoint The node's endpoint URI (stored, not checked).
+    /// @param capabilities Bit mask of modes served (`1 << MODE_*`): non-empty, no bit 0, no bit above `MAX_MODE`.
     function registerNode(string calldata endpoint, uint16 capabilities) external;
     /// @notice Updates the caller's endpoint and capabilities.
+    /// @dev Reverts with `NodeNotRegistered` or `InvalidCapabilities`. Jobs already claimed are not affected.
+    /// @param endpoint The new endpoint URI.
+    /// @param capabilities The new capability mask (same rules as `registerNode`).
     function updateNode(string calldata endpoint, uint16 capabilities) external;
     /// @notice Stakes `amount` for `node` (anyone can top up a registered node), pulled from the caller.
+    /// @dev Reverts with `NodeNotRegistered`, `ZeroAmount`, `AmountTooLarge` (active + thawing above 2^96 - 1) or
+    /// `TransferAmountMismatch` (fee-on-transfer tokens are not supported).
+    /// @param node The registered node credited.
+    /// @param amount Staking-token units, pulled with `transferFrom` (the caller must have approved this contract).
     function stake(address node, uint256 amount) external;
     /// @notice Stakes with an EIP-2612 permit of the staking token (the permit may have been used already).
+    /// @dev A failing permit is ignored: the transfer then needs the allowance. Otherwise as `stake`.
+    /// @param node The registered node credited.
+    /// @param amount Staking-token units, pulled from the caller.
+    /// @param deadline The permit's deadline.
+    /// @param v The permit signature's `v`.
+    /// @param r The permit signature's `r`.
+    /// @param s The permit signature's `s`.
     function stakeWithPermit(address node, uint256 amount, uint256 deadline, uint8 v, bytes32 r, bytes32 s) external;
     /// @notice Moves `amount` of the caller's active stake to thawing. Restarts the thaw timer for the whole thawing
     /// amount, never earlier than the current `thawEnd` (one request per node: nobody else can add to it, so there is
     /// no queue to grief).
+    /// @dev Reverts with `NodeNotRegistered`, `ZeroAmount` or `InsufficientStake`. Thawing stake stays slashable and
+    /// still counts towards collateral a claim can lock, but not towards `minStake`.
+    /// @param amount Staking-token units to move from active to thawing.
     function requestUnstake(uint256 amount) external;
     /// @notice Withdraws the caller's thawed stake, as long as the remaining stake still covers its locked collateral.
+    /// @dev All or nothing: the whole thawing amount leaves, or none of it. Reverts with `ZeroAddress`,
+    /// `NothingThawing`, `StakeStillThawing` or `CollateralLocked` (active stake below the escrow's locked collateral).
+    /// @param to The receiver of the tokens.
     function withdrawStake(address to) external;
     /// @notice Slashes `amount` of `node`'s stake (active first, then thawing). `rewardBps` of it goes to `beneficiary`,
     /// the rest to the treasury, both as pull credits. Escrow only.
+    /// @dev Reverts with `NotEscrow`, `ZeroAddress`, `RewardTooHigh` (above 10,000) or `SlashExceedsStake`.
+    /// @param node The node slashed.
+    /// @param amount Staking-token units, at most its active + thawing stake.
+    /// @param beneficiary The requester (missed deadline), challenger (wrong result) or reporter (equivocation).
+    /// @param rewardBps The beneficiary's share, in basis points.
     function slash(address node, uint256 amount, address beneficiary, uint256 rewardBps) external;
     /// @notice Withdraws the caller's slash rewards.
+    /// @dev Reverts with `ZeroAddress` or `NothingToClaim`. The treasury claims its share the same way.
+    /// @param to The receiver of the staking tokens.
     function claimRewards(address to) external;
     /// @notice Binds the escrow, once, by the deployer.
+    /// @dev Reverts with `BindingNotAllowed` (caller not the deployer, or already bound) or `ZeroAddress`.
+    /// @param escrow_ The escrow (slasher and collateral ledger).
     function bindEscrow(ICollateralLedger escrow_) external;
     /// @notice Sets the unbonding period, within hard bounds (governance).
+    /// @dev Owner only. Reverts with `UnbondingPeriodOutOfBounds` outside [`MIN_UNBONDING_PERIOD_SECONDS`,
+    /// `MAX_UNBONDING_PERIOD_SECONDS`] (11 days, 90 days). Stake already thawing keeps its `thawEnd`.
+    /// @param unbondingPeriod_ The new period, in seconds.
     function setUnbondingPeriod(uint40 unbondingPeriod_) external;
 
     /// @notice A node's record.
+    /// @param node The node.
+    /// @return Its active and thawing stake, thaw end, capabilities and registration flag (all zero if unknown).
     function getNode(address node) external view returns (Node memory);
     /// @notice A node's endpoint URI.
+    /// @param node The node.
+    /// @return The endpoint it registered or last set (empty if unknown).
     function endpointOf(address node) external view returns (string memory);
     /// @notice Active plus thawing stake: everything that can still be slashed.
+    /// @param node The node.
+    /// @return Its active + thawing stake, in staking-token units.
     function totalStakeOf(address node) external view returns (uint256);
     /// @notice Whether the node is registered and has at least `minStake` active stake.
+    /// @param node The node.
+    /// @return True if it is registered and its active stake is at least `minStake`.
     function isActive(address node) external view returns (bool);
     /// @notice Unclaimed slash rewards of an account.
+    /// @param account The account (a beneficiary of slashes, or the treasury).
+    /// @return Its unclaimed rewards, in staking-token units.
     function rewardsOf(address account) external view returns (uint256);
 }

@@ -4,6 +4,7 @@ pragma solidity 0.8.30;
 import {JobId} from "../libraries/JobId.sol";
 
 /// @title IRiskGatedPayout
+/// @author Veritas contributors
 /// @notice Example integration: a treasury that pays out only after a Veritas model classifies the payout as low risk.
 /// The model's output is `abi.encode(int256[] [logit0, logit1, logit2, label])` (the reference MLP); label 0 is "low
 /// risk".
@@ -36,7 +37,16 @@ interface IRiskGatedPayout {
     /// @notice The job is not a pending payout of this contract.
     error UnknownPayout(JobId jobId);
 
-    /// @notice Proposes a payout and requests a TEE-verified risk score of `features`' commitment.
+    /// @notice Proposes a payout and requests a TEE-verified risk score of the payout's features (owner only).
+    /// @dev The fee is paid from this contract's escrow balance (`fundInference`). Reverts with `NotOwner` or the
+    /// escrow's request errors.
+    /// @param recipient Who is paid if the model labels the payout low-risk.
+    /// @param amount Payment-token units paid from this contract's own token balance on approval.
+    /// @param versionId The risk model's version (must support TEE mode).
+    /// @param fee The inference payment, in payment-token units.
+    /// @param inputDigest Digest of the features the node scores.
+    /// @param inputURI Where the node fetches the features.
+    /// @return The inference job's id.
     function requestPayout(
         address recipient,
         uint96 amount,

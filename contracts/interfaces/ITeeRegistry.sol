@@ -5,6 +5,7 @@ import {IAttestationVerifier} from "./IAttestationVerifier.sol";
 import {INodeStaking} from "./INodeStaking.sol";
 
 /// @title ITeeRegistry
+/// @author Veritas contributors
 /// @notice Governance-approved enclave measurements and the enclave keys nodes register with an attestation. Keys
 /// expire; revoking a measurement disables every key that runs it, checked at use.
 interface ITeeRegistry {
@@ -77,18 +78,37 @@ interface ITeeRegistry {
     error BindingNotAllowed(address caller);
 
     /// @notice The staking contract (node registration).
+    /// @return The staking contract a key's node must be registered in, set at deployment.
     function staking() external view returns (INodeStaking);
     /// @notice The attestation verifier.
+    /// @return The verifier later key registrations are checked with.
     function attestationVerifier() external view returns (IAttestationVerifier);
 
     /// @notice Approves an enclave measurement (governance).
+    /// @dev Owner only. Reverts with `InvalidMeasurement` for zero or an already approved measurement. A measurement
+    /// revoked before can be approved again, which re-enables its unexpired, unrevoked keys.
+    /// @param measurement The enclave code measurement (e.g. a Nitro PCR0 or a TDX MRTD digest).
+    /// @param description Human-readable description, emitted only.
     function approveMeasurement(bytes32 measurement, string calldata description) external;
     /// @notice Revokes an enclave measurement (governance): keys that run it fail at use.
+    /// @dev Owner only. Reverts with `InvalidMeasurement` if it is not approved.
+    /// @param measurement The measurement.
     function revokeMeasurement(bytes32 measurement) external;
     /// @notice Replaces the attestation verifier (governance).
+    /// @dev Owner only. Reverts with `ZeroAddress`. Keys registered earlier stay valid until they expire or are
+    /// revoked.
+    /// @param verifier The new verifier.
     function setAttestationVerifier(IAttestationVerifier verifier) external;
     /// @notice Registers (or re-attests) an enclave key for the caller, a registered node. A revoked key can never be
     /// registered again.
+    /// @dev Reverts with `ZeroAddress`, `NodeNotRegistered`, `MeasurementNotApproved`, `InvalidKeyExpiry` (not in the
+    /// future or more than `MAX_ENCLAVE_KEY_LIFETIME_SECONDS`, 90 days, ahead), `EnclaveKeyTaken`,
+    /// `EnclaveKeyRevokedError` or `InvalidAttestation`.
+    /// @param enclaveKey The enclave's secp256k1 signing address.
+    /// @param measurement The approved measurement the enclave runs.
+    /// @param expiresAt When the key stops verifying, a Unix timestamp.
+    /// @param attestation The attestation the verifier checks (shipped verifier: an attestation service's EIP-712
+    /// signature over registry, node, key, measurement and expiry).
     function registerEnclaveKey(
         address enclaveKey,
         bytes32 measurement,
@@ -96,21 +116,41 @@ interface ITeeRegistry {
         bytes calldata attestation
     ) external;
     /// @notice Revokes one of the caller's enclave keys, for good.
+    /// @dev Reverts with `UnknownEnclaveKey`, `EnclaveKeyNotOwned` or `EnclaveKeyRevokedError`. A revoked key stays
+    /// attributed to its node, so its past signatures can still be reported as equivocation.
+    /// @param enclaveKey The key.
     function revokeEnclaveKey(address enclaveKey) external;
 
     /// @notice Revokes an equivocating key for good, whoever owns it (dispute manager only).
+    /// @dev Reverts with `NotDisputeManager` or `UnknownEnclaveKey`; does nothing for a key already revoked.
+    /// @param enclaveKey The key.
     function revokeForEquivocation(address enclaveKey) external;
     /// @notice Binds the dispute manager, once, by the deployer.
+    /// @dev Reverts with `BindingNotAllowed` (caller not the deployer, or already bound) or `ZeroAddress`.
+    /// @param disputeManager The dispute manager.
     function bindDisputeManager(address disputeManager) external;
     /// @notice The dispute manager (zero before binding).
+    /// @return The only account that can revoke other nodes' keys.
     function disputeManager() external view returns (address);
 
     /// @notice Whether a measurement is approved and not revoked.
+    /// @param measurement The measurement.
+    /// @return True if it is currently approved.
     function isMeasurementApproved(bytes32 measurement) external view returns (bool);
     /// @notice A key's record.
+    /// @param enclaveKey The key.
+    /// @return Its node, expiry, revocation flag and measurement (all zero if never registered).
     function getEnclaveKey(address enclaveKey) external view returns (EnclaveKey memory);
     /// @notice Whether `enclaveKey` is an unexpired, unrevoked key of `node` running an approved measurement.
+    /// @param enclaveKey The key.
+    /// @param node The node it must belong to.
+    /// @return True if all of these hold now.
     function isActiveKey(address enclaveKey, address node) external view returns (bool);
     /// @notice The measurement of an active key of `node`; reverts with the precise reason otherwise.
+    /// @dev Reverts with `UnknownEnclaveKey`, `EnclaveKeyNotOwned`, `EnclaveKeyRevokedError`, `EnclaveKeyExpired` or
+    /// `MeasurementNotApproved`.
+    /// @param enclaveKey The key.
+    /// @param node The node it must belong to.
+    /// @return The key's measurement.
     function activeKeyMeasurement(address enclaveKey, address node) external view returns (bytes32);
 }

@@ -5,6 +5,7 @@ import {IInferenceConsumer} from "./IInferenceConsumer.sol";
 import {IInferenceEscrow} from "./IInferenceEscrow.sol";
 
 /// @title IVeritasConsumer
+/// @author Veritas contributors
 /// @notice A contract that requests inferences from the Veritas escrow and receives verified results by callback.
 interface IVeritasConsumer is IInferenceConsumer {
     /// @notice `onInferenceResult` was called by someone other than the escrow.

@@ -6,6 +6,7 @@ import {IResultVerifier} from "./IResultVerifier.sol";
 import {JobId} from "../libraries/JobId.sol";
 
 /// @title IZkResultVerifier
+/// @author Veritas contributors
 /// @notice ZK mode: a result is valid when the version's Groth16 verifier (a snarkjs verifier of any size, whose
 /// codehash is still the one recorded at publication) accepts the proof for public signals built here, on chain:
 /// `[output values as field elements (negatives as r + v)..., weightsCommitment, inputCommitment, jobTag]`, where
@@ -46,22 +47,30 @@ interface IZkResultVerifier is IResultVerifier {
     error ZeroAddress();
 
     /// @notice Domain separator of the job tag: `keccak256("veritas/zk/job-tag/v1")`.
+    /// @return The domain separator.
     function JOB_TAG_DOMAIN() external view returns (bytes32);
 
     /// @notice The BN254 scalar field order r.
+    /// @return r.
     function SCALAR_FIELD() external view returns (uint256);
 
     /// @notice The model registry the versions' verifiers and weights commitments are read from.
+    /// @return The registry, set at deployment.
     function modelRegistry() external view returns (IModelRegistry);
 
     /// @notice The job tag a prover must use for a result that `escrow` will submit with context `ctx`
     /// (`ctx.outputHash` is ignored). Uses this chain's id.
     /// @param escrow The escrow that will call `verifyResult`.
     /// @param ctx The result context (its `node` is the account that submits the result).
+    /// @return The tag, a BN254 field element.
     function jobTag(address escrow, ResultContext calldata ctx) external view returns (uint256);
 
     /// @notice The public signals `verifyResult` builds for `escrow`, `ctx` and `output`. Reverts like `verifyResult`
     /// for a version without a usable verifier, an out-of-field commitment or a malformed output.
+    /// @param escrow The escrow that will call `verifyResult`.
+    /// @param ctx The result context (`ctx.outputHash` is ignored).
+    /// @param output The output, canonical `abi.encode(int256[])`.
+    /// @return The public signals: the output values as field elements, the weights and input commitments, the tag.
     function publicSignals(
         address escrow,
         ResultContext calldata ctx,
@@ -70,5 +79,7 @@ interface IZkResultVerifier is IResultVerifier {
 
     /// @notice The selector of `verifyProof(uint256[2],uint256[2][2],uint256[2],uint256[nPublic])` called on a
     /// verifier for `nPublic` public signals.
+    /// @param nPublic The number of public signals (output values + 3).
+    /// @return The function selector.
     function proofSelector(uint256 nPublic) external pure returns (bytes4);
 }

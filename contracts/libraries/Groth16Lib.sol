@@ -2,6 +2,7 @@
 pragma solidity 0.8.30;
 
 /// @title Groth16Lib
+/// @author Veritas contributors
 /// @notice Builds the public signals of a Veritas ZK inference from its recorded output and calls a snarkjs Groth16
 /// verifier of any size with them.
 /// @dev Public signals, in circom's order: the output values (each int256 `v` as the field element `v` if `v >= 0`,
@@ -34,7 +35,11 @@ library Groth16Lib {
     /// @notice The selector of `verifyProof(uint256[2],uint256[2][2],uint256[2],uint256[nPublic])`.
     /// @dev Writes the signature in scratch memory past the free memory pointer (56-byte prefix, the decimal digits
     /// of `nPublic`, "])") and hashes it.
+    /// @param nPublic The number of public signals.
+    /// @return selector The first four bytes of the signature's keccak256.
     function proofSelector(uint256 nPublic) internal pure returns (bytes4 selector) {
+        // Formats the signature in scratch memory: no string concatenation or allocation for a 4-byte result.
+        // solhint-disable-next-line no-inline-assembly
         assembly ("memory-safe") {
             let ptr := mload(0x40)
             // "verifyProof(uint256[2],uint256[2][2],uint256[2],uint256[" (56 bytes)
@@ -68,9 +73,14 @@ library Groth16Lib {
 
     /// @notice The number of values in a canonically encoded `int256[]` output, or `ok == false` if it is malformed
     /// (not canonical, empty, or longer than `MAX_OUTPUT_VALUES`). Value ranges are checked by `writeSignals`.
+    /// @param output The recorded output.
+    /// @return ok Whether it is a canonical encoding of 1 to `MAX_OUTPUT_VALUES` values.
+    /// @return n The number of values (zero when not `ok`).
     function outputLength(bytes calldata output) internal pure returns (bool ok, uint256 n) {
         if (output.length < 64) return (false, 0);
         uint256 offset;
+        // Reads the two ABI header words in place: a malformed output returns false instead of reverting in abi.decode.
+        // solhint-disable-next-line no-inline-assembly
         assembly ("memory-safe") {
             offset := calldataload(output.offset)
             n := calldataload(add(output.offset, 0x20))
@@ -81,6 +91,13 @@ library Groth16Lib {
     /// @notice Writes the public signals to memory at `dst`: the `n` output values as field elements, then
     /// `weights`, `input` and `tag`. Returns false, leaving the rest unwritten, at the first value outside (-r/2, r/2).
     /// @dev `dst` must point to `32 * (n + 3)` bytes of memory the caller allocated; `n` must come from `outputLength`.
+    /// @param dst Memory address of the first signal.
+    /// @param output The recorded output (checked by `outputLength`).
+    /// @param n The number of output values.
+    /// @param weights The weights commitment (a field element).
+    /// @param input The input commitment (a field element).
+    /// @param tag The job tag (a field element).
+    /// @return ok False if a value is out of range.
     function writeSignals(
         uint256 dst,
         bytes calldata output,
@@ -89,6 +106,8 @@ library Groth16Lib {
         uint256 input,
         uint256 tag
     ) internal pure returns (bool ok) {
+        // Range-checks and converts each value while copying it from calldata into the caller's buffer, in one pass.
+        // solhint-disable-next-line no-inline-assembly
         assembly ("memory-safe") {
             ok := 1
             let src := add(output.offset, 0x40)
@@ -115,6 +134,12 @@ library Groth16Lib {
     }
 
     /// @notice The public signals as an array (for views; `verify` builds them in place).
+    /// @param output The recorded output.
+    /// @param weights The weights commitment.
+    /// @param input The input commitment.
+    /// @param tag The job tag.
+    /// @return ok False if the output is malformed or a value is out of range.
+    /// @return signals The signals (empty or partly written when not `ok`).
     function publicSignals(
         bytes calldata output,
         uint256 weights,
@@ -126,6 +151,8 @@ library Groth16Lib {
         if (!ok) return (false, signals);
         signals = new uint256[](n + APPENDED_SIGNALS);
         uint256 dst;
+        // Takes the data pointer of the new array (Solidity has no expression for it).
+        // solhint-disable-next-line no-inline-assembly
         assembly ("memory-safe") {
             dst := add(signals, 0x20)
         }
@@ -135,6 +162,13 @@ library Groth16Lib {
     /// @notice Builds `verifyProof(a, b, c, signals)` calldata once, in memory, and static-calls `verifier` with it.
     /// Valid only if the call succeeds and returns a word equal to 1 (true).
     /// @dev `weights`, `input` and `tag` must already be field elements (the verifier refuses others anyway).
+    /// @param verifier The snarkjs Groth16 verifier (its codehash is checked by the caller).
+    /// @param output The recorded output, canonical `abi.encode(int256[])`.
+    /// @param proof `abi.encode(uint256[2] a, uint256[2][2] b, uint256[2] c)`, 256 bytes.
+    /// @param weights The weights commitment.
+    /// @param input The input commitment.
+    /// @param tag The job tag.
+    /// @return `Valid`, `MalformedOutput` or `InvalidProof` (wrong length, refused, reverted or no code).
     function verify(
         address verifier,
         bytes calldata output,
@@ -150,6 +184,8 @@ library Groth16Lib {
         bytes4 selector = proofSelector(nPublic);
         uint256 size = 4 + PROOF_LENGTH + 32 * nPublic;
         uint256 ptr;
+        // Allocates the call data once and copies the proof into it: no abi.encode of a dynamically sized signal array.
+        // solhint-disable-next-line no-inline-assembly
         assembly ("memory-safe") {
             ptr := mload(0x40)
             mstore(0x40, add(ptr, size))
@@ -158,6 +194,8 @@ library Groth16Lib {
         }
         if (!writeSignals(ptr + 4 + PROOF_LENGTH, output, n, weights, input, tag)) return Status.MalformedOutput;
         bool valid;
+        // A static call with a selector computed at run time that copies one return word and never bubbles a revert.
+        // solhint-disable-next-line no-inline-assembly
         assembly ("memory-safe") {
             mstore(0, 0)
             let success := staticcall(gas(), verifier, ptr, size, 0, 0x20)
