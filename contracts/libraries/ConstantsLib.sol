@@ -9,8 +9,8 @@ uint256 constant BPS = 10_000;
 /// @dev The protocol fee can never exceed 10 % of a job's payment.
 uint16 constant MAX_PROTOCOL_FEE_BPS = 1_000;
 
-/// @dev A claim locks at least 1x and at most 10x the job's payment as collateral (in staking-token units,
-/// scaled by `collateralPerPaymentBps`), besides the version's own minimum collateral.
+/// @dev Bounds of `collateralPerPaymentBps`: a claim locks between 0x and 10x the job's payment as collateral (in
+/// staking-token units), and at least the version's own minimum collateral.
 uint32 constant MIN_COLLATERAL_BPS = 0;
 uint32 constant MAX_COLLATERAL_BPS = 100_000;
 
