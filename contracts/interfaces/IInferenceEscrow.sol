@@ -416,7 +416,8 @@ interface IInferenceEscrow is ICollateralLedger {
         bytes calldata output
     ) external;
     /// @notice Slashes up to `amount` of a node's free stake (stake not backing any locked collateral) for TEE
-    /// equivocation, `rewardBps` of it to `reporter` (dispute manager only). Returns what was slashed.
+    /// equivocation, `rewardBps` of it to `reporter` (dispute manager only); the staking contract records the unpaid
+    /// rest as the node's equivocation debt (see `INodeStaking.slashForEquivocation`). Returns what was slashed now.
     function slashForEquivocation(
         address node,
         uint256 amount,
