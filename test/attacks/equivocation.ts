@@ -30,8 +30,9 @@ async function fixture() {
   return { ...f, payment };
 }
 
-async function signed(f: OptimisticFixture, job: Job, outputHash: string) {
-  const domain = teeResultDomain(f.chainId, await f.teeVerifier.getAddress());
+/** `KEY`'s signature over `outputHash` for `job`, in the TEE result domain of `chainId` (this chain by default). */
+async function signed(f: OptimisticFixture, job: Job, outputHash: string, chainId = f.chainId) {
+  const domain = teeResultDomain(chainId, await f.teeVerifier.getAddress());
   return {
     jobId: (BigInt(job.requester) << 32n) | job.nonce,
     versionId: job.versionId,
@@ -178,5 +179,43 @@ describe("attacks: TEE equivocation", function () {
     expect(await f.staking.totalStakeOf(f.node.address)).to.equal(NODE_STAKE + part - penalty);
     const fresh = await f.requestOptimistic(f.plainVersion);
     await expect(f.escrow.connect(f.node).claim(fresh.job)).to.emit(f.escrow, "JobClaimed");
+  });
+
+  it("equivocation (baseline): two signatures over different outputs for one input slash the node's free stake and revoke the key", async function () {
+    const a = await f.request();
+    const b = await f.request();
+    const ea = await signed(f, a.job, id("output-a"));
+    const eb = await signed(f, b.job, id("output-b"));
+    const free = await f.staking.totalStakeOf(f.node.address);
+    const slash = (await f.disputes.params()).equivocationSlash;
+    await expect(f.disputes.connect(f.other).reportEquivocation(ea, eb))
+      .to.emit(f.disputes, "EquivocationReported")
+      .withArgs(
+        f.node.address,
+        KEY.address,
+        a.job.versionId,
+        a.job.inputDigest,
+        id("output-a"),
+        id("output-b"),
+        f.other.address,
+        slash,
+      );
+    expect(await f.staking.totalStakeOf(f.node.address)).to.equal(free - slash);
+    expect((await f.tee.getEnclaveKey(KEY.address)).revoked).to.equal(true);
+    await expect(f.disputes.reportEquivocation(ea, eb))
+      .to.be.revertedWithCustomError(f.disputes, "AlreadyReported")
+      .withArgs(KEY.address);
+  });
+
+  it("signature replay across chains: an equivocation report with a signature for another chain does not count", async function () {
+    const a = await f.request();
+    const ea = await signed(f, a.job, id("output-a"));
+    const foreign = await signed(f, a.job, id("output-b"), f.chainId + 1n);
+    await expect(f.disputes.reportEquivocation(ea, foreign)).to.be.revertedWithCustomError(
+      f.disputes,
+      "NotEquivocation",
+    );
+    const same = await signed(f, a.job, id("output-a"));
+    await expect(f.disputes.reportEquivocation(ea, same)).to.be.revertedWithCustomError(f.disputes, "NotEquivocation");
   });
 });
