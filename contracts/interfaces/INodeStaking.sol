@@ -181,6 +181,7 @@ interface INodeStaking {
     /// @param amount The full penalty.
     /// @param reporter Who reported the equivocation.
     /// @param rewardBps The reporter's share, in basis points.
+    /// @return slashed The part of `amount` slashed now.
     function slashForEquivocation(
         address node,
         uint256 amount,
@@ -190,6 +191,7 @@ interface INodeStaking {
     /// @notice Slashes as much of `node`'s equivocation debt as its free stake covers (anyone may call; the reporter's
     /// share goes to the recorded reporter). `withdrawStake` does this first too. Returns the amount collected.
     /// @param node The indebted node.
+    /// @return collected The amount slashed (zero while all of the node's stake backs locked collateral).
     function collectEquivocationDebt(address node) external returns (uint256 collected);
     /// @notice Withdraws the caller's slash rewards.
     function claimRewards(address to) external;
