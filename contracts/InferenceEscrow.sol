@@ -180,6 +180,8 @@ contract InferenceEscrow is IInferenceEscrow, Ownable2Step, ReentrancyGuard {
         require(job.node == address(0) || job.node == msg.sender, JobReservedForNode(id, job.node, msg.sender));
 
         INodeStaking.Node memory n = _activeNode(job.mode);
+        // A node that owes an equivocation debt locks nothing more until its released collateral has paid it.
+        staking.requireNoEquivocationDebt(msg.sender);
         Account storage a = _accounts[msg.sender];
         uint256 alreadyLocked = a.locked;
         uint256 total = uint256(n.staked) + n.thawing;
@@ -394,12 +396,8 @@ contract InferenceEscrow is IInferenceEscrow, Ownable2Step, ReentrancyGuard {
         uint16 rewardBps
     ) external nonReentrant returns (uint256 slashed) {
         require(msg.sender == disputeManager, NotDisputeManager(msg.sender));
-        uint256 total = staking.totalStakeOf(node);
-        uint256 locked = _accounts[node].locked;
-        // Only free stake: the collateral of open jobs must stay slashable for those jobs.
-        uint256 free = total > locked ? total - locked : 0;
-        slashed = amount < free ? amount : free;
-        if (slashed != 0) staking.slash(node, slashed, reporter, rewardBps);
+        // Free stake now, the rest as a debt the staking contract collects as this node's locks are released.
+        slashed = staking.slashForEquivocation(node, amount, reporter, rewardBps);
     }
 
     /// @inheritdoc IInferenceEscrow

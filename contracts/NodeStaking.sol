@@ -32,6 +32,7 @@ contract NodeStaking is INodeStaking, Ownable2Step, ReentrancyGuard {
     mapping(address node => Node) private _nodes;
     mapping(address node => string) private _endpoints;
     mapping(address account => uint256) private _rewards;
+    mapping(address node => EquivocationDebt) private _debts;
 
     constructor(
         IERC20 stakingToken_,
@@ -119,10 +120,17 @@ contract NodeStaking is INodeStaking, Ownable2Step, ReentrancyGuard {
     function withdrawStake(address to) external nonReentrant {
         require(to != address(0), ZeroAddress());
         Node storage n = _nodes[msg.sender];
+        require(n.thawing != 0, NothingThawing(msg.sender));
+        require(block.timestamp >= n.thawEnd, StakeStillThawing(msg.sender, n.thawEnd));
+        uint256 locked = _locked(msg.sender);
+        EquivocationDebt storage d = _debts[msg.sender];
+        if (d.amount != 0) {
+            _collectDebt(msg.sender, d, locked);
+            require(d.amount == 0, EquivocationDebtOutstanding(msg.sender, d.amount));
+        }
+        // The debt collection may have slashed some of it.
         uint256 amount = n.thawing;
         require(amount != 0, NothingThawing(msg.sender));
-        require(block.timestamp >= n.thawEnd, StakeStillThawing(msg.sender, n.thawEnd));
-        uint256 locked = escrow == address(0) ? 0 : ICollateralLedger(escrow).lockedCollateral(msg.sender);
         require(n.staked >= locked, CollateralLocked(msg.sender, n.staked, locked));
         n.thawing = 0;
         emit StakeWithdrawn(msg.sender, to, amount);
@@ -132,23 +140,42 @@ contract NodeStaking is INodeStaking, Ownable2Step, ReentrancyGuard {
     /// @inheritdoc INodeStaking
     function slash(address node, uint256 amount, address beneficiary, uint256 rewardBps) external {
         require(msg.sender == escrow, NotEscrow(msg.sender));
-        require(beneficiary != address(0), ZeroAddress());
-        require(rewardBps <= BPS, RewardTooHigh(rewardBps));
-        Node storage n = _nodes[node];
-        uint256 staked = n.staked;
-        uint256 total = staked + n.thawing;
-        require(amount <= total, SlashExceedsStake(node, amount, total));
-        if (amount <= staked) {
-            n.staked = uint96(staked - amount);
-        } else {
-            n.staked = 0;
-            n.thawing = uint96(total - amount);
+        _slash(node, amount, beneficiary, rewardBps);
+    }
+
+    /// @inheritdoc INodeStaking
+    function slashForEquivocation(
+        address node,
+        uint256 amount,
+        address reporter,
+        uint16 rewardBps
+    ) external returns (uint256 slashed) {
+        require(msg.sender == escrow, NotEscrow(msg.sender));
+        // Only free stake now: the collateral of open jobs must stay slashable for those jobs.
+        uint256 free = _freeStake(node, _locked(node));
+        slashed = amount < free ? amount : free;
+        uint256 owed = amount - slashed;
+        if (owed != 0) {
+            EquivocationDebt storage d = _debts[node];
+            uint256 debt = d.amount;
+            if (debt == 0) {
+                d.reporter = reporter;
+                d.rewardBps = rewardBps;
+            }
+            debt += owed;
+            // Saturates: a debt this large exceeds any stake there can be and stays outstanding either way.
+            if (debt > type(uint96).max) debt = type(uint96).max;
+            d.amount = uint96(debt);
+            emit EquivocationDebtRecorded(node, owed, debt, d.reporter);
         }
-        uint256 reward = (amount * rewardBps) / BPS;
-        uint256 toTreasury = amount - reward;
-        _rewards[beneficiary] += reward;
-        _rewards[treasury] += toTreasury;
-        emit Slashed(node, amount, beneficiary, reward, toTreasury);
+        if (slashed != 0) _slash(node, slashed, reporter, rewardBps);
+    }
+
+    /// @inheritdoc INodeStaking
+    function collectEquivocationDebt(address node) external nonReentrant returns (uint256 collected) {
+        EquivocationDebt storage d = _debts[node];
+        require(d.amount != 0, NoEquivocationDebt(node));
+        collected = _collectDebt(node, d, _locked(node));
     }
 
     /// @inheritdoc INodeStaking
@@ -191,6 +218,17 @@ contract NodeStaking is INodeStaking, Ownable2Step, ReentrancyGuard {
     }
 
     /// @inheritdoc INodeStaking
+    function equivocationDebtOf(address node) external view returns (EquivocationDebt memory) {
+        return _debts[node];
+    }
+
+    /// @inheritdoc INodeStaking
+    function requireNoEquivocationDebt(address node) external view {
+        uint256 debt = _debts[node].amount;
+        require(debt == 0, EquivocationDebtOutstanding(node, debt));
+    }
+
+    /// @inheritdoc INodeStaking
     function rewardsOf(address account) external view returns (uint256) {
         return _rewards[account];
     }
@@ -208,6 +246,62 @@ contract NodeStaking is INodeStaking, Ownable2Step, ReentrancyGuard {
         stakingToken.safeTransferFrom(msg.sender, address(this), amount);
         uint256 received = stakingToken.balanceOf(address(this)) - before;
         require(received == amount, TransferAmountMismatch(amount, received));
+    }
+
+    /// @dev Slashes `amount` (active stake first, then thawing): `rewardBps` of it to `beneficiary`, the rest to the
+    /// treasury, both as pull credits.
+    function _slash(address node, uint256 amount, address beneficiary, uint256 rewardBps) private {
+        require(beneficiary != address(0), ZeroAddress());
+        require(rewardBps <= BPS, RewardTooHigh(rewardBps));
+        Node storage n = _nodes[node];
+        uint256 staked = n.staked;
+        uint256 total = staked + n.thawing;
+        require(amount <= total, SlashExceedsStake(node, amount, total));
+        if (amount <= staked) {
+            n.staked = uint96(staked - amount);
+        } else {
+            n.staked = 0;
+            n.thawing = uint96(total - amount);
+        }
+        uint256 reward = (amount * rewardBps) / BPS;
+        uint256 toTreasury = amount - reward;
+        _rewards[beneficiary] += reward;
+        _rewards[treasury] += toTreasury;
+        emit Slashed(node, amount, beneficiary, reward, toTreasury);
+    }
+
+    /// @dev Slashes as much of the node's debt as its free stake covers; the record is cleared once paid.
+    function _collectDebt(
+        address node,
+        EquivocationDebt storage d,
+        uint256 locked
+    ) private returns (uint256 collected) {
+        uint256 debt = d.amount;
+        uint256 free = _freeStake(node, locked);
+        collected = debt < free ? debt : free;
+        if (collected == 0) return 0;
+        address reporter = d.reporter;
+        uint16 rewardBps = d.rewardBps;
+        uint256 remaining = debt - collected;
+        if (remaining == 0) {
+            delete _debts[node];
+        } else {
+            d.amount = uint96(remaining);
+        }
+        emit EquivocationDebtCollected(node, collected, remaining);
+        _slash(node, collected, reporter, rewardBps);
+    }
+
+    /// @dev Stake (active plus thawing) not backing the node's locked collateral.
+    function _freeStake(address node, uint256 locked) private view returns (uint256) {
+        Node storage n = _nodes[node];
+        uint256 total = uint256(n.staked) + n.thawing;
+        return total > locked ? total - locked : 0;
+    }
+
+    /// @dev The node's collateral locked by the escrow (none before the escrow is bound).
+    function _locked(address node) private view returns (uint256) {
+        return escrow == address(0) ? 0 : ICollateralLedger(escrow).lockedCollateral(node);
     }
 
     function _registered(address node) private view returns (Node storage n) {

@@ -1,11 +1,9 @@
 import { expect } from "chai";
 import { network } from "hardhat";
-import { AbiCoder, id, keccak256, Wallet, ZeroAddress } from "ethers";
-import { BPS, JobStatus, MAX_CHALLENGER_REWARD_BPS, Ruling } from "../scripts/lib/constants.js";
-import type { Claim, Job, Proposal } from "../scripts/lib/jobs.js";
+import { AbiCoder, keccak256, ZeroAddress } from "ethers";
+import { BPS, JobStatus, Ruling } from "../scripts/lib/constants.js";
 import { proveJob } from "../scripts/lib/zk/escrow.js";
-import { resultMessage, RESULT_TYPES, teeResultDomain } from "../scripts/lib/tee.js";
-import { PAYMENT, ROYALTY, MIN_COLLATERAL } from "./helpers/fixtures.js";
+import { PAYMENT, ROYALTY } from "./helpers/fixtures.js";
 import { deployOptimisticFixture, trueOutput, type OptimisticFixture } from "./helpers/optimistic.js";
 import { ZK_INPUT } from "./helpers/zk.js";
 
@@ -190,148 +188,6 @@ describe("Optimistic results and DisputeManager", function () {
       expect(await f.escrow.balanceOf(f.challenger.address)).to.equal(PAYMENT);
       expect(await f.escrow.balanceOf(f.requester.address)).to.equal(requesterBefore + PAYMENT);
       expect(await f.escrow.lockedCollateral(f.node.address)).to.equal(0n);
-    });
-  });
-
-  describe("attacks and edge cases", function () {
-    it("a challenger who front-runs finalize: at the window's end only one of them can happen", async function () {
-      const { jobId, job, claim, proposal } = await proposed(f.plainVersion, TRUE);
-      await time.setNextBlockTimestamp(proposal.challengeEnds);
-      await expect(f.disputes.connect(f.challenger).challenge(job, claim, proposal))
-        .to.be.revertedWithCustomError(f.escrow, "ChallengeWindowClosed")
-        .withArgs(jobId, proposal.challengeEnds);
-      await expect(f.escrow.finalize(job, claim, proposal, TRUE)).to.emit(f.escrow, "JobSettled");
-
-      const second = await proposed(f.plainVersion, TRUE);
-      await time.setNextBlockTimestamp(second.proposal.challengeEnds - 1n);
-      await f.disputes.connect(f.challenger).challenge(second.job, second.claim, second.proposal);
-      await expect(f.escrow.finalize(second.job, second.claim, second.proposal, TRUE))
-        .to.be.revertedWithCustomError(f.escrow, "InvalidJobStatus")
-        .withArgs(second.jobId, JobStatus.Disputed, JobStatus.Proposed);
-    });
-
-    it("a challenge after the window and a second challenge of the same job are refused", async function () {
-      const a = await proposed(f.plainVersion, TRUE);
-      await f.disputes.connect(f.challenger).challenge(a.job, a.claim, a.proposal);
-      await expect(f.disputes.connect(f.other).challenge(a.job, a.claim, a.proposal))
-        .to.be.revertedWithCustomError(f.disputes, "AlreadyChallenged")
-        .withArgs(a.jobId);
-      const b = await proposed(f.plainVersion, TRUE);
-      await time.increaseTo(b.proposal.challengeEnds + 10n);
-      await expect(f.disputes.connect(f.challenger).challenge(b.job, b.claim, b.proposal))
-        .to.be.revertedWithCustomError(f.escrow, "ChallengeWindowClosed")
-        .withArgs(b.jobId, b.proposal.challengeEnds);
-    });
-
-    it("a node that tries to unstake and withdraw before its window ends keeps its collateral locked", async function () {
-      const { job, claim, proposal } = await proposed(f.plainVersion, WRONG);
-      const staked = (await f.staking.getNode(f.node.address)).staked;
-      await f.staking.connect(f.node).requestUnstake(staked);
-      const thawEnd = (await f.staking.getNode(f.node.address)).thawEnd;
-      // The thaw outlasts any challenge window plus arbitration period.
-      expect(thawEnd).to.be.greaterThan(proposal.challengeEnds + (await f.disputes.params()).arbitrationPeriod);
-      await expect(f.staking.connect(f.node).withdrawStake(f.node.address))
-        .to.be.revertedWithCustomError(f.staking, "StakeStillThawing")
-        .withArgs(f.node.address, thawEnd);
-      // Challenged and left unresolved past the thaw: the locked collateral still cannot leave.
-      await f.disputes.connect(f.challenger).challenge(job, claim, proposal);
-      await time.increaseTo(thawEnd);
-      await expect(f.staking.connect(f.node).withdrawStake(f.node.address))
-        .to.be.revertedWithCustomError(f.staking, "CollateralLocked")
-        .withArgs(f.node.address, 0n, MIN_COLLATERAL);
-    });
-
-    it("a node and a challenger colluding to exit through a slash lose at least half of what they exit with", async function () {
-      const { job, claim, proposal } = await proposed(f.plainVersion, WRONG);
-      await f.disputes.connect(f.challenger).challenge(job, claim, proposal);
-      await f.disputes.connect(f.governance).arbitrate(job, claim, proposal, false, "0x");
-      const reward = await f.staking.rewardsOf(f.challenger.address);
-      expect(reward * BPS).to.be.at.most(job.collateral * MAX_CHALLENGER_REWARD_BPS);
-      expect(await f.staking.rewardsOf(f.treasury.address)).to.be.at.least(job.collateral - reward);
-      const current = await f.disputes.params();
-      await expect(
-        f.disputes.connect(f.governance).setParams({
-          bond: current.bond,
-          arbitrationPeriod: current.arbitrationPeriod,
-          challengerRewardBps: 5_001,
-          arbitrator: current.arbitrator,
-          equivocationSlash: current.equivocationSlash,
-        }),
-      )
-        .to.be.revertedWithCustomError(f.disputes, "ParamOutOfBounds")
-        .withArgs("challengerRewardBps", 5_001n);
-    });
-  });
-
-  describe("TEE equivocation", function () {
-    const key = new Wallet(id("enclave-equivocating"));
-    async function signed(chainId: bigint, job: Job, outputHash: string) {
-      const domain = teeResultDomain(chainId, await f.teeVerifier.getAddress());
-      const sig = await key.signTypedData(
-        domain,
-        RESULT_TYPES,
-        resultMessage(await f.escrow.getAddress(), job, outputHash),
-      );
-      return {
-        jobId: (BigInt(job.requester) << 32n) | job.nonce,
-        versionId: job.versionId,
-        inputHash: job.inputDigest,
-        outputHash,
-        signature: sig,
-      };
-    }
-
-    async function registerKey() {
-      const { MEASUREMENT } = await import("./helpers/fixtures.js");
-      const { registerEnclave } = await import("./helpers/fixtures.js");
-      const { SimulatedEnclave } = await import("../scripts/lib/tee.js");
-      const service = new Wallet(id("veritas-test-attestation-service"));
-      await f.attestation.connect(f.governance).setAttestationSigner(service.address, true);
-      await f.tee.connect(f.governance).approveMeasurement(MEASUREMENT, "m");
-      await registerEnclave(f, service, f.node, new SimulatedEnclave(MEASUREMENT, key));
-    }
-
-    it("two signatures over different outputs for one input slash the node and revoke the key", async function () {
-      await registerKey();
-      const a = await f.request();
-      const b = await f.request();
-      const ea = await signed(f.chainId, a.job, id("output-a"));
-      const eb = await signed(f.chainId, b.job, id("output-b"));
-      const free = await f.staking.totalStakeOf(f.node.address);
-      const slash = (await f.disputes.params()).equivocationSlash;
-      await expect(f.disputes.connect(f.other).reportEquivocation(ea, eb))
-        .to.emit(f.disputes, "EquivocationReported")
-        .withArgs(
-          f.node.address,
-          key.address,
-          a.job.versionId,
-          a.job.inputDigest,
-          id("output-a"),
-          id("output-b"),
-          f.other.address,
-          slash,
-        );
-      expect(await f.staking.totalStakeOf(f.node.address)).to.equal(free - slash);
-      expect((await f.tee.getEnclaveKey(key.address)).revoked).to.equal(true);
-      await expect(f.disputes.reportEquivocation(ea, eb))
-        .to.be.revertedWithCustomError(f.disputes, "AlreadyReported")
-        .withArgs(key.address);
-    });
-
-    it("equivocation with a signature for another chain does not count", async function () {
-      await registerKey();
-      const a = await f.request();
-      const ea = await signed(f.chainId, a.job, id("output-a"));
-      const foreign = await signed(f.chainId + 1n, a.job, id("output-b"));
-      await expect(f.disputes.reportEquivocation(ea, foreign)).to.be.revertedWithCustomError(
-        f.disputes,
-        "NotEquivocation",
-      );
-      const same = await signed(f.chainId, a.job, id("output-a"));
-      await expect(f.disputes.reportEquivocation(ea, same)).to.be.revertedWithCustomError(
-        f.disputes,
-        "NotEquivocation",
-      );
     });
   });
 });

@@ -19,7 +19,8 @@ interface IDisputeManager {
     /// @param arbitrationPeriod Seconds the arbitrator has to rule.
     /// @param challengerRewardBps Share of a wrong node's slashed collateral paid to the challenger.
     /// @param arbitrator The appointed arbitrator (zero: disputes without a ZK verifier end by timeout).
-    /// @param equivocationSlash Staking-token amount slashed (from free stake) for a TEE equivocation.
+    /// @param equivocationSlash Staking-token penalty for a TEE equivocation: from free stake now, the rest as a debt
+    /// collected as the node's locked collateral is released.
     struct Params {
         uint96 bond;
         uint40 arbitrationPeriod;
@@ -87,7 +88,7 @@ interface IDisputeManager {
     /// @param outputHashA One output.
     /// @param outputHashB The other.
     /// @param reporter Who reported it.
-    /// @param slashed Staking tokens slashed (free stake only).
+    /// @param slashed Staking tokens slashed now (free stake only; the rest is recorded as the node's equivocation debt).
     event EquivocationReported(
         address indexed node,
         address indexed enclaveKey,

@@ -510,14 +510,14 @@ interface IInferenceEscrow is ICollateralLedger {
         bytes calldata output
     ) external;
     /// @notice Slashes up to `amount` of a node's free stake (stake not backing any locked collateral) for TEE
-    /// equivocation, `rewardBps` of it to `reporter` (dispute manager only). Returns what was slashed.
-    /// @dev Reverts with `NotDisputeManager`. Slashes nothing when all of the node's stake backs locked collateral.
+    /// equivocation, `rewardBps` of it to `reporter` (dispute manager only); the staking contract records the unpaid
+    /// rest as the node's equivocation debt (see `INodeStaking.slashForEquivocation`). Returns what was slashed now.
+    /// @dev Reverts with `NotDisputeManager`.
     /// @param node The node whose enclave key equivocated.
-    /// @param amount The most to slash, in staking-token units.
+    /// @param amount The full penalty, in staking-token units.
     /// @param reporter Who reported the equivocation (credited `rewardBps` of the slash in the staking contract).
     /// @param rewardBps The reporter's share, in basis points.
-    /// @return slashed What was slashed: the smaller of `amount` and the node's active + thawing stake minus its locked
-    /// collateral.
+    /// @return slashed What was slashed now: the smaller of `amount` and the node's free stake (the rest becomes debt).
     function slashForEquivocation(
         address node,
         uint256 amount,

@@ -34,6 +34,17 @@ interface INodeStaking {
         bool registered;
     }
 
+    /// @notice What a node still owes for TEE equivocation: the part of the penalty its free stake (stake not backing
+    /// locked collateral) could not cover when reported. It is taken from the node's stake as its locks are released.
+    /// @param amount Staking tokens still owed.
+    /// @param reporter Receives `rewardBps` of each collection (the first reporter, while a debt is outstanding).
+    /// @param rewardBps The reporter's share of each collection, in basis points; the rest goes to the treasury.
+    struct EquivocationDebt {
+        uint96 amount;
+        address reporter;
+        uint16 rewardBps;
+    }
+
     /// @notice Emitted when a node registers.
     /// @param node The node operator's address.
     /// @param endpoint Its endpoint URI.
@@ -81,6 +92,17 @@ interface INodeStaking {
     /// @notice Emitted when governance changes the unbonding period (applies to later unstake requests only).
     /// @param unbondingPeriod The new period in seconds.
     event UnbondingPeriodSet(uint40 unbondingPeriod);
+    /// @notice Emitted when an equivocation penalty exceeds the node's free stake: the rest becomes a debt.
+    /// @param node The node.
+    /// @param owed The part of this penalty that could not be slashed now.
+    /// @param totalDebt The node's whole outstanding debt after this one.
+    /// @param reporter Who receives the reward share of the debt's collections.
+    event EquivocationDebtRecorded(address indexed node, uint256 owed, uint256 totalDebt, address indexed reporter);
+    /// @notice Emitted when part or all of a node's equivocation debt is slashed from stake released by its locks.
+    /// @param node The node.
+    /// @param amount The amount slashed (also reported by `Slashed`).
+    /// @param remaining The debt still outstanding.
+    event EquivocationDebtCollected(address indexed node, uint256 amount, uint256 remaining);
     /// @notice Emitted once, when the deployer binds the escrow (the only slasher and collateral ledger).
     /// @param escrow The escrow.
     event EscrowBound(address escrow);
@@ -117,6 +139,13 @@ interface INodeStaking {
     error RewardTooHigh(uint256 rewardBps);
     /// @notice Nothing to claim.
     error NothingToClaim(address account);
+    /// @notice The node owes an equivocation debt that its free stake cannot cover yet: no withdrawal, no new claim.
+    /// @param node The node.
+    /// @param debt The outstanding debt.
+    error EquivocationDebtOutstanding(address node, uint256 debt);
+    /// @notice The node owes no equivocation debt.
+    /// @param node The node.
+    error NoEquivocationDebt(address node);
     /// @notice The token moved a different amount than asked (fee-on-transfer tokens are not supported).
     error TransferAmountMismatch(uint256 expected, uint256 received);
 
@@ -169,8 +198,9 @@ interface INodeStaking {
     /// @param amount Staking-token units to move from active to thawing.
     function requestUnstake(uint256 amount) external;
     /// @notice Withdraws the caller's thawed stake, as long as the remaining stake still covers its locked collateral.
-    /// @dev All or nothing: the whole thawing amount leaves, or none of it. Reverts with `ZeroAddress`,
-    /// `NothingThawing`, `StakeStillThawing` or `CollateralLocked` (active stake below the escrow's locked collateral).
+    /// @dev All or nothing: the whole thawing amount leaves, or none of it. Collects any equivocation debt first and
+    /// reverts with `EquivocationDebtOutstanding` while some remains. Reverts with `ZeroAddress`, `NothingThawing`,
+    /// `StakeStillThawing` or `CollateralLocked` (active stake below the escrow's locked collateral).
     /// @param to The receiver of the tokens.
     function withdrawStake(address to) external;
     /// @notice Slashes `amount` of `node`'s stake (active first, then thawing). `rewardBps` of it goes to `beneficiary`,
@@ -181,6 +211,25 @@ interface INodeStaking {
     /// @param beneficiary The requester (missed deadline), challenger (wrong result) or reporter (equivocation).
     /// @param rewardBps The beneficiary's share, in basis points.
     function slash(address node, uint256 amount, address beneficiary, uint256 rewardBps) external;
+    /// @notice Slashes up to `amount` of `node`'s free stake (stake not backing locked collateral, which stays for its
+    /// jobs) for TEE equivocation, `rewardBps` of it to `reporter`; the unpaid rest is recorded as an equivocation
+    /// debt, collected as the node's locks are released. Escrow only. Returns what was slashed now.
+    /// @param node The equivocating node.
+    /// @param amount The full penalty.
+    /// @param reporter Who reported the equivocation.
+    /// @param rewardBps The reporter's share, in basis points.
+    /// @return slashed The part of `amount` slashed now.
+    function slashForEquivocation(
+        address node,
+        uint256 amount,
+        address reporter,
+        uint16 rewardBps
+    ) external returns (uint256 slashed);
+    /// @notice Slashes as much of `node`'s equivocation debt as its free stake covers (anyone may call; the reporter's
+    /// share goes to the recorded reporter). `withdrawStake` does this first too. Returns the amount collected.
+    /// @param node The indebted node.
+    /// @return collected The amount slashed (zero while all of the node's stake backs locked collateral).
+    function collectEquivocationDebt(address node) external returns (uint256 collected);
     /// @notice Withdraws the caller's slash rewards.
     /// @dev Reverts with `ZeroAddress` or `NothingToClaim`. The treasury claims its share the same way.
     /// @param to The receiver of the staking tokens.
@@ -211,6 +260,14 @@ interface INodeStaking {
     /// @param node The node.
     /// @return True if it is registered and its active stake is at least `minStake`.
     function isActive(address node) external view returns (bool);
+    /// @notice A node's outstanding equivocation debt (zero amount: none).
+    /// @param node The node.
+    /// @return Its debt record: amount owed, reporter and reporter share.
+    function equivocationDebtOf(address node) external view returns (EquivocationDebt memory);
+    /// @notice Reverts with `EquivocationDebtOutstanding` while `node` owes an equivocation debt (the escrow's check
+    /// before it locks collateral for a new claim).
+    /// @param node The node.
+    function requireNoEquivocationDebt(address node) external view;
     /// @notice Unclaimed slash rewards of an account.
     /// @param account The account (a beneficiary of slashes, or the treasury).
     /// @return Its unclaimed rewards, in staking-token units.

@@ -5,6 +5,7 @@ import { Mode, modeBit } from "../../scripts/lib/constants.js";
 import { deploySuite, LOCAL_PARAMS } from "../../scripts/lib/deploy.js";
 import { jobIdOf, type Job } from "../../scripts/lib/jobs.js";
 import { inputCommitment, toBytes32, weightsCommitmentFromOnnx } from "../../scripts/lib/zk/commitment.js";
+import { decodeProof, encodeProof, proveJob, type EncodedProof } from "../../scripts/lib/zk/escrow.js";
 import { VERIFIER_CONTRACT_NAME } from "../../scripts/lib/zk/verifier-export.js";
 import type { MlpGroth16Verifier, ZkResultVerifier } from "../../typechain-types/index.js";
 import {
@@ -114,4 +115,51 @@ export function resultContext(job: Job, node: string, outputHash: string) {
     inputDigest: job.inputDigest,
     outputHash,
   };
+}
+
+/** BN254 base field order q (curve coordinates). */
+export const Q = 21888242871839275222246405745257275088696311157297823662689037894645226208583n;
+
+/** (A, B, C) -> (-A, -B, C): e(-A, -B) = e(A, B), so the result is another valid proof of the same statement. */
+export function malleate(proof: string): string {
+  const { pA, pB, pC } = decodeProof(proof);
+  const neg = (v: bigint) => (Q - v) % Q;
+  return encodeProof({
+    pA: [pA[0], neg(pA[1])],
+    pB: [pB[0], [neg(pB[1][0]), neg(pB[1][1])]],
+    pC,
+  });
+}
+
+/** The ZK result verifier read through the provider, so calls may name any `from` (the escrow). */
+export const asEscrow = (f: ZkFixture) => f.zk.connect(f.ethers.provider);
+
+const proofs = new Map<string, Promise<EncodedProof>>();
+
+/**
+ * `proveJob`, memoised: a proof depends only on its arguments, and the fixtures deploy at the same addresses in every
+ * test file, so files that prove the same job (ZkResultVerifier.ts, attacks/zk-proofs.ts) prove it once.
+ */
+export function proveJobOnce(
+  job: Job,
+  node: string,
+  input: number[],
+  chainId: bigint,
+  escrow: string,
+): Promise<EncodedProof> {
+  const key = JSON.stringify([
+    jobIdOf(job).toString(),
+    job.versionId.toString(),
+    job.inputDigest,
+    node,
+    input,
+    chainId.toString(),
+    escrow,
+  ]);
+  let p = proofs.get(key);
+  if (!p) {
+    p = proveJob(job, node, input, chainId, escrow);
+    proofs.set(key, p);
+  }
+  return p;
 }
