@@ -206,7 +206,7 @@ contract InferenceEscrow is IInferenceEscrow, Ownable2Step, ReentrancyGuard {
         bytes calldata proof
     ) external nonReentrant {
         JobId id = JobIdLib.from(job.requester, job.nonce);
-        bytes32 h = _checkSubmission(id, job, claim_);
+        bytes32 h = _checkSubmission(id, job, claim_, true);
         IResultVerifier verifier = _verifierOf(job.mode);
         require(address(verifier) != address(0), ModeNotVerifiedAtSubmission(id, job.mode));
         bytes32 outputHash = keccak256(output);
@@ -232,25 +232,51 @@ contract InferenceEscrow is IInferenceEscrow, Ownable2Step, ReentrancyGuard {
         IResultVerifier verifier = _verifierOf(mode);
         IResultVerifier.ResultContext[] memory ctxs = new IResultVerifier.ResultContext[](n);
         bytes32[] memory hashes = new bytes32[](n);
+        // Every job has the same mode and submitter: the staking record is checked once, at the first direct fulfil.
+        bool checkNode = true;
         for (uint256 i; i < n; ++i) {
             Job calldata job = jobs[i];
             JobId id = JobIdLib.from(job.requester, job.nonce);
             require(job.mode == mode, InvalidBatch());
             require(address(verifier) != address(0), ModeNotVerifiedAtSubmission(id, mode));
-            hashes[i] = _checkSubmission(id, job, claims[i]);
+            hashes[i] = _checkSubmission(id, job, claims[i], checkNode);
+            if (claims[i].node == address(0)) checkNode = false;
             ctxs[i] = _context(id, job, keccak256(outputs[i]));
         }
         require(
             verifier.verifyBatch(ctxs, proof) == IResultVerifier.verifyBatch.selector,
             ResultRejected(ctxs[0].jobId)
         );
+        // The node's earnings and each run of one model's royalties and fees are written once, not once per job.
+        uint256 earned;
+        uint256 modelId = jobs[0].modelId;
+        uint256 royalties;
+        uint256 fees;
         for (uint256 i; i < n; ++i) {
             JobId id = ctxs[i].jobId;
             // The same job listed twice passed the checks above twice: only its first copy may settle.
             JobStatus status = JobStatus(uint8(uint256(_jobs[id])));
             require(status != JobStatus.Settled, InvalidJobStatus(id, status, JobStatus.Claimed));
-            _settle(id, hashes[i], jobs[i], msg.sender, claims[i].node != address(0), ctxs[i].outputHash, outputs[i]);
+            Job calldata job = jobs[i];
+            if (job.modelId != modelId) {
+                _accrue(modelId, royalties, fees);
+                (modelId, royalties, fees) = (job.modelId, 0, 0);
+            }
+            (uint256 nodeFee, uint256 royalty, uint256 protocolFee) = _settleJob(
+                id,
+                hashes[i],
+                job,
+                msg.sender,
+                claims[i].node != address(0),
+                ctxs[i].outputHash,
+                outputs[i]
+            );
+            earned += nodeFee;
+            royalties += royalty;
+            fees += protocolFee;
         }
+        _accrue(modelId, royalties, fees);
+        _credit(msg.sender, earned);
         for (uint256 i; i < n; ++i) {
             _callback(ctxs[i].jobId, jobs[i], outputs[i]);
         }
@@ -594,14 +620,20 @@ contract InferenceEscrow is IInferenceEscrow, Ownable2Step, ReentrancyGuard {
     }
 
     /// @dev Checks an open job for direct fulfilment by the caller, or a claimed job for submission by its claimer.
-    function _checkSubmission(JobId id, Job calldata job, Claim calldata claim_) private view returns (bytes32 h) {
+    /// `checkNode` false skips the caller's staking check (a batch makes it once, for its first direct fulfil).
+    function _checkSubmission(
+        JobId id,
+        Job calldata job,
+        Claim calldata claim_,
+        bool checkNode
+    ) private view returns (bytes32 h) {
         if (claim_.node == address(0)) {
             h = _checkJob(id, job, claim_, JobStatus.Open);
             require(block.timestamp < job.expiresAt, RequestExpired(id, job.expiresAt));
             require(job.node == address(0) || job.node == msg.sender, JobReservedForNode(id, job.node, msg.sender));
             // A direct fulfil locks nothing, but only a registered, staked node with the capability may serve: its
             // stake stays exposed to equivocation and to its other jobs' disputes.
-            _activeNode(job.mode);
+            if (checkNode) _activeNode(job.mode);
         } else {
             h = _checkJob(id, job, claim_, JobStatus.Claimed);
             require(msg.sender == claim_.node, NotClaimer(id, msg.sender, claim_.node));
@@ -730,17 +762,42 @@ contract InferenceEscrow is IInferenceEscrow, Ownable2Step, ReentrancyGuard {
         bytes32 outputHash,
         bytes calldata output
     ) private {
-        uint256 protocolFee = (uint256(job.payment) * job.feeBps) / BPS;
-        uint256 royalty = job.royalty;
-        uint256 nodeFee = job.payment - royalty - protocolFee;
+        (uint256 nodeFee, uint256 royalty, uint256 protocolFee) = _settleJob(
+            id,
+            h,
+            job,
+            node,
+            claimed,
+            outputHash,
+            output
+        );
+        _credit(node, nodeFee);
+        _accrue(job.modelId, royalty, protocolFee);
+    }
+
+    /// @dev Marks a job settled, releases its collateral and emits `JobSettled`; the caller credits the returned
+    /// node fee to the node and accrues the royalty and protocol fee to the model.
+    function _settleJob(
+        JobId id,
+        bytes32 h,
+        Job calldata job,
+        address node,
+        bool claimed,
+        bytes32 outputHash,
+        bytes calldata output
+    ) private returns (uint256 nodeFee, uint256 royalty, uint256 protocolFee) {
+        protocolFee = (uint256(job.payment) * job.feeBps) / BPS;
+        royalty = job.royalty;
+        nodeFee = job.payment - royalty - protocolFee;
         _jobs[id] = h | bytes32(uint256(JobStatus.Settled));
-        Account storage a = _accounts[node];
-        if (claimed) a.locked -= job.collateral;
-        a.balance += uint128(nodeFee);
-        ModelAccrual storage m = _accruals[job.modelId];
+        if (claimed) _accounts[node].locked -= job.collateral;
+        emit JobSettled(id, node, outputHash, output, nodeFee, royalty, protocolFee);
+    }
+
+    function _accrue(uint256 modelId, uint256 royalty, uint256 protocolFee) private {
+        ModelAccrual storage m = _accruals[modelId];
         if (royalty != 0) m.royalties += uint128(royalty);
         if (protocolFee != 0) m.protocolFees += uint128(protocolFee);
-        emit JobSettled(id, node, outputHash, output, nodeFee, royalty, protocolFee);
     }
 
     /// @dev Calls a contract requester with exactly its gas limit. Its outcome never reverts settlement; the caller

@@ -89,8 +89,10 @@ contract ModelRegistry is IModelRegistry, ERC721 {
     }
 
     /// @inheritdoc IModelRegistry
-    function versionTerms(uint64 versionId) external view returns (VersionTerms memory) {
-        return _existingVersion(versionId).terms;
+    function versionTerms(uint64 versionId) external view returns (VersionTerms memory t) {
+        t = _versions[versionId].terms;
+        // A published version always has a model (model ids start at 1): one storage read instead of two.
+        require(t.modelId != 0, UnknownVersion(versionId));
     }
 
     /// @inheritdoc IModelRegistry
