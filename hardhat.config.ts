@@ -44,7 +44,7 @@ export default defineConfig({
     solidity: {
       profiles: {
         default: { fuzz: { runs: 128 } },
-        deep: { fuzz: { runs: 2_048 } },
+        deep: { fuzz: { runs: 1_024 } },
       },
     },
   },

@@ -100,6 +100,32 @@ contract DisputesInvariantTest is StdInvariant, VeritasSuite {
         assert(i == s.length);
     }
 
+    /// @notice (6) Not vacuous: while the escrow is paused, a fixed sequence through the handler has the arbitrator
+    /// rule, a timeout resolve, a proposal finalize and a node withdraw (each predicted, and accepted), and a new
+    /// request refused.
+    function test_disputesResolveWhilePaused() public {
+        for (uint256 i; i < 3; ++i) {
+            handler.request(i, 2, 1e6, 600, 1 days, 0, true);
+            handler.proposeNew(i, i, 1);
+        }
+        handler.challenge(0, 0);
+        handler.challenge(2, 1);
+        handler.setParameters(1e6, 2 hours, 1, 1 hours, 0, 20_000, 0);
+        assertTrue(escrow.config().paused, "paused");
+        handler.request(0, 2, 1e6, 600, 1 days, 0, true);
+        handler.arbitrate(0, 2, 2);
+        handler.warp(0);
+        handler.finalize(1, 1);
+        handler.resolveTimeout(2, 0);
+        handler.withdraw(3, 5);
+
+        assertEq(handler.refusals("request"), 1, "request refused while paused");
+        assertEq(handler.successes("dispute resolved while paused"), 2, "arbitration and timeout while paused");
+        assertEq(handler.successes("finalize while paused"), 1, "finalize while paused");
+        assertEq(handler.successes("withdraw while paused"), 1, "withdraw while paused");
+        assertEq(handler.violations(), 0, handler.firstViolation());
+    }
+
     // ------------------------------------------------------------------------------------------------ invariants
 
     /// @notice (a) The escrow holds exactly what it owes in the payment token: account balances, the payments of jobs
@@ -108,7 +134,7 @@ contract DisputesInvariantTest is StdInvariant, VeritasSuite {
     /// hardhat-config: default.invariant.runs = 48
     /// hardhat-config: default.invariant.depth = 250
     /// hardhat-config: default.invariant.failOnRevert = true
-    /// hardhat-config: deep.invariant.runs = 256
+    /// hardhat-config: deep.invariant.runs = 128
     /// hardhat-config: deep.invariant.depth = 500
     /// hardhat-config: deep.invariant.failOnRevert = true
     function invariant_paymentTokenConserved() public view {
@@ -154,7 +180,7 @@ contract DisputesInvariantTest is StdInvariant, VeritasSuite {
     /// hardhat-config: default.invariant.runs = 48
     /// hardhat-config: default.invariant.depth = 250
     /// hardhat-config: default.invariant.failOnRevert = true
-    /// hardhat-config: deep.invariant.runs = 256
+    /// hardhat-config: deep.invariant.runs = 128
     /// hardhat-config: deep.invariant.depth = 500
     /// hardhat-config: deep.invariant.failOnRevert = true
     function invariant_stakingTokenConserved() public view {
@@ -184,7 +210,7 @@ contract DisputesInvariantTest is StdInvariant, VeritasSuite {
     /// hardhat-config: default.invariant.runs = 48
     /// hardhat-config: default.invariant.depth = 250
     /// hardhat-config: default.invariant.failOnRevert = true
-    /// hardhat-config: deep.invariant.runs = 256
+    /// hardhat-config: deep.invariant.runs = 128
     /// hardhat-config: deep.invariant.depth = 500
     /// hardhat-config: deep.invariant.failOnRevert = true
     function invariant_jobStatusesMatchModel() public view {
@@ -221,7 +247,7 @@ contract DisputesInvariantTest is StdInvariant, VeritasSuite {
     /// hardhat-config: default.invariant.runs = 48
     /// hardhat-config: default.invariant.depth = 250
     /// hardhat-config: default.invariant.failOnRevert = true
-    /// hardhat-config: deep.invariant.runs = 256
+    /// hardhat-config: deep.invariant.runs = 128
     /// hardhat-config: deep.invariant.depth = 500
     /// hardhat-config: deep.invariant.failOnRevert = true
     function invariant_slashWithinLockedWithinStake() public view {
@@ -258,7 +284,7 @@ contract DisputesInvariantTest is StdInvariant, VeritasSuite {
     /// hardhat-config: default.invariant.runs = 48
     /// hardhat-config: default.invariant.depth = 250
     /// hardhat-config: default.invariant.failOnRevert = true
-    /// hardhat-config: deep.invariant.runs = 256
+    /// hardhat-config: deep.invariant.runs = 128
     /// hardhat-config: deep.invariant.depth = 500
     /// hardhat-config: deep.invariant.failOnRevert = true
     function invariant_noExitBeforeFinality() public view {

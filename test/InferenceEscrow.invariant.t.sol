@@ -161,8 +161,8 @@ contract InferenceEscrowInvariantTest is StdInvariant, VeritasSuite {
     /// hardhat-config: default.invariant.runs = 48
     /// hardhat-config: default.invariant.depth = 80
     /// hardhat-config: default.invariant.failOnRevert = true
-    /// hardhat-config: deep.invariant.runs = 256
-    /// hardhat-config: deep.invariant.depth = 400
+    /// hardhat-config: deep.invariant.runs = 128
+    /// hardhat-config: deep.invariant.depth = 300
     /// hardhat-config: deep.invariant.failOnRevert = true
     function invariant_paymentTokenConserved() public view {
         uint256 owed;
@@ -193,8 +193,8 @@ contract InferenceEscrowInvariantTest is StdInvariant, VeritasSuite {
     /// hardhat-config: default.invariant.runs = 48
     /// hardhat-config: default.invariant.depth = 80
     /// hardhat-config: default.invariant.failOnRevert = true
-    /// hardhat-config: deep.invariant.runs = 256
-    /// hardhat-config: deep.invariant.depth = 400
+    /// hardhat-config: deep.invariant.runs = 128
+    /// hardhat-config: deep.invariant.depth = 300
     /// hardhat-config: deep.invariant.failOnRevert = true
     function invariant_stakingTokenConserved() public view {
         uint256 owed;
@@ -221,8 +221,8 @@ contract InferenceEscrowInvariantTest is StdInvariant, VeritasSuite {
     /// hardhat-config: default.invariant.runs = 48
     /// hardhat-config: default.invariant.depth = 80
     /// hardhat-config: default.invariant.failOnRevert = true
-    /// hardhat-config: deep.invariant.runs = 256
-    /// hardhat-config: deep.invariant.depth = 400
+    /// hardhat-config: deep.invariant.runs = 128
+    /// hardhat-config: deep.invariant.depth = 300
     /// hardhat-config: deep.invariant.failOnRevert = true
     function invariant_lockedCollateralWithinStake() public view {
         uint256[3] memory claimedCollateral;
@@ -253,8 +253,8 @@ contract InferenceEscrowInvariantTest is StdInvariant, VeritasSuite {
     /// hardhat-config: default.invariant.runs = 48
     /// hardhat-config: default.invariant.depth = 80
     /// hardhat-config: default.invariant.failOnRevert = true
-    /// hardhat-config: deep.invariant.runs = 256
-    /// hardhat-config: deep.invariant.depth = 400
+    /// hardhat-config: deep.invariant.runs = 128
+    /// hardhat-config: deep.invariant.depth = 300
     /// hardhat-config: deep.invariant.failOnRevert = true
     function invariant_jobStatusesMatchModel() public view {
         for (uint256 i; i < handler.jobCount(); ++i) {
@@ -273,8 +273,8 @@ contract InferenceEscrowInvariantTest is StdInvariant, VeritasSuite {
     /// hardhat-config: default.invariant.runs = 48
     /// hardhat-config: default.invariant.depth = 80
     /// hardhat-config: default.invariant.failOnRevert = true
-    /// hardhat-config: deep.invariant.runs = 256
-    /// hardhat-config: deep.invariant.depth = 400
+    /// hardhat-config: deep.invariant.runs = 128
+    /// hardhat-config: deep.invariant.depth = 300
     /// hardhat-config: deep.invariant.failOnRevert = true
     function invariant_paymentsPaidOnce() public view {
         uint256 settled;
@@ -295,8 +295,8 @@ contract InferenceEscrowInvariantTest is StdInvariant, VeritasSuite {
     /// hardhat-config: default.invariant.runs = 48
     /// hardhat-config: default.invariant.depth = 80
     /// hardhat-config: default.invariant.failOnRevert = true
-    /// hardhat-config: deep.invariant.runs = 256
-    /// hardhat-config: deep.invariant.depth = 400
+    /// hardhat-config: deep.invariant.runs = 128
+    /// hardhat-config: deep.invariant.depth = 300
     /// hardhat-config: deep.invariant.failOnRevert = true
     function invariant_onlyOwnersAndFreshProofsMoveState() public view {
         assertEq(escrow.config().paused, handler.ghostPaused(), "pause vs model");
@@ -313,8 +313,8 @@ contract InferenceEscrowInvariantTest is StdInvariant, VeritasSuite {
     /// hardhat-config: default.invariant.runs = 48
     /// hardhat-config: default.invariant.depth = 80
     /// hardhat-config: default.invariant.failOnRevert = true
-    /// hardhat-config: deep.invariant.runs = 256
-    /// hardhat-config: deep.invariant.depth = 400
+    /// hardhat-config: deep.invariant.runs = 128
+    /// hardhat-config: deep.invariant.depth = 300
     /// hardhat-config: deep.invariant.failOnRevert = true
     function invariant_keysAndVersionsAsModelled() public view {
         for (uint256 i; i < handler.revokedCount(); ++i) {
