@@ -546,7 +546,7 @@ contract DisputesHandler is BaseHandler {
     /// @notice Finalizes up to four proposals in one call. Sometimes lists a job twice, or adds one whose window is
     /// still open: the whole batch must then be refused.
     function finalizeBatch(uint256 jobSeed, uint256 count, uint256 flags) external tick {
-        count = bound(count, 1, 4);
+        count = _bound(count, 1, 4);
         uint256 n = _jobs.length;
         if (n == 0) return;
         uint256[] memory picked = new uint256[](count + 1);
@@ -639,10 +639,10 @@ contract DisputesHandler is BaseHandler {
         uint256 r = secs % 8;
         clock +=
             r == 0
-                ? bound(secs, 7 days, 15 days)
+                ? _bound(secs, 7 days, 15 days)
                 : r < 3
-                    ? bound(secs, 1 hours, 2 days)
-                    : bound(secs, 1, 3 hours);
+                    ? _bound(secs, 1 hours, 2 days)
+                    : _bound(secs, 1, 3 hours);
         vm.warp(clock);
     }
 
@@ -694,15 +694,15 @@ contract DisputesHandler is BaseHandler {
     ) external tick {
         bool tooHigh = reward % 6 == 0;
         IDisputeManager.Params memory p = IDisputeManager.Params({
-            bond: uint96(bound(bond, 1, 5e6)),
-            arbitrationPeriod: uint40(bound(period, 1 hours, 3 days)),
-            challengerRewardBps: uint16(tooHigh ? bound(reward, 5_001, 10_000) : bound(reward, 0, 5_000)),
+            bond: uint96(_bound(bond, 1, 5e6)),
+            arbitrationPeriod: uint40(_bound(period, 1 hours, 3 days)),
+            challengerRewardBps: uint16(tooHigh ? _bound(reward, 5_001, 10_000) : _bound(reward, 0, 5_000)),
             arbitrator: period % 2 == 0 ? gov : arbitrator2,
             equivocationSlash: _disputeParams.equivocationSlash
         });
-        uint40 w = uint40(bound(window, 1 minutes, 6 hours));
-        uint16 f = uint16(bound(fee, 0, 1_000));
-        uint32 rt = uint32(bound(rate, 0, 100_000));
+        uint40 w = uint40(_bound(window, 1 minutes, 6 hours));
+        uint16 f = uint16(_bound(fee, 0, 1_000));
+        uint32 rt = uint32(_bound(rate, 0, 100_000));
         bool ok = true;
         vm.startPrank(gov);
         try disputes.setParams(p) {} catch {

@@ -406,20 +406,7 @@ contract VeritasAmountsDeadlinesFeesFuzzTest is VeritasSuite {
         uint256 ownerPk = uint256(keccak256("permit requester"));
         address owner = vm.addr(ownerPk);
         usd.mint(owner, payment);
-        bytes32 structHash = keccak256(
-            abi.encode(
-                keccak256("Permit(address owner,address spender,uint256 value,uint256 nonce,uint256 deadline)"),
-                owner,
-                address(escrow),
-                uint256(payment),
-                usd.nonces(owner),
-                deadline
-            )
-        );
-        (uint8 v, bytes32 r, bytes32 s) = vm.sign(
-            ownerPk,
-            keccak256(abi.encodePacked("\x19\x01", usd.DOMAIN_SEPARATOR(), structHash))
-        );
+        (uint8 v, bytes32 r, bytes32 s) = _signPermit(ownerPk, usd, address(escrow), payment, deadline);
         IInferenceEscrow.RequestParams memory p = _teeParams(payment, 600, uint40(block.timestamp + 3600));
         if (deadline < block.timestamp) {
             vm.expectRevert(
@@ -599,20 +586,7 @@ contract VeritasAmountsDeadlinesFeesFuzzTest is VeritasSuite {
         uint256 ownerPk = uint256(keccak256("permit staker"));
         address owner = vm.addr(ownerPk);
         token.transfer(owner, amount);
-        bytes32 structHash = keccak256(
-            abi.encode(
-                keccak256("Permit(address owner,address spender,uint256 value,uint256 nonce,uint256 deadline)"),
-                owner,
-                address(staking),
-                uint256(amount),
-                token.nonces(owner),
-                deadline
-            )
-        );
-        (uint8 v, bytes32 r, bytes32 s) = vm.sign(
-            ownerPk,
-            keccak256(abi.encodePacked("\x19\x01", token.DOMAIN_SEPARATOR(), structHash))
-        );
+        (uint8 v, bytes32 r, bytes32 s) = _signPermit(ownerPk, token, address(staking), amount, deadline);
         uint256 before = staking.getNode(node).staked;
         if (deadline < block.timestamp) {
             vm.expectRevert(
@@ -810,16 +784,5 @@ contract VeritasAmountsDeadlinesFeesFuzzTest is VeritasSuite {
         escrow.proposeResult(job, IInferenceEscrow.Claim(address(0), 0), out);
         c = IInferenceEscrow.Claim(optimisticNode, uint40(block.timestamp + 600));
         pr = IInferenceEscrow.Proposal(keccak256(out), uint40(block.timestamp) + CHALLENGE_WINDOW);
-    }
-
-    function _defaultDisputeParams() internal view returns (IDisputeManager.Params memory) {
-        return
-            IDisputeManager.Params({
-                bond: DISPUTE_BOND,
-                arbitrationPeriod: ARBITRATION_PERIOD,
-                challengerRewardBps: CHALLENGER_REWARD_BPS,
-                arbitrator: gov,
-                equivocationSlash: EQUIVOCATION_SLASH
-            });
     }
 }

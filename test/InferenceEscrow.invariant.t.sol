@@ -447,7 +447,7 @@ contract EscrowHandler is BaseHandler {
     // ------------------------------------------------------------------------------------------------ actions
 
     function deposit(uint256 actorSeed, uint256 amount) external tick {
-        _deposit(_requesters[actorSeed % 3], bound(amount, 1, 50e6));
+        _deposit(_requesters[actorSeed % 3], _bound(amount, 1, 50e6));
     }
 
     /// @notice A requester requests a job of any version (a deprecated one, or while paused: refused).
@@ -548,7 +548,7 @@ contract EscrowHandler is BaseHandler {
     function batch(uint256 jobSeed, uint256 nodeSeed, uint256 count) external tick {
         address node = _nodes[nodeSeed % 3];
         if (!_keyLive(node)) return;
-        count = bound(count, 1, 3);
+        count = _bound(count, 1, 3);
         uint256 n = _jobs.length;
         if (n == 0) return;
         uint256[] memory picked = new uint256[](count + 1);
@@ -661,7 +661,7 @@ contract EscrowHandler is BaseHandler {
     /// @notice Moves time forward: mostly minutes to hours (delivery windows), sometimes a day or two (expiry, thawing,
     /// key expiry).
     function warp(uint256 secs) external {
-        clock += secs % 4 == 0 ? bound(secs, 1 days, 2 days) : bound(secs, 1, 3 hours);
+        clock += secs % 4 == 0 ? _bound(secs, 1 days, 2 days) : _bound(secs, 1, 3 hours);
         vm.warp(clock);
     }
 
@@ -712,8 +712,8 @@ contract EscrowHandler is BaseHandler {
     /// @notice Governance moves the fee, the collateral rate and the pause (a third of the time paused; jobs already
     /// open keep their terms).
     function setParameters(uint256 feeBps, uint256 rate, uint256 pauseSeed) external tick {
-        uint16 f = uint16(bound(feeBps, 0, 1_000));
-        uint32 rt = uint32(bound(rate, 0, 100_000));
+        uint16 f = uint16(_bound(feeBps, 0, 1_000));
+        uint32 rt = uint32(_bound(rate, 0, 100_000));
         bool paused = pauseSeed % 3 == 0;
         vm.startPrank(gov);
         escrow.setProtocolFee(f);
@@ -830,7 +830,7 @@ contract EscrowHandler is BaseHandler {
             } catch {}
         } else if (action == 5) {
             vm.prank(stranger);
-            try staking.requestUnstake(bound(jobSeed, 1, 1_000e18)) {
+            try staking.requestUnstake(_bound(jobSeed, 1, 1_000e18)) {
                 ok = true;
             } catch {}
         } else if (action == 6) {
@@ -926,7 +926,7 @@ contract EscrowHandler is BaseHandler {
     function rotateKey(uint256 nodeSeed, uint256 life, bool renew) external tick {
         address node = _nodes[nodeSeed % 3];
         KeyGhost storage k = _keys[node];
-        uint40 expiresAt = uint40(clock + bound(life, 1 days, 90 days));
+        uint40 expiresAt = uint40(clock + _bound(life, 1 days, 90 days));
         if (renew && clock < k.expiresAt) {
             _expect(_register(node, k.pk, expiresAt), true, "renew key");
             k.expiresAt = expiresAt;
@@ -990,8 +990,8 @@ contract EscrowHandler is BaseHandler {
             weightsDigest: keccak256(abi.encode("weights", modelId, _versions.length)),
             ioSchemaDigest: keccak256("schema"),
             artifactURI: "ipfs://weights",
-            royalty: uint96(bound(royalty, 0, 50_000)),
-            minCollateral: uint96(bound(minCollateral, 0, 200e18)),
+            royalty: uint96(_bound(royalty, 0, 50_000)),
+            minCollateral: uint96(_bound(minCollateral, 0, 200e18)),
             modes: uint8(1 << MODE_TEE),
             zkVerifier: address(0),
             teeMeasurements: measurements

@@ -126,7 +126,7 @@ abstract contract BaseHandler is CommonBase, StdCheats, StdUtils {
 
     function stake(uint256 nodeSeed, uint256 amount) external tick {
         address node = _nodes[nodeSeed % 3];
-        amount = bound(amount, 1, 2_000e18);
+        amount = _bound(amount, 1, 2_000e18);
         token.approve(address(staking), amount);
         bool ok;
         try staking.stake(node, amount) {
@@ -146,7 +146,7 @@ abstract contract BaseHandler is CommonBase, StdCheats, StdUtils {
                 ? staked + 1
                 : r < 3
                     ? staked
-                    : bound(amount, 1, staked / 8 + 1);
+                    : _bound(amount, 1, staked / 8 + 1);
         _requestUnstake(node, amount);
     }
 
@@ -232,9 +232,9 @@ abstract contract BaseHandler is CommonBase, StdCheats, StdUtils {
         bytes32 inputDigest
     ) internal view returns (IInferenceEscrow.RequestParams memory) {
         IModelRegistry.VersionTerms memory t = registry.versionTerms(versionId);
-        payment = bound(payment, t.royalty == 0 ? 1 : 60_000, 20e6);
-        window = bound(window, 30, 2 hours);
-        life = bound(life, window, window + 1 days);
+        payment = _bound(payment, t.royalty == 0 ? 1 : 60_000, 20e6);
+        window = _bound(window, 30, 2 hours);
+        life = _bound(life, window, window + 1 days);
         return
             IInferenceEscrow.RequestParams({
                 versionId: versionId,
@@ -266,7 +266,7 @@ abstract contract BaseHandler is CommonBase, StdCheats, StdUtils {
     function _withdraw(address a, uint256 amount) internal {
         uint256 balance = ghostBalance[a];
         bool tooMuch = amount % 8 == 0;
-        amount = tooMuch ? balance + 1 : bound(amount, 1, balance == 0 ? 1 : balance);
+        amount = tooMuch ? balance + 1 : _bound(amount, 1, balance == 0 ? 1 : balance);
         bool ok;
         vm.prank(a);
         try escrow.withdraw(amount, a) {
