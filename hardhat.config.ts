@@ -37,6 +37,17 @@ export default defineConfig({
   paths: {
     ignition: "deploy",
   },
+  // Solidity test profiles (docs/invariants.md). `default` is the CI budget; `deep` (`npx hardhat test solidity
+  // --test-profile deep`, or HARDHAT_TEST_PROFILE=deep) runs the invariant and fuzz campaigns several times longer. The
+  // runs and depth of each campaign are set per test function, per profile (`hardhat-config: deep.invariant.runs = ...`).
+  test: {
+    solidity: {
+      profiles: {
+        default: { fuzz: { runs: 128 } },
+        deep: { fuzz: { runs: 1_024 } },
+      },
+    },
+  },
   typechain: {
     outDir: "typechain-types",
   },

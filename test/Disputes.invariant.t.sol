@@ -1,33 +1,23 @@
 // SPDX-License-Identifier: MIT
 pragma solidity 0.8.30;
 
-import {CommonBase} from "forge-std/Base.sol";
-import {StdCheats} from "forge-std/StdCheats.sol";
 import {StdInvariant} from "forge-std/StdInvariant.sol";
-import {StdUtils} from "forge-std/StdUtils.sol";
-import {Vm} from "forge-std/Vm.sol";
 import {DisputeManager} from "../contracts/DisputeManager.sol";
-import {InferenceEscrow} from "../contracts/InferenceEscrow.sol";
 import {IDisputeManager} from "../contracts/interfaces/IDisputeManager.sol";
 import {IInferenceEscrow} from "../contracts/interfaces/IInferenceEscrow.sol";
-import {IModelRegistry} from "../contracts/interfaces/IModelRegistry.sol";
 import {INodeStaking} from "../contracts/interfaces/INodeStaking.sol";
 import {JobId} from "../contracts/libraries/JobId.sol";
-import {MockUSD} from "../contracts/mocks/MockUSD.sol";
-import {ModelRegistry} from "../contracts/ModelRegistry.sol";
-import {NodeStaking} from "../contracts/NodeStaking.sol";
+import {BaseHandler} from "./helpers/BaseHandler.sol";
 import {VeritasSuite} from "./helpers/VeritasSuite.sol";
-import {VeritasToken} from "../contracts/VeritasToken.sol";
 
 /// @notice Invariants of optimistic jobs and their disputes over random sequences of stake moves (stake, unstake
 /// requests, withdrawals), optimistic requests (prepaid and by transfer) of OPTIMISTIC-only versions, claims, proposals
 /// (claim-and-propose, and propose after a claim), challenges with bonds by three challengers (and sometimes by the
 /// proposing node itself), arbitration (the handler plays the arbitrator: node right or wrong), timeouts (draws),
 /// finalization (single and batched), expiries, missed-deadline reports, escrow withdrawals, slash-reward claims and
-/// governance changes of the dispute and escrow parameters, with time moving forward. Driven by `DisputesHandler`
-/// across three requesters, three nodes and three challengers.
-/// Each invariant runs its own campaign of 48 runs x 250 calls (hardhat-config lines below; 25-45 s for all five on
-/// a 2-core machine after compilation, depending on its load).
+/// governance changes of the dispute and escrow parameters and the pause, with time moving forward. Driven by
+/// `DisputesHandler` (on BaseHandler) across three requesters, three nodes and three challengers. Runs x depth per
+/// invariant: the `default` and `deep` lines below (docs/invariants.md).
 /// The handler checks every action's outcome against its model (see `DisputesHandler`), so the invariants also assert
 /// that no action was wrongly accepted or refused.
 contract DisputesInvariantTest is StdInvariant, VeritasSuite {
@@ -53,17 +43,17 @@ contract DisputesInvariantTest is StdInvariant, VeritasSuite {
             _setUpOptimisticNode(nodes[i], 2_500e18);
         }
         handler = new DisputesHandler(
-            DisputesHandler.Deployment({
+            BaseHandler.Deployment({
                 escrow: escrow,
-                disputes: disputes,
                 staking: staking,
                 registry: registry,
                 usd: usd,
                 token: token,
                 gov: gov,
-                arbitrator2: makeAddr("arbitrator2"),
                 treasury: treasury
             }),
+            disputes,
+            makeAddr("arbitrator2"),
             requesters,
             nodes,
             challengers,
@@ -91,23 +81,49 @@ contract DisputesInvariantTest is StdInvariant, VeritasSuite {
             s[i++] = DisputesHandler.proposeClaimed.selector;
             s[i++] = DisputesHandler.arbitrate.selector;
             s[i++] = DisputesHandler.finalize.selector;
-            s[i++] = DisputesHandler.withdrawStake.selector;
+            s[i++] = BaseHandler.withdrawStake.selector;
         }
         s[i++] = DisputesHandler.resolveTimeout.selector;
         s[i++] = DisputesHandler.finalizeBatch.selector;
         s[i++] = DisputesHandler.expire.selector;
         s[i++] = DisputesHandler.reportMissedDeadline.selector;
-        s[i++] = DisputesHandler.stake.selector;
-        s[i++] = DisputesHandler.requestUnstake.selector;
+        s[i++] = BaseHandler.stake.selector;
+        s[i++] = BaseHandler.requestUnstake.selector;
         s[i++] = DisputesHandler.withdraw.selector;
         s[i++] = DisputesHandler.claimRewards.selector;
         s[i++] = DisputesHandler.setParameters.selector;
         s[i++] = DisputesHandler.poke.selector;
         s[i++] = DisputesHandler.poke.selector;
         s[i++] = DisputesHandler.resolveTimeout.selector;
-        s[i++] = DisputesHandler.stake.selector;
+        s[i++] = BaseHandler.stake.selector;
         s[i++] = DisputesHandler.exitBeforeFinality.selector;
         assert(i == s.length);
+    }
+
+    /// @notice (6) Not vacuous: while the escrow is paused, a fixed sequence through the handler has the arbitrator
+    /// rule, a timeout resolve, a proposal finalize and a node withdraw (each predicted, and accepted), and a new
+    /// request refused.
+    function test_disputesResolveWhilePaused() public {
+        for (uint256 i; i < 3; ++i) {
+            handler.request(i, 2, 1e6, 600, 1 days, 0, true);
+            handler.proposeNew(i, i, 1);
+        }
+        handler.challenge(0, 0);
+        handler.challenge(2, 1);
+        handler.setParameters(1e6, 2 hours, 1, 1 hours, 0, 20_000, 0);
+        assertTrue(escrow.config().paused, "paused");
+        handler.request(0, 2, 1e6, 600, 1 days, 0, true);
+        handler.arbitrate(0, 2, 2);
+        handler.warp(0);
+        handler.finalize(1, 1);
+        handler.resolveTimeout(2, 0);
+        handler.withdraw(3, 5);
+
+        assertEq(handler.refusals("request"), 1, "request refused while paused");
+        assertEq(handler.successes("dispute resolved while paused"), 2, "arbitration and timeout while paused");
+        assertEq(handler.successes("finalize while paused"), 1, "finalize while paused");
+        assertEq(handler.successes("withdraw while paused"), 1, "withdraw while paused");
+        assertEq(handler.violations(), 0, handler.firstViolation());
     }
 
     // ------------------------------------------------------------------------------------------------ invariants
@@ -115,9 +131,12 @@ contract DisputesInvariantTest is StdInvariant, VeritasSuite {
     /// @notice (a) The escrow holds exactly what it owes in the payment token: account balances, the payments of jobs
     /// not yet terminal (Open, Claimed, Proposed, Disputed), and the models' royalties and protocol fees; the dispute
     /// manager holds exactly the bonds of its open disputes. Each account, model and bond also matches the ghost.
-    /// hardhat-config: invariant.runs = 48
-    /// hardhat-config: invariant.depth = 250
-    /// hardhat-config: invariant.failOnRevert = true
+    /// hardhat-config: default.invariant.runs = 48
+    /// hardhat-config: default.invariant.depth = 250
+    /// hardhat-config: default.invariant.failOnRevert = true
+    /// hardhat-config: deep.invariant.runs = 128
+    /// hardhat-config: deep.invariant.depth = 500
+    /// hardhat-config: deep.invariant.failOnRevert = true
     function invariant_paymentTokenConserved() public view {
         uint256 owed;
         address[] memory accounts = handler.accounts();
@@ -158,9 +177,12 @@ contract DisputesInvariantTest is StdInvariant, VeritasSuite {
 
     /// @notice (b) The staking contract holds exactly every node's staked + thawing stake plus unclaimed slash rewards
     /// (challengers', requesters', the treasury's); each node's stake record and each reward match the ghost.
-    /// hardhat-config: invariant.runs = 48
-    /// hardhat-config: invariant.depth = 250
-    /// hardhat-config: invariant.failOnRevert = true
+    /// hardhat-config: default.invariant.runs = 48
+    /// hardhat-config: default.invariant.depth = 250
+    /// hardhat-config: default.invariant.failOnRevert = true
+    /// hardhat-config: deep.invariant.runs = 128
+    /// hardhat-config: deep.invariant.depth = 500
+    /// hardhat-config: deep.invariant.failOnRevert = true
     function invariant_stakingTokenConserved() public view {
         uint256 owed;
         for (uint256 i; i < 3; ++i) {
@@ -185,9 +207,12 @@ contract DisputesInvariantTest is StdInvariant, VeritasSuite {
     /// parameters, claim and proposal, and its dispute record is the snapshot taken when it was challenged. A terminal
     /// job never moves again: the handler pokes terminal (and disputed) jobs with every action and counts any that is
     /// accepted as a violation, and its model refuses to move a job out of a terminal status.
-    /// hardhat-config: invariant.runs = 48
-    /// hardhat-config: invariant.depth = 250
-    /// hardhat-config: invariant.failOnRevert = true
+    /// hardhat-config: default.invariant.runs = 48
+    /// hardhat-config: default.invariant.depth = 250
+    /// hardhat-config: default.invariant.failOnRevert = true
+    /// hardhat-config: deep.invariant.runs = 128
+    /// hardhat-config: deep.invariant.depth = 500
+    /// hardhat-config: deep.invariant.failOnRevert = true
     function invariant_jobStatusesMatchModel() public view {
         for (uint256 i; i < handler.jobCount(); ++i) {
             (
@@ -211,6 +236,7 @@ contract DisputesInvariantTest is StdInvariant, VeritasSuite {
                 "dispute"
             );
         }
+        assertEq(escrow.config().paused, handler.ghostPaused(), "pause vs model");
         assertEq(handler.violations(), 0, handler.firstViolation());
     }
 
@@ -218,9 +244,12 @@ contract DisputesInvariantTest is StdInvariant, VeritasSuite {
     /// Claimed, Proposed and Disputed jobs and never exceeds its staked + thawing stake; every slash took exactly the
     /// collateral locked for its job (never more; checked by the handler at each slash, measured on the staking
     /// contract); what slashes credited (challenger's or requester's reward + treasury share) equals what they took.
-    /// hardhat-config: invariant.runs = 48
-    /// hardhat-config: invariant.depth = 250
-    /// hardhat-config: invariant.failOnRevert = true
+    /// hardhat-config: default.invariant.runs = 48
+    /// hardhat-config: default.invariant.depth = 250
+    /// hardhat-config: default.invariant.failOnRevert = true
+    /// hardhat-config: deep.invariant.runs = 128
+    /// hardhat-config: deep.invariant.depth = 500
+    /// hardhat-config: deep.invariant.failOnRevert = true
     function invariant_slashWithinLockedWithinStake() public view {
         uint256[3] memory collateral;
         for (uint256 i; i < handler.jobCount(); ++i) {
@@ -252,9 +281,12 @@ contract DisputesInvariantTest is StdInvariant, VeritasSuite {
     /// node's staked + thawing stake; after every accepted withdrawStake, staked + thawing >= locked (the handler
     /// checks it on the contracts right after the call), and a withdrawStake attempted while locked > staked is
     /// refused (a prediction of the model, so an acceptance is a violation).
-    /// hardhat-config: invariant.runs = 48
-    /// hardhat-config: invariant.depth = 250
-    /// hardhat-config: invariant.failOnRevert = true
+    /// hardhat-config: default.invariant.runs = 48
+    /// hardhat-config: default.invariant.depth = 250
+    /// hardhat-config: default.invariant.failOnRevert = true
+    /// hardhat-config: deep.invariant.runs = 128
+    /// hardhat-config: deep.invariant.depth = 500
+    /// hardhat-config: deep.invariant.failOnRevert = true
     function invariant_noExitBeforeFinality() public view {
         uint256[3] memory pending;
         for (uint256 i; i < handler.jobCount(); ++i) {
@@ -278,25 +310,9 @@ contract DisputesInvariantTest is StdInvariant, VeritasSuite {
 /// hold (the ghosts). Every action predicts whether the contracts must accept it; a contract that refuses an action it
 /// should accept, or accepts one it should refuse, is recorded as a violation (the invariant test asserts there are
 /// none). Slashes are also measured on the staking contract around each call. The handler itself never reverts.
-contract DisputesHandler is CommonBase, StdCheats, StdUtils {
-    uint256 internal constant BPS = 10_000;
+contract DisputesHandler is BaseHandler {
     uint8 internal constant MODE_OPTIMISTIC = 3;
-    uint256 internal constant MAX_JOBS = 48;
-    uint256 internal constant MIN_STAKE = 1_000e18;
-    uint256 internal constant REQUESTER_SHARE_BPS = 5_000;
     uint16 internal constant MAX_CHALLENGER_REWARD_BPS = 5_000;
-
-    struct Deployment {
-        InferenceEscrow escrow;
-        DisputeManager disputes;
-        NodeStaking staking;
-        ModelRegistry registry;
-        MockUSD usd;
-        VeritasToken token;
-        address gov;
-        address arbitrator2;
-        address treasury;
-    }
 
     struct Entry {
         IInferenceEscrow.Job job;
@@ -309,97 +325,36 @@ contract DisputesHandler is CommonBase, StdCheats, StdUtils {
         IDisputeManager.Dispute dispute;
     }
 
-    struct NodeGhost {
-        uint256 staked;
-        uint256 thawing;
-        uint40 thawEnd;
-    }
-
-    InferenceEscrow public immutable escrow;
     DisputeManager public immutable disputes;
-    NodeStaking public immutable staking;
-    ModelRegistry public immutable registry;
-    MockUSD public immutable usd;
-    VeritasToken public immutable token;
-    address public immutable gov;
     address public immutable arbitrator2;
-    address public immutable treasury;
-    uint40 public immutable unbonding;
 
-    address[3] internal _requesters;
-    address[3] internal _nodes;
     address[3] internal _challengers;
     uint64[3] internal _versions;
     uint256[2] internal _models;
 
     Entry[] internal _jobs;
-    uint256 public clock;
 
-    // Governance parameters as the model knows them (snapshotted into jobs and disputes when they open).
-    IDisputeManager.Params internal _params;
-    uint16 public ghostFeeBps;
-    uint32 public ghostRate;
-    uint40 public ghostChallengeWindow;
+    // Dispute parameters as the model knows them (snapshotted into disputes when they open).
+    IDisputeManager.Params internal _disputeParams;
 
-    mapping(address account => uint256) public ghostBalance;
-    mapping(address node => uint256) public ghostLocked;
-    mapping(address node => NodeGhost) public ghostNode;
-    mapping(address account => uint256) public ghostRewards;
-    mapping(uint256 modelId => uint256) public ghostRoyalties;
-    mapping(uint256 modelId => uint256) public ghostFees;
     uint256 public ghostOpenBonds;
-
-    /// @notice Collateral the model expects slashes to have taken, and how it expects them to have been split.
-    uint256 public ghostSlashed;
-    uint256 public ghostSlashRewards;
-    uint256 public ghostSlashToTreasury;
-    /// @notice What slashes took from nodes' stake and credited as rewards, measured on the staking contract.
-    uint256 public measuredSlashed;
-    uint256 public measuredSlashCredits;
-
-    uint256 public violations;
-    string public firstViolation;
-    mapping(string action => uint256) public successes;
-    mapping(string action => uint256) public refusals;
 
     constructor(
         Deployment memory d,
+        DisputeManager disputes_,
+        address arbitrator2_,
         address[3] memory requesters_,
         address[3] memory nodes_,
         address[3] memory challengers_,
         uint64[3] memory versions_
-    ) {
-        escrow = d.escrow;
-        disputes = d.disputes;
-        staking = d.staking;
-        registry = d.registry;
-        usd = d.usd;
-        token = d.token;
-        gov = d.gov;
-        arbitrator2 = d.arbitrator2;
-        treasury = d.treasury;
-        unbonding = d.staking.unbondingPeriod();
-        _requesters = requesters_;
-        _nodes = nodes_;
+    ) BaseHandler(d, requesters_, nodes_) {
+        disputes = disputes_;
+        arbitrator2 = arbitrator2_;
         _challengers = challengers_;
         _versions = versions_;
         _models[0] = registry.versionTerms(versions_[0]).modelId;
         _models[1] = registry.versionTerms(versions_[1]).modelId;
-        for (uint256 i; i < 3; ++i) {
-            INodeStaking.Node memory n = d.staking.getNode(nodes_[i]);
-            ghostNode[nodes_[i]] = NodeGhost(n.staked, n.thawing, n.thawEnd);
-        }
-        _params = d.disputes.params();
-        IInferenceEscrow.Config memory cfg = d.escrow.config();
-        ghostFeeBps = cfg.feeBps;
-        ghostRate = cfg.collateralPerPaymentBps;
-        ghostChallengeWindow = cfg.challengeWindow;
-        clock = block.timestamp;
-    }
-
-    modifier tick() {
-        vm.warp(clock);
-        _;
+        _disputeParams = disputes_.params();
     }
 
     // ------------------------------------------------------------------------------------------------ actions
@@ -415,79 +370,19 @@ contract DisputesHandler is CommonBase, StdCheats, StdUtils {
     ) external tick {
         if (_jobs.length >= MAX_JOBS) return;
         address r = _requesters[actorSeed % 3];
-        uint64 versionId = _versions[versionSeed % 3];
-        IModelRegistry.VersionTerms memory t = registry.versionTerms(versionId);
-        // At a fee of at most 10 %, 60_000 units cover the first version's royalty of 50_000 plus the fee.
-        payment = bound(payment, t.royalty == 0 ? 1 : 60_000, 20e6);
-        window = bound(window, 30, 2 hours);
-        life = bound(life, window, window + 1 days);
-        address named = nodeSeed % 4 == 3 ? _nodes[(nodeSeed / 4) % 3] : address(0);
-        IInferenceEscrow.RequestParams memory p = IInferenceEscrow.RequestParams({
-            versionId: versionId,
-            mode: MODE_OPTIMISTIC,
-            node: named,
-            payment: uint96(payment),
-            deliveryWindow: uint40(window),
-            expiresAt: uint40(clock + life),
-            callbackGasLimit: 0,
-            inputDigest: keccak256(abi.encode(_jobs.length, r)),
-            inputURI: "ipfs://input"
-        });
-        uint256 collateral = (payment * ghostRate) / BPS;
-        if (collateral < t.minCollateral) collateral = t.minCollateral;
-        IInferenceEscrow.Job memory expected = IInferenceEscrow.Job({
-            requester: r,
-            nonce: escrow.accountOf(r).nonce,
-            versionId: versionId,
-            callbackGasLimit: 0,
-            node: named,
-            mode: MODE_OPTIMISTIC,
-            modelId: t.modelId,
-            payment: uint96(payment),
-            royalty: t.royalty,
-            feeBps: ghostFeeBps,
-            collateral: uint96(collateral),
-            deliveryWindow: uint40(window),
-            expiresAt: p.expiresAt,
-            inputDigest: p.inputDigest,
-            challengeWindow: ghostChallengeWindow
-        });
-
-        bool ok;
-        vm.recordLogs();
-        if (prepaid) {
-            if (ghostBalance[r] < payment) _deposit(r, payment - ghostBalance[r]);
-            vm.prank(r);
-            try escrow.requestInference(p) {
-                ok = true;
-            } catch {}
-        } else {
-            usd.mint(r, payment);
-            vm.startPrank(r);
-            usd.approve(address(escrow), payment);
-            try escrow.requestInferenceWithTransfer(p) {
-                ok = true;
-            } catch {}
-            vm.stopPrank();
-        }
-        _expect(ok, true, "request");
+        IInferenceEscrow.RequestParams memory p = _params(
+            _versions[versionSeed % 3],
+            MODE_OPTIMISTIC,
+            payment,
+            window,
+            life,
+            nodeSeed,
+            keccak256(abi.encode(_jobs.length, r))
+        );
+        (bool ok, IInferenceEscrow.Job memory job) = _request(r, p, prepaid, ghostChallengeWindow);
         if (!ok) return;
-        if (prepaid) ghostBalance[r] -= payment;
-
-        Vm.Log[] memory logs = vm.getRecordedLogs();
-        IInferenceEscrow.Job memory emitted;
-        bool found;
-        for (uint256 i; i < logs.length; ++i) {
-            if (logs[i].emitter == address(escrow) && logs[i].topics[0] == IInferenceEscrow.JobRequested.selector) {
-                (emitted, ) = abi.decode(logs[i].data, (IInferenceEscrow.Job, string));
-                found = true;
-            }
-        }
-        if (!found || keccak256(abi.encode(emitted)) != keccak256(abi.encode(expected))) {
-            _violation("request: the emitted job differs from the expected snapshot");
-        }
         Entry storage e = _jobs.push();
-        e.job = expected;
+        e.job = job;
         e.status = IInferenceEscrow.JobStatus.Open;
     }
 
@@ -562,10 +457,10 @@ contract DisputesHandler is CommonBase, StdCheats, StdUtils {
         e.dispute = IDisputeManager.Dispute({
             challenger: challenger,
             bond: uint96(bond),
-            deadline: uint40(clock) + _params.arbitrationPeriod,
-            challengerRewardBps: _params.challengerRewardBps,
+            deadline: uint40(clock) + _disputeParams.arbitrationPeriod,
+            challengerRewardBps: _disputeParams.challengerRewardBps,
             resolved: false,
-            arbitrator: _params.arbitrator
+            arbitrator: _disputeParams.arbitrator
         });
         ghostOpenBonds += bond;
         _setStatus(e, IInferenceEscrow.JobStatus.Disputed);
@@ -602,7 +497,9 @@ contract DisputesHandler is CommonBase, StdCheats, StdUtils {
             ok = true;
         } catch {}
         _expect(ok, expectOk, nodeRight ? "arbitrate (node right)" : "arbitrate (node wrong)");
-        if (ok) _resolved(idx, ruling, m);
+        if (!ok) return;
+        if (ghostPaused) successes["dispute resolved while paused"]++;
+        _resolved(idx, ruling, m);
     }
 
     /// @notice Anyone ends a dispute nobody ruled on by its deadline, as a draw.
@@ -620,7 +517,9 @@ contract DisputesHandler is CommonBase, StdCheats, StdUtils {
             ok = true;
         } catch {}
         _expect(ok, clock >= e.dispute.deadline, "resolveTimeout");
-        if (ok) _resolved(idx, IInferenceEscrow.Ruling.Draw, m);
+        if (!ok) return;
+        if (ghostPaused) successes["dispute resolved while paused"]++;
+        _resolved(idx, IInferenceEscrow.Ruling.Draw, m);
     }
 
     /// @notice Anyone finalizes a proposal (sometimes with an output that is not the proposed one: refused).
@@ -639,13 +538,15 @@ contract DisputesHandler is CommonBase, StdCheats, StdUtils {
             ok = true;
         } catch {}
         _expect(ok, clock >= p.challengeEnds && !wrongOutput, "finalize");
-        if (ok) _settled(idx);
+        if (!ok) return;
+        if (ghostPaused) successes["finalize while paused"]++;
+        _settled(idx);
     }
 
     /// @notice Finalizes up to four proposals in one call. Sometimes lists a job twice, or adds one whose window is
     /// still open: the whole batch must then be refused.
     function finalizeBatch(uint256 jobSeed, uint256 count, uint256 flags) external tick {
-        count = bound(count, 1, 4);
+        count = _bound(count, 1, 4);
         uint256 n = _jobs.length;
         if (n == 0) return;
         uint256[] memory picked = new uint256[](count + 1);
@@ -738,70 +639,18 @@ contract DisputesHandler is CommonBase, StdCheats, StdUtils {
         uint256 r = secs % 8;
         clock +=
             r == 0
-                ? bound(secs, 7 days, 15 days)
+                ? _bound(secs, 7 days, 15 days)
                 : r < 3
-                    ? bound(secs, 1 hours, 2 days)
-                    : bound(secs, 1, 3 hours);
+                    ? _bound(secs, 1 hours, 2 days)
+                    : _bound(secs, 1, 3 hours);
         vm.warp(clock);
     }
 
     function withdraw(uint256 actorSeed, uint256 amount) external tick {
-        address a = _actor(actorSeed);
-        uint256 balance = ghostBalance[a];
-        // Sometimes more than the balance, which must be refused.
-        bool tooMuch = amount % 8 == 0;
-        amount = tooMuch ? balance + 1 : bound(amount, 1, balance == 0 ? 1 : balance);
-        bool ok;
-        vm.prank(a);
-        try escrow.withdraw(amount, a) {
-            ok = true;
-        } catch {}
-        _expect(ok, amount <= balance, "withdraw");
-        if (ok) ghostBalance[a] -= amount;
-    }
-
-    function stake(uint256 nodeSeed, uint256 amount) external tick {
-        address node = _nodes[nodeSeed % 3];
-        amount = bound(amount, 1, 2_000e18);
-        token.approve(address(staking), amount);
-        bool ok;
-        try staking.stake(node, amount) {
-            ok = true;
-        } catch {}
-        _expect(ok, true, "stake");
-        if (ok) ghostNode[node].staked += amount;
-    }
-
-    function requestUnstake(uint256 nodeSeed, uint256 amount) external tick {
-        address node = _nodes[nodeSeed % 3];
-        NodeGhost storage g = ghostNode[node];
-        uint256 staked = g.staked;
-        // Mostly a slice of the stake, sometimes all of it, sometimes more than it (refused).
-        uint256 r = amount % 8;
-        amount =
-            r == 0
-                ? staked + 1
-                : r < 3
-                    ? staked
-                    : bound(amount, 1, staked / 8 + 1);
-        bool ok;
-        vm.prank(node);
-        try staking.requestUnstake(amount) {
-            ok = true;
-        } catch {}
-        _expect(ok, amount != 0 && amount <= staked, "requestUnstake");
-        if (!ok) return;
-        uint40 thawEnd = uint40(clock) + unbonding;
-        if (thawEnd < g.thawEnd) thawEnd = g.thawEnd;
-        g.staked -= amount;
-        g.thawing += amount;
-        g.thawEnd = thawEnd;
-    }
-
-    /// @notice (e) A node withdraws its thawed stake. Predicted refused while its locked collateral exceeds its active
-    /// stake; when accepted, its remaining stake must still cover every live job's collateral.
-    function withdrawStake(uint256 nodeSeed) external tick {
-        _withdrawStake(_nodes[nodeSeed % 3]);
+        bool paused = ghostPaused;
+        uint256 before = successes["withdraw"];
+        _withdraw(_actor(actorSeed), amount);
+        if (paused && successes["withdraw"] > before) successes["withdraw while paused"]++;
     }
 
     /// @notice (e) A node whose results are not final yet tries to exit: it requests to unstake everything, waits out
@@ -818,21 +667,7 @@ contract DisputesHandler is CommonBase, StdCheats, StdUtils {
         }
         if (node == address(0)) return;
         NodeGhost storage g = ghostNode[node];
-        uint256 amount = g.staked;
-        if (amount != 0) {
-            bool ok;
-            vm.prank(node);
-            try staking.requestUnstake(amount) {
-                ok = true;
-            } catch {}
-            _expect(ok, true, "requestUnstake");
-            if (!ok) return;
-            uint40 thawEnd = uint40(clock) + unbonding;
-            if (thawEnd < g.thawEnd) thawEnd = g.thawEnd;
-            g.staked = 0;
-            g.thawing += amount;
-            g.thawEnd = thawEnd;
-        }
+        if (g.staked != 0 && !_requestUnstake(node, g.staked)) return;
         if (clock < g.thawEnd) {
             clock = g.thawEnd;
             vm.warp(clock);
@@ -840,71 +675,41 @@ contract DisputesHandler is CommonBase, StdCheats, StdUtils {
         _withdrawStake(node);
     }
 
-    function _withdrawStake(address node) internal {
-        NodeGhost storage g = ghostNode[node];
-        bool uncovered = ghostLocked[node] > g.staked;
-        bool expectOk = g.thawing != 0 && clock >= g.thawEnd && !uncovered;
-        bool ok;
-        vm.prank(node);
-        try staking.withdrawStake(node) {
-            ok = true;
-        } catch {}
-        _expect(ok, expectOk, "withdrawStake");
-        if (!ok) {
-            if (uncovered && g.thawing != 0 && clock >= g.thawEnd) refusals["withdrawStake: collateral locked"]++;
-            return;
-        }
-        if (uncovered) _violation("withdrawStake: accepted while locked > staked");
-        g.thawing = 0;
-        INodeStaking.Node memory n = staking.getNode(node);
-        if (uint256(n.staked) + n.thawing < escrow.lockedCollateral(node)) {
-            _violation("withdrawStake: staked + thawing < locked after the withdrawal");
-        }
-        if (_pendingCollateral(node) > uint256(n.staked) + n.thawing) {
-            _violation("withdrawStake: a Proposed or Disputed job's collateral is uncovered");
-        }
-    }
-
     function claimRewards(uint256 actorSeed) external tick {
-        address a = actorSeed % 10 == 9 ? treasury : _actor(actorSeed);
-        bool ok;
-        vm.prank(a);
-        try staking.claimRewards(a) {
-            ok = true;
-        } catch {}
-        _expect(ok, ghostRewards[a] != 0, "claimRewards");
-        if (ok) ghostRewards[a] = 0;
+        _claimRewards(actorSeed % 10 == 9 ? treasury : _actor(actorSeed));
     }
 
     /// @notice Governance moves the dispute parameters (bond, arbitration period, challenger reward, arbitrator), the
-    /// challenge window, the protocol fee and the collateral rate. Open jobs and disputes keep their snapshots. A
-    /// challenger reward above the hard cap must be refused.
+    /// challenge window, the protocol fee, the collateral rate and the pause (paused a third of the time: only new
+    /// requests are refused, every other action is predicted as if unpaused). Open jobs and disputes keep their
+    /// snapshots. A challenger reward above the hard cap must be refused.
     function setParameters(
         uint256 bond,
         uint256 period,
         uint256 reward,
         uint256 window,
         uint256 fee,
-        uint256 rate
+        uint256 rate,
+        uint256 pauseSeed
     ) external tick {
         bool tooHigh = reward % 6 == 0;
         IDisputeManager.Params memory p = IDisputeManager.Params({
-            bond: uint96(bound(bond, 1, 5e6)),
-            arbitrationPeriod: uint40(bound(period, 1 hours, 3 days)),
-            challengerRewardBps: uint16(tooHigh ? bound(reward, 5_001, 10_000) : bound(reward, 0, 5_000)),
+            bond: uint96(_bound(bond, 1, 5e6)),
+            arbitrationPeriod: uint40(_bound(period, 1 hours, 3 days)),
+            challengerRewardBps: uint16(tooHigh ? _bound(reward, 5_001, 10_000) : _bound(reward, 0, 5_000)),
             arbitrator: period % 2 == 0 ? gov : arbitrator2,
-            equivocationSlash: _params.equivocationSlash
+            equivocationSlash: _disputeParams.equivocationSlash
         });
-        uint40 w = uint40(bound(window, 1 minutes, 6 hours));
-        uint16 f = uint16(bound(fee, 0, 1_000));
-        uint32 rt = uint32(bound(rate, 0, 100_000));
+        uint40 w = uint40(_bound(window, 1 minutes, 6 hours));
+        uint16 f = uint16(_bound(fee, 0, 1_000));
+        uint32 rt = uint32(_bound(rate, 0, 100_000));
         bool ok = true;
         vm.startPrank(gov);
         try disputes.setParams(p) {} catch {
             ok = false;
         }
         _expect(ok, !tooHigh, "setParams");
-        if (ok) _params = p;
+        if (ok) _disputeParams = p;
         ok = true;
         try escrow.setChallengeWindow(w) {} catch {
             ok = false;
@@ -915,12 +720,17 @@ contract DisputesHandler is CommonBase, StdCheats, StdUtils {
         try escrow.setCollateralRate(rt) {} catch {
             ok = false;
         }
+        bool paused = pauseSeed % 3 == 0;
+        try escrow.setPaused(paused) {} catch {
+            ok = false;
+        }
         vm.stopPrank();
         _expect(ok, true, "escrow parameters");
         if (!ok) return;
         ghostChallengeWindow = w;
         ghostFeeBps = f;
         ghostRate = rt;
+        ghostPaused = paused;
     }
 
     /// @notice Tries to move a job that is terminal (or disputed, for the actions a dispute excludes): every attempt
@@ -1028,8 +838,8 @@ contract DisputesHandler is CommonBase, StdCheats, StdUtils {
         return _models;
     }
 
-    /// @notice Every account that can hold an escrow balance or a slash reward.
-    function accounts() external view returns (address[] memory a) {
+    /// @inheritdoc BaseHandler
+    function accounts() public view override returns (address[] memory a) {
         a = new address[](10);
         for (uint256 i; i < 3; ++i) {
             a[i] = _requesters[i];
@@ -1041,67 +851,9 @@ contract DisputesHandler is CommonBase, StdCheats, StdUtils {
 
     // ------------------------------------------------------------------------------------------------ internals
 
-    /// @dev A node's total stake and every account's slash rewards before a call that may slash.
-    struct Measure {
-        uint256 stake;
-        uint256 rewards;
-    }
-
-    function _measure(address node) internal view returns (Measure memory m) {
-        m.stake = staking.totalStakeOf(node);
-        m.rewards = _sumRewards();
-    }
-
-    function _sumRewards() internal view returns (uint256 sum) {
-        sum = staking.rewardsOf(treasury);
-        for (uint256 i; i < 3; ++i) {
-            sum +=
-                staking.rewardsOf(_requesters[i]) +
-                staking.rewardsOf(_nodes[i]) +
-                staking.rewardsOf(_challengers[i]);
-        }
-    }
-
-    /// @dev Checks, on the staking contract, what a call took from `node` and credited as rewards: exactly `expected`,
-    /// never more than the collateral `locked` for the job, and credits == slashed.
-    function _checkSlash(
-        Measure memory m,
-        address node,
-        uint256 expected,
-        uint256 locked,
-        string memory action
-    ) internal {
-        uint256 stakeAfter = staking.totalStakeOf(node);
-        uint256 rewardsAfter = _sumRewards();
-        if (stakeAfter > m.stake || rewardsAfter < m.rewards) {
-            _violation(string.concat(action, ": stake grew or rewards shrank"));
-            return;
-        }
-        uint256 slashed = m.stake - stakeAfter;
-        uint256 credited = rewardsAfter - m.rewards;
-        if (slashed > locked) _violation(string.concat(action, ": slashed more than the job's locked collateral"));
-        if (slashed != expected) _violation(string.concat(action, ": slashed amount differs from the model"));
-        if (credited != slashed) _violation(string.concat(action, ": reward + treasury share != slashed"));
-        measuredSlashed += slashed;
-        measuredSlashCredits += credited;
-    }
-
-    function _deposit(address r, uint256 amount) internal {
-        usd.mint(r, amount);
-        vm.startPrank(r);
-        usd.approve(address(escrow), amount);
-        bool ok;
-        try escrow.deposit(r, amount) {
-            ok = true;
-        } catch {}
-        vm.stopPrank();
-        _expect(ok, true, "deposit");
-        if (ok) ghostBalance[r] += amount;
-    }
-
     /// @dev Mints `challenger` the bond a challenge of a job paying `payment` takes now, and approves it.
     function _fundBond(address challenger, uint256 payment) internal returns (uint256 bond) {
-        bond = _params.bond > payment ? _params.bond : payment;
+        bond = _disputeParams.bond > payment ? _disputeParams.bond : payment;
         usd.mint(challenger, bond);
         vm.prank(challenger);
         usd.approve(address(disputes), bond);
@@ -1146,12 +898,8 @@ contract DisputesHandler is CommonBase, StdCheats, StdUtils {
     /// collateral unlocked.
     function _settled(uint256 idx) internal {
         Entry storage e = _jobs[idx];
-        IInferenceEscrow.Job memory job = e.job;
-        uint256 fee = (uint256(job.payment) * job.feeBps) / BPS;
-        ghostBalance[e.claim.node] += job.payment - job.royalty - fee;
-        ghostRoyalties[job.modelId] += job.royalty;
-        ghostFees[job.modelId] += fee;
-        ghostLocked[e.claim.node] -= job.collateral;
+        _creditSettlement(e.job, e.claim.node);
+        ghostLocked[e.claim.node] -= e.job.collateral;
         _setStatus(e, IInferenceEscrow.JobStatus.Settled);
     }
 
@@ -1181,41 +929,14 @@ contract DisputesHandler is CommonBase, StdCheats, StdUtils {
         }
     }
 
-    /// @dev The model of NodeStaking.slash: active stake first, then thawing; `rewardBps` to the beneficiary.
-    function _slash(address node, uint256 amount, address beneficiary, uint256 rewardBps) internal {
-        if (amount == 0) return;
-        NodeGhost storage g = ghostNode[node];
-        if (amount <= g.staked) {
-            g.staked -= amount;
-        } else {
-            g.thawing -= amount - g.staked;
-            g.staked = 0;
-            successes["slash reaching thawing stake"]++;
-        }
-        uint256 reward = (amount * rewardBps) / BPS;
-        ghostRewards[beneficiary] += reward;
-        ghostRewards[treasury] += amount - reward;
-        ghostSlashed += amount;
-        ghostSlashRewards += reward;
-        ghostSlashToTreasury += amount - reward;
-    }
-
     /// @dev Moves a job in the model; a terminal status never moves.
     function _setStatus(Entry storage e, IInferenceEscrow.JobStatus s) internal {
         if (_terminal(e.status)) _violation("model: a terminal job moved");
         e.status = s;
     }
 
-    function _terminal(IInferenceEscrow.JobStatus s) internal pure returns (bool) {
-        return
-            s == IInferenceEscrow.JobStatus.Settled ||
-            s == IInferenceEscrow.JobStatus.Cancelled ||
-            s == IInferenceEscrow.JobStatus.Expired ||
-            s == IInferenceEscrow.JobStatus.Refunded;
-    }
-
     /// @dev Collateral of `node`'s Proposed and Disputed jobs (results not final yet).
-    function _pendingCollateral(address node) internal view returns (uint256 sum) {
+    function _pendingCollateral(address node) internal view override returns (uint256 sum) {
         for (uint256 i; i < _jobs.length; ++i) {
             Entry storage e = _jobs[i];
             if (
@@ -1284,19 +1005,5 @@ contract DisputesHandler is CommonBase, StdCheats, StdUtils {
         if (want == Want.ProposedPastWindow) return clock >= e.proposal.challengeEnds;
         if (want == Want.DisputedBeforeDeadline) return clock < e.dispute.deadline;
         return clock >= e.dispute.deadline;
-    }
-
-    function _expect(bool ok, bool expected, string memory action) internal {
-        if (ok == expected) {
-            if (ok) successes[action]++;
-            else refusals[action]++;
-            return;
-        }
-        _violation(string.concat(action, ok ? ": accepted, but must be refused" : ": refused, but must be accepted"));
-    }
-
-    function _violation(string memory what) internal {
-        if (violations == 0) firstViolation = what;
-        ++violations;
     }
 }

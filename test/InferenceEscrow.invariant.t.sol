@@ -1,28 +1,25 @@
 // SPDX-License-Identifier: MIT
 pragma solidity 0.8.30;
 
-import {CommonBase} from "forge-std/Base.sol";
-import {StdCheats} from "forge-std/StdCheats.sol";
 import {StdInvariant} from "forge-std/StdInvariant.sol";
-import {StdUtils} from "forge-std/StdUtils.sol";
-import {Vm} from "forge-std/Vm.sol";
 import {IInferenceEscrow} from "../contracts/interfaces/IInferenceEscrow.sol";
 import {IModelRegistry} from "../contracts/interfaces/IModelRegistry.sol";
 import {INodeStaking} from "../contracts/interfaces/INodeStaking.sol";
-import {InferenceEscrow} from "../contracts/InferenceEscrow.sol";
+import {ITeeRegistry} from "../contracts/interfaces/ITeeRegistry.sol";
 import {JobId} from "../contracts/libraries/JobId.sol";
-import {MockUSD} from "../contracts/mocks/MockUSD.sol";
-import {ModelRegistry} from "../contracts/ModelRegistry.sol";
-import {NodeStaking} from "../contracts/NodeStaking.sol";
+import {SignedAttestationVerifier} from "../contracts/SignedAttestationVerifier.sol";
+import {TeeRegistry} from "../contracts/TeeRegistry.sol";
 import {TeeResultVerifier} from "../contracts/TeeResultVerifier.sol";
+import {BaseHandler} from "./helpers/BaseHandler.sol";
 import {VeritasSuite} from "./helpers/VeritasSuite.sol";
-import {VeritasToken} from "../contracts/VeritasToken.sol";
 
-/// @notice Invariants of the escrow and staking over random sequences of deposits, requests (prepaid and by transfer),
-/// claims, results (single, direct, batched), cancellations, expiries, missed-deadline reports, withdrawals, stake
-/// moves, reward and royalty withdrawals, fee collection and governance changes (fee, rate, pause), driven by
-/// `EscrowHandler` across three requesters and three TEE nodes, with time moving forward.
-/// Each invariant runs its own campaign of 48 runs x 80 calls (hardhat-config lines below; about 7 s for all five).
+/// @notice Invariants of the registry, staking, TEE registry and escrow together over random sequences of deposits,
+/// requests (prepaid and by transfer), claims, results (single, direct, batched), cancellations, expiries,
+/// missed-deadline reports, withdrawals, stake moves, reward and royalty withdrawals, fee collection, governance changes
+/// (fee, rate, pause), enclave key rotations and renewals, model transfers, version publications and deprecations,
+/// actions by strangers on other accounts' state, and replays of signatures and attestations across jobs, nodes,
+/// chains and deployments; driven by `EscrowHandler` across three requesters, three TEE nodes and three model owners,
+/// with time moving forward. Runs x depth per invariant: the `default` and `deep` lines below (docs/invariants.md).
 /// The handler checks every action's outcome against its model (see `EscrowHandler`), so the invariants also assert
 /// that no action was wrongly accepted or refused.
 contract InferenceEscrowInvariantTest is StdInvariant, VeritasSuite {
@@ -46,20 +43,30 @@ contract InferenceEscrowInvariantTest is StdInvariant, VeritasSuite {
             pks[i] = uint256(keccak256(abi.encode("enclave", i)));
             _setUpNode(nodes[i], 1_500e18, pks[i]);
         }
+        // A second deployment of the TEE stack on the same chain: its signatures and attestations must not work here.
+        TeeRegistry tee2 = new TeeRegistry(staking, attestation, gov);
         handler = new EscrowHandler(
-            EscrowHandler.Deployment({
+            BaseHandler.Deployment({
                 escrow: escrow,
                 staking: staking,
                 registry: registry,
-                teeVerifier: teeVerifier,
                 usd: usd,
                 token: token,
                 gov: gov,
-                treasury: treasury,
-                modelOwner: modelOwner
+                treasury: treasury
+            }),
+            EscrowHandler.Tee({
+                registry: tee,
+                verifier: teeVerifier,
+                attestation: attestation,
+                otherRegistry: tee2,
+                otherVerifier: new TeeResultVerifier(tee2, registry),
+                attestationSignerPk: attestationSignerPk,
+                measurement: MEASUREMENT
             }),
             requesters,
             nodes,
+            [modelOwner, makeAddr("modelOwner1"), makeAddr("modelOwner2")],
             pks,
             versions
         );
@@ -71,7 +78,7 @@ contract InferenceEscrowInvariantTest is StdInvariant, VeritasSuite {
 
     /// @dev The handler's actions, weighted by repetition: more requests, claims, results and reports than the rest.
     function _selectors() internal pure returns (bytes4[] memory s) {
-        s = new bytes4[](26);
+        s = new bytes4[](32);
         uint256 i;
         s[i++] = EscrowHandler.deposit.selector;
         for (uint256 k; k < 3; ++k) {
@@ -82,30 +89,81 @@ contract InferenceEscrowInvariantTest is StdInvariant, VeritasSuite {
             s[i++] = EscrowHandler.submit.selector;
             s[i++] = EscrowHandler.reportMissedDeadline.selector;
             s[i++] = EscrowHandler.warp.selector;
+            s[i++] = EscrowHandler.strangerActs.selector;
         }
         s[i++] = EscrowHandler.fulfil.selector;
         s[i++] = EscrowHandler.batch.selector;
         s[i++] = EscrowHandler.cancel.selector;
         s[i++] = EscrowHandler.expire.selector;
         s[i++] = EscrowHandler.withdraw.selector;
-        s[i++] = EscrowHandler.stake.selector;
-        s[i++] = EscrowHandler.requestUnstake.selector;
-        s[i++] = EscrowHandler.withdrawStake.selector;
+        s[i++] = BaseHandler.stake.selector;
+        s[i++] = BaseHandler.requestUnstake.selector;
+        s[i++] = BaseHandler.withdrawStake.selector;
         s[i++] = EscrowHandler.claimRewards.selector;
         s[i++] = EscrowHandler.withdrawRoyalties.selector;
         s[i++] = EscrowHandler.collectProtocolFees.selector;
         s[i++] = EscrowHandler.setParameters.selector;
         s[i++] = EscrowHandler.poke.selector;
+        s[i++] = EscrowHandler.replay.selector;
+        s[i++] = EscrowHandler.rotateKey.selector;
+        s[i++] = EscrowHandler.transferModel.selector;
+        s[i++] = EscrowHandler.publishVersion.selector;
         assert(i == s.length);
+    }
+
+    /// @notice The adversarial actions are not vacuous: a fixed sequence reaches every replay kind, every stranger
+    /// action, a key rotation, a model transfer, a deprecation, and withdrawals, cancellations, expiries and reports
+    /// while paused, with the outcomes the model predicts (all replays and stranger actions refused).
+    function test_adversarialActionsAreExercised() public {
+        for (uint256 i; i < 6; ++i) {
+            handler.request(i, i * 4 + 1, 1e6, 600, 1 days, 0, i % 2 == 0);
+        }
+        handler.claim(0, 0);
+        handler.claim(1, 1);
+        for (uint256 k; k < 7; ++k) {
+            handler.replay(k, k);
+        }
+        for (uint256 a; a < 9; ++a) {
+            handler.strangerActs(a, a);
+        }
+        handler.rotateKey(0, 30 days, false);
+        handler.transferModel(0, 1);
+        handler.publishVersion(0, 0, 0, 3);
+        handler.deposit(0, 5e6);
+        handler.setParameters(0, 20_000, 0);
+        handler.request(0, 1, 1e6, 600, 1 days, 0, true);
+        handler.cancel(2, 1);
+        handler.withdraw(0, 3);
+        handler.warp(0);
+        handler.warp(0);
+        handler.expire(3, 0);
+        handler.reportMissedDeadline(0, 0);
+
+        assertEq(handler.refusals("replay"), 7, "every replay kind tried and refused");
+        assertEq(handler.refusals("strangerActs"), 9, "every stranger action tried and refused");
+        assertEq(handler.successes("revoke key") + handler.successes("register key"), 2, "key rotated");
+        assertEq(handler.refusals("re-register a revoked key"), 1, "revoked key not re-registered");
+        assertEq(handler.refusals("deliver with a revoked key"), 1, "revoked key's signature refused");
+        assertEq(handler.successes("transferModel"), 1, "model transferred");
+        assertEq(handler.successes("deprecateVersion"), 1, "version deprecated");
+        assertEq(handler.refusals("request"), 1, "request refused while paused");
+        assertEq(handler.successes("cancel while paused"), 1, "cancel while paused");
+        assertEq(handler.successes("withdraw while paused"), 1, "withdraw while paused");
+        assertEq(handler.successes("expire while paused"), 1, "expire while paused");
+        assertEq(handler.successes("reportMissedDeadline"), 1, "report while paused");
+        assertEq(handler.violations(), 0, handler.firstViolation());
     }
 
     // ------------------------------------------------------------------------------------------------ invariants
 
-    /// @notice (a) The escrow holds exactly what it owes in the payment token: account balances, the payments of jobs
+    /// @notice (1) The escrow holds exactly what it owes in the payment token: account balances, the payments of jobs
     /// not yet terminal, and the models' royalties and protocol fees. Each account and model also matches the ghost.
-    /// hardhat-config: invariant.runs = 48
-    /// hardhat-config: invariant.depth = 80
-    /// hardhat-config: invariant.failOnRevert = true
+    /// hardhat-config: default.invariant.runs = 48
+    /// hardhat-config: default.invariant.depth = 80
+    /// hardhat-config: default.invariant.failOnRevert = true
+    /// hardhat-config: deep.invariant.runs = 128
+    /// hardhat-config: deep.invariant.depth = 300
+    /// hardhat-config: deep.invariant.failOnRevert = true
     function invariant_paymentTokenConserved() public view {
         uint256 owed;
         address[] memory accounts = handler.accounts();
@@ -130,14 +188,22 @@ contract InferenceEscrowInvariantTest is StdInvariant, VeritasSuite {
         assertEq(handler.violations(), 0, handler.firstViolation());
     }
 
-    /// @notice (b) The staking contract holds exactly every node's staked + thawing stake plus unclaimed slash rewards.
-    /// hardhat-config: invariant.runs = 48
-    /// hardhat-config: invariant.depth = 80
-    /// hardhat-config: invariant.failOnRevert = true
+    /// @notice (1) The staking contract holds exactly every node's staked + thawing stake plus unclaimed slash rewards;
+    /// each node's stake record and each reward match the ghost.
+    /// hardhat-config: default.invariant.runs = 48
+    /// hardhat-config: default.invariant.depth = 80
+    /// hardhat-config: default.invariant.failOnRevert = true
+    /// hardhat-config: deep.invariant.runs = 128
+    /// hardhat-config: deep.invariant.depth = 300
+    /// hardhat-config: deep.invariant.failOnRevert = true
     function invariant_stakingTokenConserved() public view {
         uint256 owed;
         for (uint256 i; i < 3; ++i) {
             INodeStaking.Node memory n = staking.getNode(nodes[i]);
+            (uint256 staked, uint256 thawing, uint40 thawEnd) = handler.ghostNode(nodes[i]);
+            assertEq(n.staked, staked, "staked vs ghost");
+            assertEq(n.thawing, thawing, "thawing vs ghost");
+            assertEq(n.thawEnd, thawEnd, "thawEnd vs ghost");
             owed += uint256(n.staked) + n.thawing;
         }
         address[] memory accounts = handler.accounts();
@@ -150,11 +216,14 @@ contract InferenceEscrowInvariantTest is StdInvariant, VeritasSuite {
         assertEq(handler.violations(), 0, handler.firstViolation());
     }
 
-    /// @notice (c) Each node's locked collateral is the sum of its claimed jobs' collateral and never exceeds its
-    /// staked + thawing stake.
-    /// hardhat-config: invariant.runs = 48
-    /// hardhat-config: invariant.depth = 80
-    /// hardhat-config: invariant.failOnRevert = true
+    /// @notice (3) Each node's locked collateral is the sum of its claimed jobs' collateral and never exceeds its
+    /// staked + thawing stake; every slash took exactly the job's collateral and credited reward + treasury == slashed.
+    /// hardhat-config: default.invariant.runs = 48
+    /// hardhat-config: default.invariant.depth = 80
+    /// hardhat-config: default.invariant.failOnRevert = true
+    /// hardhat-config: deep.invariant.runs = 128
+    /// hardhat-config: deep.invariant.depth = 300
+    /// hardhat-config: deep.invariant.failOnRevert = true
     function invariant_lockedCollateralWithinStake() public view {
         uint256[3] memory claimedCollateral;
         for (uint256 i; i < handler.jobCount(); ++i) {
@@ -171,15 +240,22 @@ contract InferenceEscrowInvariantTest is StdInvariant, VeritasSuite {
             assertEq(locked, handler.ghostLocked(nodes[k]), "locked vs ghost");
             assertLe(locked, staking.totalStakeOf(nodes[k]), "locked <= staked + thawing");
         }
+        uint256 slashed = handler.ghostSlashed();
+        assertEq(handler.measuredSlashed(), slashed, "slashed (measured) == collateral of the slashed jobs");
+        assertEq(handler.measuredSlashCredits(), slashed, "reward + treasury share (measured) == slashed");
+        assertEq(handler.ghostSlashRewards() + handler.ghostSlashToTreasury(), slashed, "reward + treasury == slashed");
         assertEq(handler.violations(), 0, handler.firstViolation());
     }
 
-    /// @notice (d) Every job is in exactly the status the model predicts, its stored commitment is the hash of its
+    /// @notice (2) Every job is in exactly the status the model predicts, its stored commitment is the hash of its
     /// parameters and current claim, and a terminal job never moves again (the handler also pokes terminal jobs with
     /// every action and counts any that is accepted as a violation).
-    /// hardhat-config: invariant.runs = 48
-    /// hardhat-config: invariant.depth = 80
-    /// hardhat-config: invariant.failOnRevert = true
+    /// hardhat-config: default.invariant.runs = 48
+    /// hardhat-config: default.invariant.depth = 80
+    /// hardhat-config: default.invariant.failOnRevert = true
+    /// hardhat-config: deep.invariant.runs = 128
+    /// hardhat-config: deep.invariant.depth = 300
+    /// hardhat-config: deep.invariant.failOnRevert = true
     function invariant_jobStatusesMatchModel() public view {
         for (uint256 i; i < handler.jobCount(); ++i) {
             (IInferenceEscrow.Job memory job, IInferenceEscrow.Claim memory c, IInferenceEscrow.JobStatus s) = handler
@@ -192,11 +268,14 @@ contract InferenceEscrowInvariantTest is StdInvariant, VeritasSuite {
         assertEq(handler.violations(), 0, handler.firstViolation());
     }
 
-    /// @notice (e) Payments are paid out once: what settlements credited (node fees, royalties, protocol fees, measured
+    /// @notice (2) Payments are paid out once: what settlements credited (node fees, royalties, protocol fees, measured
     /// on the contracts) equals the payments of the settled jobs.
-    /// hardhat-config: invariant.runs = 48
-    /// hardhat-config: invariant.depth = 80
-    /// hardhat-config: invariant.failOnRevert = true
+    /// hardhat-config: default.invariant.runs = 48
+    /// hardhat-config: default.invariant.depth = 80
+    /// hardhat-config: default.invariant.failOnRevert = true
+    /// hardhat-config: deep.invariant.runs = 128
+    /// hardhat-config: deep.invariant.depth = 300
+    /// hardhat-config: deep.invariant.failOnRevert = true
     function invariant_paymentsPaidOnce() public view {
         uint256 settled;
         for (uint256 i; i < handler.jobCount(); ++i) {
@@ -207,32 +286,88 @@ contract InferenceEscrowInvariantTest is StdInvariant, VeritasSuite {
         assertEq(handler.ghostSettledPayments(), settled, "settled payments vs model");
         assertEq(handler.violations(), 0, handler.firstViolation());
     }
+
+    /// @notice (4, 5, 6) No stranger moved another account's state (every `strangerActs` call was refused and left
+    /// every account's balance, lock, nonce, stake record, rewards, every model's accruals and every job untouched);
+    /// no replayed signature or attestation (another job, node, chain or deployment) was accepted; and while paused,
+    /// only requests were refused (withdrawals, cancellations, expiries and reports were predicted, and accepted, as if
+    /// unpaused). The pause matches the model.
+    /// hardhat-config: default.invariant.runs = 48
+    /// hardhat-config: default.invariant.depth = 80
+    /// hardhat-config: default.invariant.failOnRevert = true
+    /// hardhat-config: deep.invariant.runs = 128
+    /// hardhat-config: deep.invariant.depth = 300
+    /// hardhat-config: deep.invariant.failOnRevert = true
+    function invariant_onlyOwnersAndFreshProofsMoveState() public view {
+        assertEq(escrow.config().paused, handler.ghostPaused(), "pause vs model");
+        assertEq(handler.successes("strangerActs"), 0, "a stranger moved someone else's state");
+        assertEq(handler.successes("replay"), 0, "a replayed signature or attestation was accepted");
+        assertEq(handler.violations(), 0, handler.firstViolation());
+    }
+
+    /// @notice TEE key life cycle and registry: a revoked enclave key stays revoked and inactive (also after its node
+    /// tried to re-register it with a fresh attestation); each node's current key is the one the model registered,
+    /// unrevoked, with the model's expiry. Every published version's content is what was published (only the
+    /// deprecated flag moves, and only as the model says); each model's ERC-721 owner is the model's, and only that
+    /// owner withdrew its royalties (checked per call by the handler).
+    /// hardhat-config: default.invariant.runs = 48
+    /// hardhat-config: default.invariant.depth = 80
+    /// hardhat-config: default.invariant.failOnRevert = true
+    /// hardhat-config: deep.invariant.runs = 128
+    /// hardhat-config: deep.invariant.depth = 300
+    /// hardhat-config: deep.invariant.failOnRevert = true
+    function invariant_keysAndVersionsAsModelled() public view {
+        for (uint256 i; i < handler.revokedCount(); ++i) {
+            (address key, address node) = handler.revokedAt(i);
+            ITeeRegistry.EnclaveKey memory k = tee.getEnclaveKey(key);
+            assertTrue(k.revoked, "a revoked key stays revoked");
+            assertEq(k.node, node, "a revoked key keeps its node");
+            assertFalse(tee.isActiveKey(key, node), "a revoked key is never active");
+        }
+        for (uint256 i; i < 3; ++i) {
+            (address key, uint40 expiresAt) = handler.currentKey(nodes[i]);
+            ITeeRegistry.EnclaveKey memory k = tee.getEnclaveKey(key);
+            assertEq(k.node, nodes[i], "current key's node");
+            assertFalse(k.revoked, "current key unrevoked");
+            assertEq(k.expiresAt, expiresAt, "current key's expiry vs model");
+        }
+        for (uint256 i; i < handler.versionCount(); ++i) {
+            (uint64 v, bytes32 content, bool deprecated) = handler.versionAt(i);
+            IModelRegistry.Version memory ver = registry.getVersion(v);
+            assertEq(ver.terms.deprecated, deprecated, "deprecated vs model");
+            ver.terms.deprecated = false;
+            assertEq(keccak256(abi.encode(ver)), content, "a published version never changes");
+        }
+        uint256[2] memory models = handler.models();
+        for (uint256 i; i < 2; ++i) {
+            address owner = handler.ghostModelOwner(models[i]);
+            assertEq(registry.ownerOf(models[i]), owner, "ERC-721 owner vs model");
+            assertEq(registry.modelOwner(models[i]), owner, "royalty recipient == ERC-721 owner");
+        }
+        assertEq(handler.violations(), 0, handler.firstViolation());
+    }
 }
 
-/// @notice Drives bounded random sequences of escrow and staking actions by a few requesters and TEE nodes, and keeps
-/// an independent model of what every account, model and job should hold (the ghosts). Every action predicts whether
-/// the contracts must accept it; a contract that refuses an action it should accept, or accepts one it should refuse,
-/// is recorded as a violation (the invariant test asserts there are none). The handler itself never reverts.
-contract EscrowHandler is CommonBase, StdCheats, StdUtils {
-    uint256 internal constant BPS = 10_000;
+/// @notice Drives bounded random sequences of registry, staking, TEE and escrow actions by a few requesters, TEE nodes
+/// and model owners, and keeps an independent model of what every account, node, key, model, version and job should
+/// hold (BaseHandler's ghosts plus the TEE keys and versions). It also plays adversaries: strangers acting on other
+/// accounts' jobs, stakes, balances and royalties (invariant 4), and replays of enclave signatures and attestations for
+/// another job, node, chain or deployment (invariant 5); governance pauses the escrow a third of the time (invariant 6).
+contract EscrowHandler is BaseHandler {
     uint8 internal constant MODE_TEE = 1;
-    uint256 internal constant MAX_JOBS = 48;
-    uint256 internal constant MIN_STAKE = 1_000e18;
-    uint256 internal constant REQUESTER_SHARE_BPS = 5_000;
     /// @dev When true, batches repeat their first job, and the handler expects the escrow to refuse them. The current
     /// escrow settles such a batch twice (see the test report); keep false until that is fixed.
     bool internal constant DUPLICATES_IN_BATCH = false;
 
-    struct Deployment {
-        InferenceEscrow escrow;
-        NodeStaking staking;
-        ModelRegistry registry;
-        TeeResultVerifier teeVerifier;
-        MockUSD usd;
-        VeritasToken token;
-        address gov;
-        address treasury;
-        address modelOwner;
+    /// @notice The TEE stack, plus a second deployment of it whose signatures must not work here.
+    struct Tee {
+        TeeRegistry registry;
+        TeeResultVerifier verifier;
+        SignedAttestationVerifier attestation;
+        TeeRegistry otherRegistry;
+        TeeResultVerifier otherVerifier;
+        uint256 attestationSignerPk;
+        bytes32 measurement;
     }
 
     struct Entry {
@@ -241,78 +376,81 @@ contract EscrowHandler is CommonBase, StdCheats, StdUtils {
         IInferenceEscrow.JobStatus status;
     }
 
-    InferenceEscrow public immutable escrow;
-    NodeStaking public immutable staking;
-    ModelRegistry public immutable registry;
+    /// @notice The model of a node's current enclave key.
+    struct KeyGhost {
+        uint256 pk;
+        uint40 expiresAt;
+    }
+
+    /// @notice A published version: its content hash (with deprecated = false) and whether it is deprecated.
+    struct VersionGhost {
+        uint64 id;
+        bytes32 content;
+        bool deprecated;
+    }
+
+    struct Revoked {
+        address key;
+        address node;
+    }
+
+    TeeRegistry public immutable tee;
     TeeResultVerifier public immutable teeVerifier;
-    MockUSD public immutable usd;
-    VeritasToken public immutable token;
-    address public immutable gov;
-    address public immutable treasury;
-    address public immutable modelOwner;
+    SignedAttestationVerifier public immutable attestation;
+    TeeRegistry public immutable otherTee;
+    TeeResultVerifier public immutable otherTeeVerifier;
+    uint256 internal immutable _attestationSignerPk;
+    bytes32 public immutable measurement;
+    address public immutable stranger = makeAddr("stranger");
 
-    address[3] internal _requesters;
-    address[3] internal _nodes;
-    uint256[3] internal _enclavePks;
-    uint64[2] internal _versions;
+    address[3] internal _owners;
     uint256[2] internal _models;
-
     Entry[] internal _jobs;
-    uint256 public clock;
+    VersionGhost[] internal _versions;
+    Revoked[] internal _revoked;
+    mapping(address node => KeyGhost) internal _keys;
+    uint256 internal _keyGeneration;
 
-    mapping(address account => uint256) public ghostBalance;
-    mapping(address node => uint256) public ghostLocked;
-    mapping(address account => uint256) public ghostRewards;
-    mapping(uint256 modelId => uint256) public ghostRoyalties;
-    mapping(uint256 modelId => uint256) public ghostFees;
+    mapping(uint256 modelId => address) public ghostModelOwner;
     /// @notice What settlements credited (node balances + model accruals), measured on the contracts around each call.
     uint256 public ghostCredited;
     /// @notice Payments of the jobs the handler saw settle.
     uint256 public ghostSettledPayments;
 
-    uint256 public violations;
-    string public firstViolation;
-    mapping(string action => uint256) public successes;
-
     constructor(
         Deployment memory d,
+        Tee memory t,
         address[3] memory requesters_,
         address[3] memory nodes_,
+        address[3] memory owners_,
         uint256[3] memory enclavePks_,
         uint64[2] memory versions_
-    ) {
-        escrow = d.escrow;
-        staking = d.staking;
-        registry = d.registry;
-        teeVerifier = d.teeVerifier;
-        usd = d.usd;
-        token = d.token;
-        gov = d.gov;
-        treasury = d.treasury;
-        modelOwner = d.modelOwner;
-        _requesters = requesters_;
-        _nodes = nodes_;
-        _enclavePks = enclavePks_;
-        _versions = versions_;
+    ) BaseHandler(d, requesters_, nodes_) {
+        tee = t.registry;
+        teeVerifier = t.verifier;
+        attestation = t.attestation;
+        otherTee = t.otherRegistry;
+        otherTeeVerifier = t.otherVerifier;
+        _attestationSignerPk = t.attestationSignerPk;
+        measurement = t.measurement;
+        _owners = owners_;
+        for (uint256 i; i < 3; ++i) {
+            _keys[nodes_[i]] = KeyGhost(enclavePks_[i], t.registry.getEnclaveKey(vm.addr(enclavePks_[i])).expiresAt);
+        }
         for (uint256 i; i < 2; ++i) {
             _models[i] = registry.versionTerms(versions_[i]).modelId;
+            ghostModelOwner[_models[i]] = registry.ownerOf(_models[i]);
+            _recordVersion(versions_[i]);
         }
-        clock = block.timestamp;
-    }
-
-    modifier tick() {
-        vm.warp(clock);
-        _;
     }
 
     // ------------------------------------------------------------------------------------------------ actions
 
     function deposit(uint256 actorSeed, uint256 amount) external tick {
-        address r = _requesters[actorSeed % 3];
-        amount = bound(amount, 1, 50e6);
-        _deposit(r, amount);
+        _deposit(_requesters[actorSeed % 3], _bound(amount, 1, 50e6));
     }
 
+    /// @notice A requester requests a job of any version (a deprecated one, or while paused: refused).
     function request(
         uint256 actorSeed,
         uint256 versionSeed,
@@ -324,80 +462,21 @@ contract EscrowHandler is CommonBase, StdCheats, StdUtils {
     ) external tick {
         if (_jobs.length >= MAX_JOBS) return;
         address r = _requesters[actorSeed % 3];
-        uint64 versionId = _versions[versionSeed % 2];
-        IModelRegistry.VersionTerms memory t = registry.versionTerms(versionId);
-        IInferenceEscrow.Config memory cfg = escrow.config();
-        // At a fee of at most 10 %, 60_000 units cover the first version's royalty of 50_000 plus the fee.
-        payment = bound(payment, t.royalty == 0 ? 1 : 60_000, 20e6);
-        window = bound(window, 30, 2 hours);
-        life = bound(life, window, window + 1 days);
-        address named = nodeSeed % 4 == 3 ? _nodes[(nodeSeed / 4) % 3] : address(0);
-        IInferenceEscrow.RequestParams memory p = IInferenceEscrow.RequestParams({
-            versionId: versionId,
-            mode: MODE_TEE,
-            node: named,
-            payment: uint96(payment),
-            deliveryWindow: uint40(window),
-            expiresAt: uint40(clock + life),
-            callbackGasLimit: 0,
-            inputDigest: keccak256(abi.encode(_jobs.length, r)),
-            inputURI: "ipfs://input"
-        });
-        uint256 collateral = (payment * cfg.collateralPerPaymentBps) / BPS;
-        if (collateral < t.minCollateral) collateral = t.minCollateral;
-        IInferenceEscrow.Job memory expected = IInferenceEscrow.Job({
-            requester: r,
-            nonce: escrow.accountOf(r).nonce,
-            versionId: versionId,
-            callbackGasLimit: 0,
-            node: named,
-            mode: MODE_TEE,
-            modelId: t.modelId,
-            payment: uint96(payment),
-            royalty: t.royalty,
-            feeBps: cfg.feeBps,
-            collateral: uint96(collateral),
-            deliveryWindow: uint40(window),
-            expiresAt: p.expiresAt,
-            inputDigest: p.inputDigest,
-            challengeWindow: 0
-        });
-
-        bool ok;
-        vm.recordLogs();
-        if (prepaid) {
-            if (ghostBalance[r] < payment) _deposit(r, payment - ghostBalance[r]);
-            vm.prank(r);
-            try escrow.requestInference(p) {
-                ok = true;
-            } catch {}
-        } else {
-            usd.mint(r, payment);
-            vm.startPrank(r);
-            usd.approve(address(escrow), payment);
-            try escrow.requestInferenceWithTransfer(p) {
-                ok = true;
-            } catch {}
-            vm.stopPrank();
-        }
-        _expect(ok, !cfg.paused, "request");
+        // Mostly the two long-lived versions, sometimes one published during the run.
+        uint256 v = versionSeed % 4 == 0 ? (versionSeed / 4) % _versions.length : versionSeed % 2;
+        IInferenceEscrow.RequestParams memory p = _params(
+            _versions[v].id,
+            MODE_TEE,
+            payment,
+            window,
+            life,
+            nodeSeed,
+            keccak256(abi.encode(_jobs.length, r))
+        );
+        (bool ok, IInferenceEscrow.Job memory job) = _request(r, p, prepaid, 0);
         if (!ok) return;
-        if (prepaid) ghostBalance[r] -= payment;
-
-        Vm.Log[] memory logs = vm.getRecordedLogs();
-        IInferenceEscrow.Job memory emitted;
-        bool found;
-        for (uint256 i; i < logs.length; ++i) {
-            if (logs[i].emitter == address(escrow) && logs[i].topics[0] == IInferenceEscrow.JobRequested.selector) {
-                (emitted, ) = abi.decode(logs[i].data, (IInferenceEscrow.Job, string));
-                found = true;
-            }
-        }
-        if (!found || keccak256(abi.encode(emitted)) != keccak256(abi.encode(expected))) {
-            _violation("request: the emitted job differs from the expected snapshot");
-        }
         Entry storage e = _jobs.push();
-        e.job = expected;
+        e.job = job;
         e.status = IInferenceEscrow.JobStatus.Open;
     }
 
@@ -406,12 +485,12 @@ contract EscrowHandler is CommonBase, StdCheats, StdUtils {
         if (!found) return;
         Entry storage e = _jobs[idx];
         address node = _nodes[nodeSeed % 3];
-        INodeStaking.Node memory n = staking.getNode(node);
+        NodeGhost storage g = ghostNode[node];
         bool expectOk =
             clock < e.job.expiresAt &&
                 (e.job.node == address(0) || e.job.node == node) &&
-                n.staked >= MIN_STAKE &&
-                ghostLocked[node] + e.job.collateral <= uint256(n.staked) + n.thawing;
+                g.staked >= MIN_STAKE &&
+                ghostLocked[node] + e.job.collateral <= g.staked + g.thawing;
         IInferenceEscrow.Job memory job = e.job;
         bool ok;
         vm.prank(node);
@@ -434,14 +513,14 @@ contract EscrowHandler is CommonBase, StdCheats, StdUtils {
         IInferenceEscrow.Job memory job = e.job;
         IInferenceEscrow.Claim memory c = e.claim;
         bytes memory output = abi.encode(idx, clock);
-        bytes memory sig = _sign(_pkOf(c.node), job, output);
+        bytes memory sig = _sign(_keys[c.node].pk, job, output);
         uint256 before = _credits(c.node);
         bool ok;
         vm.prank(c.node);
         try escrow.submitResult(job, c, output, sig) {
             ok = true;
         } catch {}
-        _expect(ok, clock <= c.deliverBy, "submit");
+        _expect(ok, clock <= c.deliverBy && _keyLive(c.node), "submit");
         if (!ok) return;
         ghostCredited += _credits(c.node) - before;
         _settled(idx, c.node, true);
@@ -453,16 +532,14 @@ contract EscrowHandler is CommonBase, StdCheats, StdUtils {
         IInferenceEscrow.Job memory job = _jobs[idx].job;
         address node = _nodes[nodeSeed % 3];
         bytes memory output = abi.encode(idx, clock, node);
-        bytes memory sig = _sign(_pkOf(node), job, output);
+        bytes memory sig = _sign(_keys[node].pk, job, output);
         uint256 before = _credits(node);
         bool ok;
         vm.prank(node);
         try escrow.submitResult(job, IInferenceEscrow.Claim(address(0), 0), output, sig) {
             ok = true;
         } catch {}
-        // A direct fulfil locks nothing but needs an active node (registered, at least the minimum active stake).
-        bool active = staking.getNode(node).staked >= MIN_STAKE;
-        _expect(ok, active && clock < job.expiresAt && (job.node == address(0) || job.node == node), "fulfil");
+        _expect(ok, _canFulfil(job, node), "fulfil");
         if (!ok) return;
         ghostCredited += _credits(node) - before;
         _settled(idx, node, false);
@@ -470,8 +547,8 @@ contract EscrowHandler is CommonBase, StdCheats, StdUtils {
 
     function batch(uint256 jobSeed, uint256 nodeSeed, uint256 count) external tick {
         address node = _nodes[nodeSeed % 3];
-        bool active = staking.getNode(node).staked >= MIN_STAKE;
-        count = bound(count, 1, 3);
+        if (!_keyLive(node)) return;
+        count = _bound(count, 1, 3);
         uint256 n = _jobs.length;
         if (n == 0) return;
         uint256[] memory picked = new uint256[](count + 1);
@@ -481,11 +558,7 @@ contract EscrowHandler is CommonBase, StdCheats, StdUtils {
             Entry storage e = _jobs[j];
             bool claimedByNode =
                 e.status == IInferenceEscrow.JobStatus.Claimed && e.claim.node == node && clock <= e.claim.deliverBy;
-            bool openForNode =
-                active &&
-                    e.status == IInferenceEscrow.JobStatus.Open &&
-                    clock < e.job.expiresAt &&
-                    (e.job.node == address(0) || e.job.node == node);
+            bool openForNode = e.status == IInferenceEscrow.JobStatus.Open && _canFulfil(e.job, node);
             if (claimedByNode || openForNode) picked[k++] = j;
         }
         if (k == 0) return;
@@ -510,7 +583,7 @@ contract EscrowHandler is CommonBase, StdCheats, StdUtils {
                 keccak256(outputs[i])
             );
         }
-        (uint8 v, bytes32 r, bytes32 s) = vm.sign(_pkOf(node), teeVerifier.batchDigest(hashes));
+        (uint8 v, bytes32 r, bytes32 s) = vm.sign(_keys[node].pk, teeVerifier.batchDigest(hashes));
         uint256 before = _credits(node);
         bool ok;
         vm.prank(node);
@@ -538,6 +611,7 @@ contract EscrowHandler is CommonBase, StdCheats, StdUtils {
         } catch {}
         _expect(ok, caller == job.requester, "cancel");
         if (!ok) return;
+        if (ghostPaused) successes["cancel while paused"]++;
         ghostBalance[job.requester] += job.payment;
         _jobs[idx].status = IInferenceEscrow.JobStatus.Cancelled;
     }
@@ -553,6 +627,7 @@ contract EscrowHandler is CommonBase, StdCheats, StdUtils {
         } catch {}
         _expect(ok, clock >= job.expiresAt, "expire");
         if (!ok) return;
+        if (ghostPaused) successes["expire while paused"]++;
         ghostBalance[job.requester] += job.payment;
         _jobs[idx].status = IInferenceEscrow.JobStatus.Expired;
     }
@@ -563,6 +638,7 @@ contract EscrowHandler is CommonBase, StdCheats, StdUtils {
         Entry storage e = _jobs[idx];
         IInferenceEscrow.Job memory job = e.job;
         IInferenceEscrow.Claim memory c = e.claim;
+        Measure memory m = _measure(c.node);
         bool ok;
         vm.prank(_requesters[callerSeed % 3]);
         try escrow.reportMissedDeadline(job, c) {
@@ -571,11 +647,8 @@ contract EscrowHandler is CommonBase, StdCheats, StdUtils {
         _expect(ok, clock > c.deliverBy, "reportMissedDeadline");
         if (!ok) return;
         ghostLocked[c.node] -= job.collateral;
-        if (job.collateral != 0) {
-            uint256 reward = (uint256(job.collateral) * REQUESTER_SHARE_BPS) / BPS;
-            ghostRewards[job.requester] += reward;
-            ghostRewards[treasury] += job.collateral - reward;
-        }
+        _slash(c.node, job.collateral, job.requester, REQUESTER_SHARE_BPS);
+        _checkSlash(m, c.node, job.collateral, job.collateral, "reportMissedDeadline");
         e.claim = IInferenceEscrow.Claim(address(0), 0);
         if (clock >= job.expiresAt) {
             e.status = IInferenceEscrow.JobStatus.Expired;
@@ -585,83 +658,40 @@ contract EscrowHandler is CommonBase, StdCheats, StdUtils {
         }
     }
 
-    /// @notice Moves time forward: mostly minutes to hours (delivery windows), sometimes a day or two (expiry, thawing).
+    /// @notice Moves time forward: mostly minutes to hours (delivery windows), sometimes a day or two (expiry, thawing,
+    /// key expiry).
     function warp(uint256 secs) external {
-        clock += secs % 4 == 0 ? bound(secs, 1 days, 2 days) : bound(secs, 1, 3 hours);
+        clock += secs % 4 == 0 ? _bound(secs, 1 days, 2 days) : _bound(secs, 1, 3 hours);
         vm.warp(clock);
     }
 
     function withdraw(uint256 actorSeed, uint256 amount) external tick {
-        address a = actorSeed % 2 == 0 ? _requesters[(actorSeed / 2) % 3] : _nodes[(actorSeed / 2) % 3];
-        uint256 balance = ghostBalance[a];
-        // Sometimes more than the balance, which must be refused.
-        bool tooMuch = amount % 8 == 0;
-        amount = tooMuch ? balance + 1 : bound(amount, 1, balance == 0 ? 1 : balance);
-        bool ok;
-        vm.prank(a);
-        try escrow.withdraw(amount, a) {
-            ok = true;
-        } catch {}
-        _expect(ok, amount <= balance, "withdraw");
-        if (ok) ghostBalance[a] -= amount;
-    }
-
-    function stake(uint256 nodeSeed, uint256 amount) external tick {
-        address node = _nodes[nodeSeed % 3];
-        amount = bound(amount, 1, 1_500e18);
-        token.approve(address(staking), amount);
-        bool ok;
-        try staking.stake(node, amount) {
-            ok = true;
-        } catch {}
-        _expect(ok, true, "stake");
-    }
-
-    function requestUnstake(uint256 nodeSeed, uint256 amount) external tick {
-        address node = _nodes[nodeSeed % 3];
-        uint256 staked = staking.getNode(node).staked;
-        if (staked == 0) return;
-        // Mostly a slice of the stake, sometimes all of it.
-        amount = amount % 4 == 0 ? staked : bound(amount, 1, staked / 4 + 1);
-        bool ok;
-        vm.prank(node);
-        try staking.requestUnstake(amount) {
-            ok = true;
-        } catch {}
-        _expect(ok, true, "requestUnstake");
-    }
-
-    function withdrawStake(uint256 nodeSeed) external tick {
-        address node = _nodes[nodeSeed % 3];
-        INodeStaking.Node memory n = staking.getNode(node);
-        bool ok;
-        vm.prank(node);
-        try staking.withdrawStake(node) {
-            ok = true;
-        } catch {}
-        _expect(ok, n.thawing != 0 && clock >= n.thawEnd && n.staked >= ghostLocked[node], "withdrawStake");
+        bool paused = ghostPaused;
+        uint256 before = successes["withdraw"];
+        _withdraw(actorSeed % 2 == 0 ? _requesters[(actorSeed / 2) % 3] : _nodes[(actorSeed / 2) % 3], amount);
+        if (paused && successes["withdraw"] > before) successes["withdraw while paused"]++;
     }
 
     function claimRewards(uint256 actorSeed) external tick {
-        address a = actorSeed % 4 == 3 ? treasury : _requesters[actorSeed % 4];
-        bool ok;
-        vm.prank(a);
-        try staking.claimRewards(a) {
-            ok = true;
-        } catch {}
-        _expect(ok, ghostRewards[a] != 0, "claimRewards");
-        if (ok) ghostRewards[a] = 0;
+        _claimRewards(actorSeed % 4 == 3 ? treasury : _requesters[actorSeed % 4]);
     }
 
-    function withdrawRoyalties(uint256 modelSeed) external tick {
+    /// @notice The model's owner withdraws its royalties to itself (sometimes a former or other owner tries: refused).
+    function withdrawRoyalties(uint256 modelSeed, uint256 callerSeed) external tick {
         uint256 modelId = _models[modelSeed % 2];
+        address owner = ghostModelOwner[modelId];
+        address caller = callerSeed % 4 == 0 ? _owners[callerSeed % 3] : owner;
+        uint256 amount = ghostRoyalties[modelId];
+        uint256 before = usd.balanceOf(caller);
         bool ok;
-        vm.prank(modelOwner);
-        try escrow.withdrawRoyalties(modelId, modelOwner) {
+        vm.prank(caller);
+        try escrow.withdrawRoyalties(modelId, caller) {
             ok = true;
         } catch {}
-        _expect(ok, ghostRoyalties[modelId] != 0, "withdrawRoyalties");
-        if (ok) ghostRoyalties[modelId] = 0;
+        _expect(ok, caller == owner && amount != 0, "withdrawRoyalties");
+        if (!ok) return;
+        if (usd.balanceOf(caller) - before != amount) _violation("withdrawRoyalties: paid a different amount");
+        ghostRoyalties[modelId] = 0;
     }
 
     function collectProtocolFees() external tick {
@@ -679,13 +709,20 @@ contract EscrowHandler is CommonBase, StdCheats, StdUtils {
         }
     }
 
-    /// @notice Governance moves the fee, the collateral rate and the pause (jobs already open keep their terms).
+    /// @notice Governance moves the fee, the collateral rate and the pause (a third of the time paused; jobs already
+    /// open keep their terms).
     function setParameters(uint256 feeBps, uint256 rate, uint256 pauseSeed) external tick {
+        uint16 f = uint16(_bound(feeBps, 0, 1_000));
+        uint32 rt = uint32(_bound(rate, 0, 100_000));
+        bool paused = pauseSeed % 3 == 0;
         vm.startPrank(gov);
-        escrow.setProtocolFee(uint16(bound(feeBps, 0, 1_000)));
-        escrow.setCollateralRate(uint32(bound(rate, 0, 100_000)));
-        escrow.setPaused(pauseSeed % 8 == 0);
+        escrow.setProtocolFee(f);
+        escrow.setCollateralRate(rt);
+        escrow.setPaused(paused);
         vm.stopPrank();
+        ghostFeeBps = f;
+        ghostRate = rt;
+        ghostPaused = paused;
         successes["setParameters"]++;
     }
 
@@ -696,7 +733,7 @@ contract EscrowHandler is CommonBase, StdCheats, StdUtils {
         uint256 idx = type(uint256).max;
         for (uint256 i; i < n; ++i) {
             uint256 j = ((jobSeed % n) + i) % n;
-            if (uint8(_jobs[j].status) >= uint8(IInferenceEscrow.JobStatus.Settled)) {
+            if (_terminal(_jobs[j].status)) {
                 idx = j;
                 break;
             }
@@ -707,7 +744,7 @@ contract EscrowHandler is CommonBase, StdCheats, StdUtils {
         address node = c.node != address(0) ? c.node : _nodes[actionSeed % 3];
         uint256 action = (actionSeed / 3) % 6;
         bytes memory output = abi.encode("replay", clock);
-        bytes memory sig = _sign(_pkOf(node), job, output);
+        bytes memory sig = _sign(_keys[node].pk, job, output);
         bool ok;
         if (action == 0) {
             vm.prank(node);
@@ -741,6 +778,244 @@ contract EscrowHandler is CommonBase, StdCheats, StdUtils {
         _expect(ok, false, "poke a terminal job");
     }
 
+    /// @notice (4) Someone who does not own a piece of state tries to move it: cancel another's job, deliver or
+    /// re-claim another node's claim, report a claim before its deadline, withdraw another's balance, stake, rewards or
+    /// royalties, unstake another's stake, revoke another node's enclave key. Every attempt must be refused, and no
+    /// account's balance, lock, nonce, stake, thaw request or rewards, no model's accruals and no job may change.
+    function strangerActs(uint256 jobSeed, uint256 actionSeed) external tick {
+        uint256 action = actionSeed % 9;
+        // The stranger is an outsider, or one of the actors acting on someone else's state.
+        address actor = (actionSeed / 9) % 2 == 0 ? stranger : _nodes[(actionSeed / 18) % 3];
+        bytes32 before = _stateHash();
+        bool ok;
+        if (action == 0) {
+            (bool found, uint256 idx) = _pick(jobSeed, IInferenceEscrow.JobStatus.Open);
+            if (!found) return;
+            vm.prank(actor);
+            try escrow.cancel(_jobs[idx].job) {
+                ok = true;
+            } catch {}
+        } else if (action == 1 || action == 2 || action == 3) {
+            (bool found, uint256 idx) = _pick(jobSeed, IInferenceEscrow.JobStatus.Claimed);
+            if (!found) return;
+            Entry storage e = _jobs[idx];
+            IInferenceEscrow.Job memory job = e.job;
+            IInferenceEscrow.Claim memory c = e.claim;
+            address other = _otherNode(c.node, actionSeed);
+            if (action == 1) {
+                // Another node delivers with its own valid enclave signature.
+                bytes memory output = abi.encode("stolen", idx);
+                bytes memory sig = _sign(_keys[other].pk, job, output);
+                vm.prank(other);
+                try escrow.submitResult(job, c, output, sig) {
+                    ok = true;
+                } catch {}
+            } else if (action == 2) {
+                vm.prank(other);
+                try escrow.claim(job) {
+                    ok = true;
+                } catch {}
+            } else {
+                if (clock > c.deliverBy) return;
+                vm.prank(actor);
+                try escrow.reportMissedDeadline(job, c) {
+                    ok = true;
+                } catch {}
+            }
+        } else if (action == 4) {
+            uint256 victimBalance = ghostBalance[_requesters[jobSeed % 3]];
+            vm.prank(stranger);
+            try escrow.withdraw(victimBalance == 0 ? 1 : victimBalance, stranger) {
+                ok = true;
+            } catch {}
+        } else if (action == 5) {
+            vm.prank(stranger);
+            try staking.requestUnstake(_bound(jobSeed, 1, 1_000e18)) {
+                ok = true;
+            } catch {}
+        } else if (action == 6) {
+            vm.prank(stranger);
+            try staking.withdrawStake(stranger) {
+                ok = true;
+            } catch {}
+        } else if (action == 7) {
+            address victim = _nodes[jobSeed % 3];
+            address thief = _nodes[((jobSeed % 3) + 1) % 3];
+            vm.prank(thief);
+            try tee.revokeEnclaveKey(vm.addr(_keys[victim].pk)) {
+                ok = true;
+            } catch {}
+        } else {
+            uint256 modelId = _models[jobSeed % 2];
+            address notOwner = ghostModelOwner[modelId] == _owners[0] ? _owners[1] : _owners[0];
+            vm.prank(jobSeed % 3 == 0 ? stranger : notOwner);
+            try escrow.withdrawRoyalties(modelId, notOwner) {
+                ok = true;
+            } catch {}
+        }
+        _expect(ok, false, "strangerActs");
+        if (_stateHash() != before) _violation("strangerActs: another account's state changed");
+    }
+
+    /// @notice (5) Replays an enclave signature or an attestation where it is not valid: a result signed for another
+    /// job, by another node's key, for another escrow address, under another chain id, or through a second
+    /// deployment's verifier; an attestation for another node, or for the second deployment's registry. The job
+    /// picked could otherwise be fulfilled by the node (so only the replay is at fault): every replay must be refused.
+    function replay(uint256 jobSeed, uint256 kindSeed) external tick {
+        uint256 kind = kindSeed % 7;
+        if (kind >= 5) {
+            _replayAttestation(kind == 5, kindSeed);
+            return;
+        }
+        (bool found, uint256 idx) = _pick(jobSeed, IInferenceEscrow.JobStatus.Open);
+        if (!found) return;
+        IInferenceEscrow.Job memory job = _jobs[idx].job;
+        address node = job.node != address(0) ? job.node : _nodes[(kindSeed / 7) % 3];
+        if (!_canFulfil(job, node)) return;
+        bytes memory output = abi.encode("replayed", idx);
+        bytes32 outputHash = keccak256(output);
+        uint256 pk = _keys[node].pk;
+        uint256 jobId = JobId.unwrap(_jobId(job));
+        address escrowAddr = address(escrow);
+        TeeResultVerifier verifier = teeVerifier;
+        if (kind == 0) {
+            // Signed for another job (another requester's nonce space, or the next nonce).
+            jobId = JobId.unwrap(_jobId(_jobs[(idx + 1 + ((kindSeed / 21) % _jobs.length)) % _jobs.length].job));
+            if (jobId == JobId.unwrap(_jobId(job))) jobId += 1;
+        } else if (kind == 1) {
+            pk = _keys[_otherNode(node, kindSeed / 7)].pk;
+        } else if (kind == 2) {
+            escrowAddr = address(otherTee);
+        } else if (kind == 4) {
+            verifier = otherTeeVerifier;
+        }
+        bytes32 digest = verifier.resultDigest(escrowAddr, jobId, job.versionId, job.inputDigest, outputHash);
+        if (kind == 3) {
+            // The same deployment's signature as made on another chain (a fork, or the same addresses elsewhere). The
+            // digest is built by hand; built for this chain it must equal the verifier's (else the replay proves nothing).
+            bytes32 structHash = teeVerifier.resultStructHash(
+                escrowAddr,
+                jobId,
+                job.versionId,
+                job.inputDigest,
+                outputHash
+            );
+            if (_digestOn(block.chainid, structHash) != digest)
+                _violation("replay: hand-built EIP-712 digest is wrong");
+            digest = _digestOn(block.chainid + 1 + (kindSeed % 1000), structHash);
+        }
+        (uint8 v, bytes32 r, bytes32 s) = vm.sign(pk, digest);
+        bool ok;
+        vm.prank(node);
+        try escrow.submitResult(job, IInferenceEscrow.Claim(address(0), 0), output, abi.encodePacked(r, s, v)) {
+            ok = true;
+        } catch {}
+        // Counted under its own name: the invariant asserts no replay ever succeeded.
+        if (ok) {
+            successes["replay"]++;
+            _violation("replay: a result signature was accepted outside its job, key, chain or deployment");
+            _settled(idx, node, false);
+        } else {
+            refusals["replay"]++;
+        }
+    }
+
+    /// @notice TEE key life cycle: a node revokes its current key and registers a fresh one (or renews the current one
+    /// with a new expiry); then it tries to bring the revoked key back with a fresh, valid attestation, and to deliver a
+    /// result signed by it: both refused.
+    function rotateKey(uint256 nodeSeed, uint256 life, bool renew) external tick {
+        address node = _nodes[nodeSeed % 3];
+        KeyGhost storage k = _keys[node];
+        uint40 expiresAt = uint40(clock + _bound(life, 1 days, 90 days));
+        if (renew && clock < k.expiresAt) {
+            _expect(_register(node, k.pk, expiresAt), true, "renew key");
+            k.expiresAt = expiresAt;
+            return;
+        }
+        address oldKey = vm.addr(k.pk);
+        bool ok;
+        vm.prank(node);
+        try tee.revokeEnclaveKey(oldKey) {
+            ok = true;
+        } catch {}
+        _expect(ok, true, "revoke key");
+        if (!ok) return;
+        _revoked.push(Revoked(oldKey, node));
+        uint256 oldPk = k.pk;
+        k.pk = uint256(keccak256(abi.encode("rotated enclave", ++_keyGeneration)));
+        k.expiresAt = expiresAt;
+        _expect(_register(node, k.pk, expiresAt), true, "register key");
+        _expect(_register(node, oldPk, expiresAt), false, "re-register a revoked key");
+        (bool found, uint256 idx) = _pick(nodeSeed, IInferenceEscrow.JobStatus.Open);
+        if (!found || !_canFulfil(_jobs[idx].job, node)) return;
+        IInferenceEscrow.Job memory job = _jobs[idx].job;
+        bytes memory output = abi.encode("revoked key", idx);
+        bytes memory sig = _sign(oldPk, job, output);
+        ok = false;
+        vm.prank(node);
+        try escrow.submitResult(job, IInferenceEscrow.Claim(address(0), 0), output, sig) {
+            ok = true;
+        } catch {}
+        _expect(ok, false, "deliver with a revoked key");
+        if (ok) _settled(idx, node, false);
+    }
+
+    /// @notice The model's owner transfers its ERC-721 to another owner (sometimes a non-owner tries: refused); the
+    /// royalties then follow the token.
+    function transferModel(uint256 modelSeed, uint256 toSeed) external tick {
+        uint256 modelId = _models[modelSeed % 2];
+        address owner = ghostModelOwner[modelId];
+        address to = _owners[toSeed % 3];
+        if (to == owner) to = _owners[((toSeed % 3) + 1) % 3];
+        address caller = toSeed % 5 == 0 ? to : owner;
+        bool ok;
+        vm.prank(caller);
+        try registry.transferFrom(owner, to, modelId) {
+            ok = true;
+        } catch {}
+        _expect(ok, caller == owner, "transferModel");
+        if (ok) ghostModelOwner[modelId] = to;
+    }
+
+    /// @notice The model's owner publishes a TEE version (sometimes a non-owner tries: refused), and sometimes
+    /// deprecates it (sometimes a non-owner tries: refused). Requests may pick it; once deprecated they are refused.
+    function publishVersion(uint256 modelSeed, uint256 royalty, uint256 minCollateral, uint256 flags) external tick {
+        if (_versions.length >= 12) return;
+        uint256 modelId = _models[modelSeed % 2];
+        address owner = ghostModelOwner[modelId];
+        address caller = flags % 5 == 0 ? _owners[(flags / 5) % 3] : owner;
+        bytes32[] memory measurements = new bytes32[](1);
+        measurements[0] = measurement;
+        IModelRegistry.VersionParams memory p = IModelRegistry.VersionParams({
+            weightsDigest: keccak256(abi.encode("weights", modelId, _versions.length)),
+            ioSchemaDigest: keccak256("schema"),
+            artifactURI: "ipfs://weights",
+            royalty: uint96(_bound(royalty, 0, 50_000)),
+            minCollateral: uint96(_bound(minCollateral, 0, 200e18)),
+            modes: uint8(1 << MODE_TEE),
+            zkVerifier: address(0),
+            teeMeasurements: measurements
+        });
+        bool ok;
+        uint64 v;
+        vm.prank(caller);
+        try registry.publishVersion(modelId, p) returns (uint64 id) {
+            (ok, v) = (true, id);
+        } catch {}
+        _expect(ok, caller == owner, "publishVersion");
+        if (!ok) return;
+        uint256 i = _recordVersion(v);
+        if (flags % 3 != 0) return;
+        caller = flags % 4 == 1 ? _owners[(flags / 4) % 3] : owner;
+        ok = false;
+        vm.prank(caller);
+        try registry.deprecateVersion(v) {
+            ok = true;
+        } catch {}
+        _expect(ok, caller == owner, "deprecateVersion");
+        if (ok) _versions[i].deprecated = true;
+    }
+
     // ------------------------------------------------------------------------------------------------ views
 
     function jobCount() external view returns (uint256) {
@@ -754,49 +1029,158 @@ contract EscrowHandler is CommonBase, StdCheats, StdUtils {
         return (e.job, e.claim, e.status);
     }
 
-    function nodes() external view returns (address[3] memory) {
-        return _nodes;
-    }
-
     function models() external view returns (uint256[2] memory) {
         return _models;
     }
 
-    /// @notice Every account that can hold an escrow balance or a slash reward.
-    function accounts() external view returns (address[] memory a) {
-        a = new address[](7);
+    function versionCount() external view returns (uint256) {
+        return _versions.length;
+    }
+
+    function versionAt(uint256 i) external view returns (uint64, bytes32, bool) {
+        VersionGhost storage v = _versions[i];
+        return (v.id, v.content, v.deprecated);
+    }
+
+    function revokedCount() external view returns (uint256) {
+        return _revoked.length;
+    }
+
+    function revokedAt(uint256 i) external view returns (address key, address node) {
+        return (_revoked[i].key, _revoked[i].node);
+    }
+
+    function currentKey(address node) external view returns (address key, uint40 expiresAt) {
+        return (vm.addr(_keys[node].pk), _keys[node].expiresAt);
+    }
+
+    /// @inheritdoc BaseHandler
+    function accounts() public view override returns (address[] memory a) {
+        a = new address[](8);
         for (uint256 i; i < 3; ++i) {
             a[i] = _requesters[i];
             a[3 + i] = _nodes[i];
         }
         a[6] = treasury;
+        a[7] = stranger;
     }
 
     // ------------------------------------------------------------------------------------------------ internals
 
-    function _deposit(address r, uint256 amount) internal {
-        usd.mint(r, amount);
-        vm.startPrank(r);
-        usd.approve(address(escrow), amount);
-        bool ok;
-        try escrow.deposit(r, amount) {
-            ok = true;
-        } catch {}
-        vm.stopPrank();
-        _expect(ok, true, "deposit");
-        if (ok) ghostBalance[r] += amount;
-    }
-
     function _settled(uint256 idx, address node, bool claimed) internal {
         Entry storage e = _jobs[idx];
-        IInferenceEscrow.Job memory job = e.job;
-        uint256 fee = (uint256(job.payment) * job.feeBps) / BPS;
-        ghostBalance[node] += job.payment - job.royalty - fee;
-        ghostRoyalties[job.modelId] += job.royalty;
-        ghostFees[job.modelId] += fee;
-        ghostSettledPayments += job.payment;
-        if (claimed) ghostLocked[node] -= job.collateral;
+        _creditSettlement(e.job, node);
+        ghostSettledPayments += e.job.payment;
+        if (claimed) ghostLocked[node] -= e.job.collateral;
         e.status = IInferenceEscrow.JobStatus.Settled;
+    }
+
+    /// @dev Whether `node` may fulfil the open `job` directly: an active node (at least the minimum active stake)
+    /// with a live enclave key, before expiry, and the job names no other node.
+    function _canFulfil(IInferenceEscrow.Job memory job, address node) internal view returns (bool) {
+        return
+            ghostNode[node].staked >= MIN_STAKE &&
+            _keyLive(node) &&
+            clock < job.expiresAt &&
+            (job.node == address(0) || job.node == node);
+    }
+
+    function _keyLive(address node) internal view returns (bool) {
+        return clock < _keys[node].expiresAt;
+    }
+
+    /// @dev Registers `pk`'s key for `node` with a fresh attestation from the approved service.
+    function _register(address node, uint256 pk, uint40 expiresAt) internal returns (bool ok) {
+        address key = vm.addr(pk);
+        bytes32 digest = attestation.attestationDigest(address(tee), node, key, measurement, expiresAt);
+        (uint8 v, bytes32 r, bytes32 s) = vm.sign(_attestationSignerPk, digest);
+        vm.prank(node);
+        try tee.registerEnclaveKey(key, measurement, expiresAt, abi.encodePacked(r, s, v)) {
+            ok = true;
+        } catch {}
+    }
+
+    /// @dev (5) An attestation valid for one node and registry presented by another node, or one issued for the second
+    /// deployment's registry: refused.
+    function _replayAttestation(bool otherNode, uint256 seed) internal {
+        address node = _nodes[seed % 3];
+        address presenter = otherNode ? _nodes[((seed % 3) + 1) % 3] : node;
+        address key = vm.addr(uint256(keccak256(abi.encode("replayed enclave", seed))));
+        uint40 expiresAt = uint40(clock + 30 days);
+        bytes32 digest = attestation.attestationDigest(
+            otherNode ? address(tee) : address(otherTee),
+            node,
+            key,
+            measurement,
+            expiresAt
+        );
+        (uint8 v, bytes32 r, bytes32 s) = vm.sign(_attestationSignerPk, digest);
+        bool ok;
+        vm.prank(presenter);
+        try tee.registerEnclaveKey(key, measurement, expiresAt, abi.encodePacked(r, s, v)) {
+            ok = true;
+        } catch {}
+        if (ok) {
+            successes["replay"]++;
+            _violation("replay: an attestation was accepted for another node or deployment");
+        } else {
+            refusals["replay"]++;
+        }
+    }
+
+    function _recordVersion(uint64 v) internal returns (uint256 i) {
+        IModelRegistry.Version memory ver = registry.getVersion(v);
+        bool deprecated = ver.terms.deprecated;
+        ver.terms.deprecated = false;
+        i = _versions.length;
+        _versions.push(VersionGhost(v, keccak256(abi.encode(ver)), deprecated));
+    }
+
+    /// @dev Everything an account or model owns, hashed: escrow accounts (balance, lock, nonce), stake records and
+    /// rewards, model accruals and owners, enclave keys, and every job's commitment.
+    function _stateHash() internal view returns (bytes32 h) {
+        address[] memory a = accounts();
+        for (uint256 i; i < a.length; ++i) {
+            h = keccak256(
+                abi.encode(
+                    h,
+                    escrow.accountOf(a[i]),
+                    staking.getNode(a[i]),
+                    staking.rewardsOf(a[i]),
+                    usd.balanceOf(a[i])
+                )
+            );
+        }
+        for (uint256 i; i < 3; ++i) {
+            h = keccak256(abi.encode(h, tee.getEnclaveKey(vm.addr(_keys[_nodes[i]].pk))));
+        }
+        for (uint256 i; i < 2; ++i) {
+            h = keccak256(abi.encode(h, escrow.accrualOf(_models[i]), registry.ownerOf(_models[i])));
+        }
+        for (uint256 i; i < _jobs.length; ++i) {
+            h = keccak256(abi.encode(h, escrow.jobCommitment(_jobId(_jobs[i].job))));
+        }
+    }
+
+    /// @dev The EIP-712 digest of a TEE result struct hash for the result verifier's domain on chain `chainId`.
+    function _digestOn(uint256 chainId, bytes32 structHash) internal view returns (bytes32) {
+        bytes32 domain = keccak256(
+            abi.encode(
+                keccak256("EIP712Domain(string name,string version,uint256 chainId,address verifyingContract)"),
+                keccak256("Veritas TEE Result"),
+                keccak256("1"),
+                chainId,
+                address(teeVerifier)
+            )
+        );
+        return keccak256(abi.encodePacked("\x19\x01", domain, structHash));
+    }
+
+    /// @dev One of the two nodes other than `node`.
+    function _otherNode(address node, uint256 seed) internal view returns (address) {
+        uint256 i;
+        while (_nodes[i] != node) ++i;
+        return _nodes[(i + 1 + (seed % 2)) % 3];
     }
 
     /// @dev A node's escrow balance plus every model's accruals: what a settlement by `node` credits.
@@ -817,17 +1201,6 @@ contract EscrowHandler is CommonBase, StdCheats, StdUtils {
         return (false, 0);
     }
 
-    function _pkOf(address node) internal view returns (uint256) {
-        for (uint256 i; i < 3; ++i) {
-            if (_nodes[i] == node) return _enclavePks[i];
-        }
-        revert("not a node");
-    }
-
-    function _jobId(IInferenceEscrow.Job memory job) internal pure returns (JobId) {
-        return JobId.wrap((uint256(uint160(job.requester)) << 32) | job.nonce);
-    }
-
     function _sign(
         uint256 pk,
         IInferenceEscrow.Job memory job,
@@ -842,18 +1215,5 @@ contract EscrowHandler is CommonBase, StdCheats, StdUtils {
         );
         (uint8 v, bytes32 r, bytes32 s) = vm.sign(pk, digest);
         return abi.encodePacked(r, s, v);
-    }
-
-    function _expect(bool ok, bool expected, string memory action) internal {
-        if (ok == expected) {
-            if (ok) successes[action]++;
-            return;
-        }
-        _violation(string.concat(action, ok ? ": accepted, but must be refused" : ": refused, but must be accepted"));
-    }
-
-    function _violation(string memory what) internal {
-        if (violations == 0) firstViolation = what;
-        ++violations;
     }
 }

@@ -3,6 +3,7 @@ pragma solidity 0.8.30;
 
 import {Test} from "forge-std/Test.sol";
 import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
+import {ERC20Permit} from "@openzeppelin/contracts/token/ERC20/extensions/ERC20Permit.sol";
 import {DisputeManager} from "../../contracts/DisputeManager.sol";
 import {InferenceEscrow} from "../../contracts/InferenceEscrow.sol";
 import {ModelRegistry} from "../../contracts/ModelRegistry.sol";
@@ -79,25 +80,47 @@ abstract contract VeritasSuite is Test {
             gov
         );
         staking.bindEscrow(escrow);
-        disputes = new DisputeManager(
-            escrow,
-            tee,
-            teeVerifier,
-            IDisputeManager.Params({
-                bond: DISPUTE_BOND,
-                arbitrationPeriod: ARBITRATION_PERIOD,
-                challengerRewardBps: CHALLENGER_REWARD_BPS,
-                arbitrator: gov,
-                equivocationSlash: EQUIVOCATION_SLASH
-            }),
-            gov
-        );
+        disputes = new DisputeManager(escrow, tee, teeVerifier, _defaultDisputeParams(), gov);
         escrow.bindDisputeManager(address(disputes));
         tee.bindDisputeManager(address(disputes));
         vm.startPrank(gov);
         attestation.setAttestationSigner(vm.addr(attestationSignerPk), true);
         tee.approveMeasurement(MEASUREMENT, "veritas-enclave-image-v1");
         vm.stopPrank();
+    }
+
+    /// @dev The dispute parameters scripts/lib/deploy.ts sets (the arbitrator is governance).
+    function _defaultDisputeParams() internal view returns (IDisputeManager.Params memory) {
+        return
+            IDisputeManager.Params({
+                bond: DISPUTE_BOND,
+                arbitrationPeriod: ARBITRATION_PERIOD,
+                challengerRewardBps: CHALLENGER_REWARD_BPS,
+                arbitrator: gov,
+                equivocationSlash: EQUIVOCATION_SLASH
+            });
+    }
+
+    /// @dev An EIP-2612 permit signature by `ownerPk` letting `spender` pull `value` of `permitToken` until `deadline`.
+    function _signPermit(
+        uint256 ownerPk,
+        ERC20Permit permitToken,
+        address spender,
+        uint256 value,
+        uint256 deadline
+    ) internal view returns (uint8 v, bytes32 r, bytes32 s) {
+        address owner = vm.addr(ownerPk);
+        bytes32 structHash = keccak256(
+            abi.encode(
+                keccak256("Permit(address owner,address spender,uint256 value,uint256 nonce,uint256 deadline)"),
+                owner,
+                spender,
+                value,
+                permitToken.nonces(owner),
+                deadline
+            )
+        );
+        return vm.sign(ownerPk, keccak256(abi.encodePacked("\x19\x01", permitToken.DOMAIN_SEPARATOR(), structHash)));
     }
 
     function _createModel() internal returns (uint256 modelId) {
