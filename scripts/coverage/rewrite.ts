@@ -296,7 +296,7 @@ function segmentAt(rw: Rewrite, r: number, endSide: boolean): Segment | undefine
     const s = segs[mid];
     const inside = endSide ? s.r0 < r && r <= s.r1 : s.r0 <= r && r < s.r1;
     if (inside) return s;
-    if ((endSide ? s.r1 < r : s.r1 <= r)) lo = mid + 1;
+    if (endSide ? s.r1 < r : s.r1 <= r) lo = mid + 1;
     else hi = mid - 1;
   }
   return undefined;
@@ -305,7 +305,7 @@ function segmentAt(rw: Rewrite, r: number, endSide: boolean): Segment | undefine
 /** Original offset of a statement range that starts at rewritten offset r. */
 export function toOriginalStart(rw: Rewrite, r: number): number {
   const s = segmentAt(rw, r, false);
-  if (s === undefined) return r >= rw.source.length ? rw.segments.at(-1)?.o1 ?? 0 : 0;
+  if (s === undefined) return r >= rw.source.length ? (rw.segments.at(-1)?.o1 ?? 0) : 0;
   return s.kind === "verbatim" ? s.o0 + (r - s.r0) : s.o0;
 }
 
@@ -384,8 +384,14 @@ export function translateStatements<T extends Statement>(
       const [s, e] = r.split("-").map(Number);
       return JSON.stringify(original.slice(s, e).slice(0, 60));
     };
-    const missing = want.filter((x) => !got.includes(x)).slice(0, 3).map(describe);
-    const extra = got.filter((x) => !want.includes(x)).slice(0, 3).map(describe);
+    const missing = want
+      .filter((x) => !got.includes(x))
+      .slice(0, 3)
+      .map(describe);
+    const extra = got
+      .filter((x) => !want.includes(x))
+      .slice(0, 3)
+      .map(describe);
     throw new Error(
       `branch coverage: the statements of the rewritten ${fileName} do not map back to the original ` +
         `(${want.length} expected, ${got.length} mapped; missing ${missing.join(", ")}; extra ${extra.join(", ")}). ` +

@@ -17,7 +17,11 @@ function instrument(sourceName: string, source: string) {
 /** Rewrites, instruments the result as Hardhat does, and maps it back (throws on any mismatch). */
 function branchMap(sourceName: string, source: string) {
   const rw = rewriteForBranchCoverage(source, parseSolidity(sourceName, source));
-  const reference = referenceStatements({ original: source, relativePath: sourceName, instrumentationVersion: VERSION });
+  const reference = referenceStatements({
+    original: source,
+    relativePath: sourceName,
+    instrumentationVersion: VERSION,
+  });
   return { rw, ...translateStatements(sourceName, source, rw, instrument(sourceName, rw.source), reference) };
 }
 
