@@ -1,10 +1,18 @@
 import { expect } from "chai";
 import { network } from "hardhat";
 import { AbiCoder, id, keccak256, Wallet, ZeroAddress } from "ethers";
-import { BPS, JobStatus, MAX_CHALLENGER_REWARD_BPS, Ruling } from "../scripts/lib/constants.js";
+import {
+  BPS,
+  JobStatus,
+  MAX_ARBITRATION_PERIOD_SECONDS,
+  MAX_CHALLENGER_REWARD_BPS,
+  MIN_ARBITRATION_PERIOD_SECONDS,
+  Ruling,
+} from "../scripts/lib/constants.js";
 import type { Claim, Job, Proposal } from "../scripts/lib/jobs.js";
 import { proveJob } from "../scripts/lib/zk/escrow.js";
 import { resultMessage, RESULT_TYPES, teeResultDomain } from "../scripts/lib/tee.js";
+import { claimJob } from "./helpers/escrow.js";
 import { PAYMENT, ROYALTY, MIN_COLLATERAL } from "./helpers/fixtures.js";
 import { deployOptimisticFixture, trueOutput, type OptimisticFixture } from "./helpers/optimistic.js";
 import { ZK_INPUT } from "./helpers/zk.js";
@@ -332,6 +340,85 @@ describe("Optimistic results and DisputeManager", function () {
         f.disputes,
         "NotEquivocation",
       );
+    });
+
+    it("a key no node registered is UnknownSigner; a malformed signature is NotEquivocation", async function () {
+      const a = await f.request();
+      const ea = await signed(f.chainId, a.job, id("output-a"));
+      const eb = await signed(f.chainId, a.job, id("output-b"));
+      await expect(f.disputes.reportEquivocation(ea, eb))
+        .to.be.revertedWithCustomError(f.disputes, "UnknownSigner")
+        .withArgs(key.address);
+      await expect(f.disputes.reportEquivocation(ea, { ...eb, signature: "0x1234" })).to.be.revertedWithCustomError(
+        f.disputes,
+        "NotEquivocation",
+      );
+    });
+  });
+
+  describe("construction, parameters and the escrow's optimistic checks", function () {
+    it("the constructor rejects a zero escrow, TEE registry or TEE verifier", async function () {
+      const factory = await ethers.getContractFactory("DisputeManager");
+      const p = await f.disputes.params();
+      const params = [p.bond, p.arbitrationPeriod, p.challengerRewardBps, p.arbitrator, p.equivocationSlash];
+      const addrs = [await f.escrow.getAddress(), await f.tee.getAddress(), await f.teeVerifier.getAddress()];
+      for (let i = 0; i < addrs.length; i++) {
+        const args = addrs.map((a, j) => (j === i ? ZeroAddress : a));
+        await expect(
+          factory.deploy(args[0], args[1], args[2], params, f.governance.address),
+          `argument ${i}`,
+        ).to.be.revertedWithCustomError(factory, "ZeroAddress");
+      }
+    });
+
+    it("setParams refuses a zero bond and an arbitration period out of bounds, and stores valid parameters", async function () {
+      const current = await f.disputes.params();
+      const params = {
+        bond: current.bond,
+        arbitrationPeriod: current.arbitrationPeriod,
+        challengerRewardBps: current.challengerRewardBps,
+        arbitrator: current.arbitrator,
+        equivocationSlash: current.equivocationSlash,
+      };
+      await expect(f.disputes.connect(f.governance).setParams({ ...params, bond: 0n }))
+        .to.be.revertedWithCustomError(f.disputes, "ParamOutOfBounds")
+        .withArgs("bond", 0n);
+      for (const period of [MIN_ARBITRATION_PERIOD_SECONDS - 1n, MAX_ARBITRATION_PERIOD_SECONDS + 1n]) {
+        await expect(f.disputes.connect(f.governance).setParams({ ...params, arbitrationPeriod: period }))
+          .to.be.revertedWithCustomError(f.disputes, "ParamOutOfBounds")
+          .withArgs("arbitrationPeriod", period);
+      }
+      const next = { ...params, bond: 7n, arbitrationPeriod: MAX_ARBITRATION_PERIOD_SECONDS };
+      await expect(f.disputes.connect(f.governance).setParams(next)).to.emit(f.disputes, "ParamsSet");
+      const stored = await f.disputes.params();
+      expect([stored.bond, stored.arbitrationPeriod]).to.deep.equal([7n, MAX_ARBITRATION_PERIOD_SECONDS]);
+    });
+
+    it("finalize refuses an unknown job and a tampered proposal; finalizeBatch refuses a malformed batch", async function () {
+      const { jobId, job, claim, proposal } = await proposed(f.plainVersion, TRUE);
+      const unknown = { ...job, nonce: job.nonce + 1000n };
+      await expect(f.escrow.finalize(unknown, claim, proposal, TRUE))
+        .to.be.revertedWithCustomError(f.escrow, "UnknownJob")
+        .withArgs((BigInt(job.requester) << 32n) | unknown.nonce);
+      await expect(f.escrow.finalize(job, claim, { ...proposal, challengeEnds: proposal.challengeEnds + 1n }, TRUE))
+        .to.be.revertedWithCustomError(f.escrow, "JobMismatch")
+        .withArgs(jobId);
+      await expect(f.escrow.finalizeBatch([], [], [], [])).to.be.revertedWithCustomError(f.escrow, "InvalidBatch");
+      await expect(f.escrow.finalizeBatch([job], [claim], [proposal], [])).to.be.revertedWithCustomError(
+        f.escrow,
+        "InvalidBatch",
+      );
+      await time.increaseTo(proposal.challengeEnds);
+      await expect(f.escrow.finalizeBatch([job], [claim], [proposal], [TRUE])).to.emit(f.escrow, "JobSettled");
+      expect(await f.escrow.jobStatus(jobId)).to.equal(JobStatus.Settled);
+    });
+
+    it("submitResult refuses an optimistic job: its mode has no verifier at submission", async function () {
+      const { jobId, job } = await f.requestOptimistic(f.plainVersion);
+      const claim = await claimJob(f.escrow, f.node, job);
+      await expect(f.escrow.connect(f.node).submitResult(job, claim, TRUE, "0x"))
+        .to.be.revertedWithCustomError(f.escrow, "ModeNotVerifiedAtSubmission")
+        .withArgs(jobId, job.mode);
     });
   });
 });

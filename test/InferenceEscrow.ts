@@ -1301,4 +1301,71 @@ describe("InferenceEscrow", function () {
       ).to.be.revertedWithCustomError(z.escrow, "InvalidBatch");
     });
   });
+
+  // ------------------------------------------------------------------------------------------------ wiring
+
+  describe("deployment wiring and dispute-manager entry points", function () {
+    async function constructorArgs(o: Partial<Record<"token" | "registry" | "staking" | "treasury", string>> = {}) {
+      return [
+        o.token ?? (await f.usd.getAddress()),
+        o.registry ?? (await f.registry.getAddress()),
+        o.staking ?? (await f.staking.getAddress()),
+        o.treasury ?? f.treasury.address,
+        await f.teeVerifier.getAddress(),
+        await f.zkVerifier.getAddress(),
+        { feeBps: FEE_BPS, collateralPerPaymentBps: RATE_BPS, paused: false, challengeWindow: 3600n },
+        f.governance.address,
+      ];
+    }
+
+    it("the constructor rejects a zero token, registry, staking or treasury address", async function () {
+      const factory = await ethers.getContractFactory("InferenceEscrow");
+      for (const zero of ["token", "registry", "staking", "treasury"] as const) {
+        await expect(
+          factory.deploy(...((await constructorArgs({ [zero]: ZeroAddress })) as Parameters<typeof factory.deploy>)),
+          zero,
+        ).to.be.revertedWithCustomError(factory, "ZeroAddress");
+      }
+    });
+
+    it("binds the dispute manager once, by the deployer, to a non-zero address", async function () {
+      expect(await f.escrow.disputeManager()).to.equal(await f.disputes.getAddress());
+      for (const who of [f.deployer, f.other]) {
+        await expect(f.escrow.connect(who).bindDisputeManager(f.other.address))
+          .to.be.revertedWithCustomError(f.escrow, "BindingNotAllowed")
+          .withArgs(who.address);
+      }
+      const fresh = await ethers.deployContract("InferenceEscrow", await constructorArgs(), f.other);
+      await expect(fresh.connect(f.other).bindDisputeManager(ZeroAddress)).to.be.revertedWithCustomError(
+        fresh,
+        "ZeroAddress",
+      );
+      await expect(fresh.connect(f.other).bindDisputeManager(f.node.address))
+        .to.emit(fresh, "DisputeManagerBound")
+        .withArgs(f.node.address);
+      expect(await fresh.disputeManager()).to.equal(f.node.address);
+    });
+
+    it("a deposit that would take a balance above uint128 reverts with AmountTooLarge", async function () {
+      const tooMuch = 2n ** 128n;
+      await expect(f.escrow.connect(f.other).deposit(f.requester.address, tooMuch))
+        .to.be.revertedWithCustomError(f.escrow, "AmountTooLarge")
+        .withArgs(tooMuch);
+      expect(await f.escrow.balanceOf(f.requester.address)).to.be.lessThan(tooMuch);
+    });
+
+    it("markDisputed, resolveDispute and slashForEquivocation are for the dispute manager only", async function () {
+      const { job, claim } = await claimed();
+      const proposal = { outputHash: keccak256(OUTPUT), challengeEnds: 0n };
+      await expect(f.escrow.connect(f.other).markDisputed(job, claim, proposal, f.other.address))
+        .to.be.revertedWithCustomError(f.escrow, "NotDisputeManager")
+        .withArgs(f.other.address);
+      await expect(f.escrow.connect(f.other).resolveDispute(job, claim, proposal, 1, f.other.address, 0, OUTPUT))
+        .to.be.revertedWithCustomError(f.escrow, "NotDisputeManager")
+        .withArgs(f.other.address);
+      await expect(f.escrow.connect(f.node).slashForEquivocation(f.node.address, 1n, f.other.address, 0))
+        .to.be.revertedWithCustomError(f.escrow, "NotDisputeManager")
+        .withArgs(f.node.address);
+    });
+  });
 });

@@ -89,6 +89,55 @@ describe("TeeRegistry", function () {
     });
   });
 
+  describe("dispute manager binding and revokeForEquivocation", function () {
+    it("binds once, by the deployer, to a non-zero address (BindingNotAllowed, ZeroAddress)", async function () {
+      const f = await networkHelpers.loadFixture(fixture);
+      expect(await f.tee.disputeManager()).to.equal(await f.disputes.getAddress());
+      for (const who of [f.deployer, f.other]) {
+        await expect(f.tee.connect(who).bindDisputeManager(f.other.address))
+          .to.be.revertedWithCustomError(f.tee, "BindingNotAllowed")
+          .withArgs(who.address);
+      }
+      const fresh = await ethers.deployContract(
+        "TeeRegistry",
+        [await f.staking.getAddress(), await f.attestation.getAddress(), f.governance.address],
+        f.other,
+      );
+      await expect(fresh.connect(f.other).bindDisputeManager(ZeroAddress)).to.be.revertedWithCustomError(
+        fresh,
+        "ZeroAddress",
+      );
+      await expect(fresh.connect(f.other).bindDisputeManager(f.node.address))
+        .to.emit(fresh, "DisputeManagerBound")
+        .withArgs(f.node.address);
+      expect(await fresh.disputeManager()).to.equal(f.node.address);
+    });
+
+    it("only the dispute manager revokes for equivocation; an unknown key reverts, a revoked key stays revoked", async function () {
+      const f = await networkHelpers.loadFixture(fixture);
+      await expect(f.tee.connect(f.node).revokeForEquivocation(f.enclave.address))
+        .to.be.revertedWithCustomError(f.tee, "NotDisputeManager")
+        .withArgs(f.node.address);
+      const disputes = await f.disputes.getAddress();
+      await networkHelpers.impersonateAccount(disputes);
+      await networkHelpers.setBalance(disputes, 10n ** 18n);
+      const asDisputes = f.tee.connect(await ethers.getSigner(disputes));
+      await expect(asDisputes.revokeForEquivocation(f.other.address))
+        .to.be.revertedWithCustomError(f.tee, "UnknownEnclaveKey")
+        .withArgs(f.other.address);
+      const a = await attest(f, f.node, f.enclave.address, MEASUREMENT);
+      await f.tee.connect(f.node).registerEnclaveKey(f.enclave.address, MEASUREMENT, a.expiresAt, a.sig);
+      await expect(asDisputes.revokeForEquivocation(f.enclave.address))
+        .to.emit(f.tee, "EnclaveKeyRevoked")
+        .withArgs(f.node.address, f.enclave.address);
+      expect((await f.tee.getEnclaveKey(f.enclave.address)).revoked).to.equal(true);
+      // A second revocation is a no-op: no event, still revoked.
+      await expect(asDisputes.revokeForEquivocation(f.enclave.address)).not.to.emit(f.tee, "EnclaveKeyRevoked");
+      expect((await f.tee.getEnclaveKey(f.enclave.address)).revoked).to.equal(true);
+      await networkHelpers.stopImpersonatingAccount(disputes);
+    });
+  });
+
   describe("measurements", function () {
     it("approves a measurement (owner only) and rejects zero and duplicates with InvalidMeasurement", async function () {
       const f = await networkHelpers.loadFixture(fixture);
