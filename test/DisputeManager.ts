@@ -342,6 +342,41 @@ describe("Optimistic results and DisputeManager", function () {
       );
     });
 
+    it("with an equivocation slash of zero the key is still revoked and nothing is slashed", async function () {
+      await registerKey();
+      const p = await f.disputes.params();
+      await f.disputes.connect(f.governance).setParams({
+        bond: p.bond,
+        arbitrationPeriod: p.arbitrationPeriod,
+        challengerRewardBps: p.challengerRewardBps,
+        arbitrator: p.arbitrator,
+        equivocationSlash: 0n,
+      });
+      const a = await f.request();
+      const stake = await f.staking.totalStakeOf(f.node.address);
+      await expect(
+        f.disputes
+          .connect(f.other)
+          .reportEquivocation(
+            await signed(f.chainId, a.job, id("output-a")),
+            await signed(f.chainId, a.job, id("output-b")),
+          ),
+      )
+        .to.emit(f.disputes, "EquivocationReported")
+        .withArgs(
+          f.node.address,
+          key.address,
+          a.job.versionId,
+          a.job.inputDigest,
+          id("output-a"),
+          id("output-b"),
+          f.other.address,
+          0n,
+        );
+      expect(await f.staking.totalStakeOf(f.node.address)).to.equal(stake);
+      expect((await f.tee.getEnclaveKey(key.address)).revoked).to.equal(true);
+    });
+
     it("a key no node registered is UnknownSigner; a malformed signature is NotEquivocation", async function () {
       const a = await f.request();
       const ea = await signed(f.chainId, a.job, id("output-a"));
@@ -360,7 +395,13 @@ describe("Optimistic results and DisputeManager", function () {
     it("the constructor rejects a zero escrow, TEE registry or TEE verifier", async function () {
       const factory = await ethers.getContractFactory("DisputeManager");
       const p = await f.disputes.params();
-      const params = [p.bond, p.arbitrationPeriod, p.challengerRewardBps, p.arbitrator, p.equivocationSlash];
+      const params = {
+        bond: p.bond,
+        arbitrationPeriod: p.arbitrationPeriod,
+        challengerRewardBps: p.challengerRewardBps,
+        arbitrator: p.arbitrator,
+        equivocationSlash: p.equivocationSlash,
+      };
       const addrs = [await f.escrow.getAddress(), await f.tee.getAddress(), await f.teeVerifier.getAddress()];
       for (let i = 0; i < addrs.length; i++) {
         const args = addrs.map((a, j) => (j === i ? ZeroAddress : a));

@@ -5,9 +5,11 @@ import {
   BPS,
   JobStatus,
   MAX_CALLBACK_GAS,
+  MAX_CHALLENGE_WINDOW_SECONDS,
   MAX_DELIVERY_WINDOW_SECONDS,
   MAX_PROTOCOL_FEE_BPS,
   MAX_REQUEST_LIFETIME_SECONDS,
+  MIN_CHALLENGE_WINDOW_SECONDS,
   MIN_DELIVERY_WINDOW_SECONDS,
   MISSED_DEADLINE_REQUESTER_SHARE_BPS,
   Mode,
@@ -1366,6 +1368,18 @@ describe("InferenceEscrow", function () {
       await expect(f.escrow.connect(f.node).slashForEquivocation(f.node.address, 1n, f.other.address, 0))
         .to.be.revertedWithCustomError(f.escrow, "NotDisputeManager")
         .withArgs(f.node.address);
+    });
+
+    it("setChallengeWindow within [MIN, MAX], ChallengeWindowOutOfBounds outside", async function () {
+      for (const w of [MIN_CHALLENGE_WINDOW_SECONDS - 1n, MAX_CHALLENGE_WINDOW_SECONDS + 1n]) {
+        await expect(f.escrow.connect(f.governance).setChallengeWindow(w))
+          .to.be.revertedWithCustomError(f.escrow, "ChallengeWindowOutOfBounds")
+          .withArgs(w, MIN_CHALLENGE_WINDOW_SECONDS, MAX_CHALLENGE_WINDOW_SECONDS);
+      }
+      await expect(f.escrow.connect(f.governance).setChallengeWindow(MAX_CHALLENGE_WINDOW_SECONDS))
+        .to.emit(f.escrow, "ChallengeWindowSet")
+        .withArgs(MAX_CHALLENGE_WINDOW_SECONDS);
+      expect((await f.escrow.config()).challengeWindow).to.equal(MAX_CHALLENGE_WINDOW_SECONDS);
     });
   });
 });
