@@ -34,6 +34,19 @@ describe("Optimistic results and DisputeManager", function () {
     f = await networkHelpers.loadFixture(fixture);
   });
 
+  /** The dispute parameters as a plain (writable) struct, with `changes` applied. */
+  async function paramsWith(changes: Partial<Record<"bond" | "arbitrationPeriod" | "equivocationSlash", bigint>> = {}) {
+    const p = await f.disputes.params();
+    return {
+      bond: p.bond,
+      arbitrationPeriod: p.arbitrationPeriod,
+      challengerRewardBps: p.challengerRewardBps,
+      arbitrator: p.arbitrator,
+      equivocationSlash: p.equivocationSlash,
+      ...changes,
+    };
+  }
+
   async function proposed(versionId: bigint, output: string) {
     const { jobId, job } = await f.requestOptimistic(versionId);
     const { claim, proposal } = await f.propose(job, output);
@@ -299,28 +312,36 @@ describe("Optimistic results and DisputeManager", function () {
       await registerEnclave(f, service, f.node, new SimulatedEnclave(MEASUREMENT, key));
     }
 
-    it("two signatures over different outputs for one input slash the node and revoke the key", async function () {
-      await registerKey();
-      const a = await f.request();
-      const b = await f.request();
-      const ea = await signed(f.chainId, a.job, id("output-a"));
-      const eb = await signed(f.chainId, b.job, id("output-b"));
-      const free = await f.staking.totalStakeOf(f.node.address);
-      const slash = (await f.disputes.params()).equivocationSlash;
+    /** `f.other` reports signatures over `a` and `b` (outputs output-a and output-b): checks the event, the slash and
+     * the revocation. */
+    async function expectReported(a: Job, b: Job, slash: bigint) {
+      const ea = await signed(f.chainId, a, id("output-a"));
+      const eb = await signed(f.chainId, b, id("output-b"));
+      const stake = await f.staking.totalStakeOf(f.node.address);
+      expect(await f.disputes.isEquivocated(key.address)).to.equal(false);
       await expect(f.disputes.connect(f.other).reportEquivocation(ea, eb))
         .to.emit(f.disputes, "EquivocationReported")
         .withArgs(
           f.node.address,
           key.address,
-          a.job.versionId,
-          a.job.inputDigest,
+          a.versionId,
+          a.inputDigest,
           id("output-a"),
           id("output-b"),
           f.other.address,
           slash,
         );
-      expect(await f.staking.totalStakeOf(f.node.address)).to.equal(free - slash);
+      expect(await f.staking.totalStakeOf(f.node.address)).to.equal(stake - slash);
       expect((await f.tee.getEnclaveKey(key.address)).revoked).to.equal(true);
+      expect(await f.disputes.isEquivocated(key.address)).to.equal(true);
+      return { ea, eb };
+    }
+
+    it("two signatures over different outputs for one input slash the node and revoke the key", async function () {
+      await registerKey();
+      const a = await f.request();
+      const b = await f.request();
+      const { ea, eb } = await expectReported(a.job, b.job, (await f.disputes.params()).equivocationSlash);
       await expect(f.disputes.reportEquivocation(ea, eb))
         .to.be.revertedWithCustomError(f.disputes, "AlreadyReported")
         .withArgs(key.address);
@@ -344,37 +365,9 @@ describe("Optimistic results and DisputeManager", function () {
 
     it("with an equivocation slash of zero the key is still revoked and nothing is slashed", async function () {
       await registerKey();
-      const p = await f.disputes.params();
-      await f.disputes.connect(f.governance).setParams({
-        bond: p.bond,
-        arbitrationPeriod: p.arbitrationPeriod,
-        challengerRewardBps: p.challengerRewardBps,
-        arbitrator: p.arbitrator,
-        equivocationSlash: 0n,
-      });
+      await f.disputes.connect(f.governance).setParams(await paramsWith({ equivocationSlash: 0n }));
       const a = await f.request();
-      const stake = await f.staking.totalStakeOf(f.node.address);
-      await expect(
-        f.disputes
-          .connect(f.other)
-          .reportEquivocation(
-            await signed(f.chainId, a.job, id("output-a")),
-            await signed(f.chainId, a.job, id("output-b")),
-          ),
-      )
-        .to.emit(f.disputes, "EquivocationReported")
-        .withArgs(
-          f.node.address,
-          key.address,
-          a.job.versionId,
-          a.job.inputDigest,
-          id("output-a"),
-          id("output-b"),
-          f.other.address,
-          0n,
-        );
-      expect(await f.staking.totalStakeOf(f.node.address)).to.equal(stake);
-      expect((await f.tee.getEnclaveKey(key.address)).revoked).to.equal(true);
+      await expectReported(a.job, a.job, 0n);
     });
 
     it("a key no node registered is UnknownSigner; a malformed signature is NotEquivocation", async function () {
@@ -394,14 +387,7 @@ describe("Optimistic results and DisputeManager", function () {
   describe("construction, parameters and the escrow's optimistic checks", function () {
     it("the constructor rejects a zero escrow, TEE registry or TEE verifier", async function () {
       const factory = await ethers.getContractFactory("DisputeManager");
-      const p = await f.disputes.params();
-      const params = {
-        bond: p.bond,
-        arbitrationPeriod: p.arbitrationPeriod,
-        challengerRewardBps: p.challengerRewardBps,
-        arbitrator: p.arbitrator,
-        equivocationSlash: p.equivocationSlash,
-      };
+      const params = await paramsWith();
       const addrs = [await f.escrow.getAddress(), await f.tee.getAddress(), await f.teeVerifier.getAddress()];
       for (let i = 0; i < addrs.length; i++) {
         const args = addrs.map((a, j) => (j === i ? ZeroAddress : a));
@@ -413,14 +399,7 @@ describe("Optimistic results and DisputeManager", function () {
     });
 
     it("setParams refuses a zero bond and an arbitration period out of bounds, and stores valid parameters", async function () {
-      const current = await f.disputes.params();
-      const params = {
-        bond: current.bond,
-        arbitrationPeriod: current.arbitrationPeriod,
-        challengerRewardBps: current.challengerRewardBps,
-        arbitrator: current.arbitrator,
-        equivocationSlash: current.equivocationSlash,
-      };
+      const params = await paramsWith();
       await expect(f.disputes.connect(f.governance).setParams({ ...params, bond: 0n }))
         .to.be.revertedWithCustomError(f.disputes, "ParamOutOfBounds")
         .withArgs("bond", 0n);

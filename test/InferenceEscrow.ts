@@ -42,6 +42,8 @@ import {
   signPermit,
   split,
 } from "./helpers/escrow.js";
+import type { InferenceEscrow } from "../typechain-types/index.js";
+import { expectOneTimeBinding } from "./helpers/binding.js";
 import { deployMockZkSuite, type MockZkSuite } from "./helpers/suites.js";
 
 const { ethers, networkHelpers } = await network.create();
@@ -1331,21 +1333,19 @@ describe("InferenceEscrow", function () {
     });
 
     it("binds the dispute manager once, by the deployer, to a non-zero address", async function () {
-      expect(await f.escrow.disputeManager()).to.equal(await f.disputes.getAddress());
-      for (const who of [f.deployer, f.other]) {
-        await expect(f.escrow.connect(who).bindDisputeManager(f.other.address))
-          .to.be.revertedWithCustomError(f.escrow, "BindingNotAllowed")
-          .withArgs(who.address);
-      }
-      const fresh = await ethers.deployContract("InferenceEscrow", await constructorArgs(), f.other);
-      await expect(fresh.connect(f.other).bindDisputeManager(ZeroAddress)).to.be.revertedWithCustomError(
+      const fresh = (await ethers.deployContract(
+        "InferenceEscrow",
+        await constructorArgs(),
+        f.other,
+      )) as unknown as InferenceEscrow;
+      await expectOneTimeBinding(
+        f.escrow,
+        await f.disputes.getAddress(),
+        [f.deployer, f.other],
         fresh,
-        "ZeroAddress",
+        f.other,
+        f.node.address,
       );
-      await expect(fresh.connect(f.other).bindDisputeManager(f.node.address))
-        .to.emit(fresh, "DisputeManagerBound")
-        .withArgs(f.node.address);
-      expect(await fresh.disputeManager()).to.equal(f.node.address);
     });
 
     it("a deposit that would take a balance above uint128 reverts with AmountTooLarge", async function () {

@@ -24,7 +24,8 @@ import {
   SimulatedEnclave,
   teeResultDomain,
 } from "../scripts/lib/tee.js";
-import type { IResultVerifier, SignedAttestationVerifier } from "../typechain-types/index.js";
+import type { IResultVerifier, SignedAttestationVerifier, TeeRegistry } from "../typechain-types/index.js";
+import { expectOneTimeBinding } from "./helpers/binding.js";
 import { deployTeeFixture, MEASUREMENT, type TeeFixture } from "./helpers/fixtures.js";
 import { TEE_BIT, versionParams } from "./helpers/versions.js";
 
@@ -92,25 +93,19 @@ describe("TeeRegistry", function () {
   describe("dispute manager binding and revokeForEquivocation", function () {
     it("binds once, by the deployer, to a non-zero address (BindingNotAllowed, ZeroAddress)", async function () {
       const f = await networkHelpers.loadFixture(fixture);
-      expect(await f.tee.disputeManager()).to.equal(await f.disputes.getAddress());
-      for (const who of [f.deployer, f.other]) {
-        await expect(f.tee.connect(who).bindDisputeManager(f.other.address))
-          .to.be.revertedWithCustomError(f.tee, "BindingNotAllowed")
-          .withArgs(who.address);
-      }
-      const fresh = await ethers.deployContract(
+      const fresh = (await ethers.deployContract(
         "TeeRegistry",
         [await f.staking.getAddress(), await f.attestation.getAddress(), f.governance.address],
         f.other,
-      );
-      await expect(fresh.connect(f.other).bindDisputeManager(ZeroAddress)).to.be.revertedWithCustomError(
+      )) as unknown as TeeRegistry;
+      await expectOneTimeBinding(
+        f.tee,
+        await f.disputes.getAddress(),
+        [f.deployer, f.other],
         fresh,
-        "ZeroAddress",
+        f.other,
+        f.node.address,
       );
-      await expect(fresh.connect(f.other).bindDisputeManager(f.node.address))
-        .to.emit(fresh, "DisputeManagerBound")
-        .withArgs(f.node.address);
-      expect(await fresh.disputeManager()).to.equal(f.node.address);
     });
 
     it("only the dispute manager revokes for equivocation; an unknown key reverts, a revoked key stays revoked", async function () {
