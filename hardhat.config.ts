@@ -39,10 +39,6 @@ export default defineConfig({
   paths: {
     ignition: "deploy",
   },
-  // Test doubles are not part of the protocol: no coverage figures for them (`npm run coverage:check`).
-  coverage: {
-    skipFiles: ["contracts/mocks/**"],
-  },
   typechain: {
     outDir: "typechain-types",
   },
@@ -59,6 +55,10 @@ export default defineConfig({
   // Explorer verification (`npx hardhat ignition verify chain-<id>` or `--verify` on deploy); the key is only read then.
   verify: {
     etherscan: { apiKey: configVariable("ETHERSCAN_API_KEY") },
+  },
+  // Test doubles are not part of the protocol: no coverage figures for them (`npm run coverage:check`).
+  coverage: {
+    skipFiles: ["contracts/mocks/**"],
   },
 });
 
