@@ -1,6 +1,7 @@
 import { createRequire } from "node:module";
 import hardhatToolboxMochaEthers from "@nomicfoundation/hardhat-toolbox-mocha-ethers";
 import { configVariable, defineConfig } from "hardhat/config";
+import branchCoverage from "./scripts/coverage/plugin.js";
 import { veritasTasks } from "./tasks/index.js";
 
 // Offline compiler: the npm `solc` package's WebAssembly build. Its exact pin in package.json is the
@@ -25,7 +26,8 @@ const compiler = (runs: number) => ({
 const RUNS = 800;
 
 export default defineConfig({
-  plugins: [hardhatToolboxMochaEthers],
+  // branchCoverage: in `--coverage` runs only, makes every if/require side a statement Hardhat counts (scripts/coverage).
+  plugins: [hardhatToolboxMochaEthers, branchCoverage],
   // `npx hardhat veritas <command>`: the operators' and requesters' CLI (tasks/).
   tasks: veritasTasks,
   solidity: {
@@ -64,6 +66,10 @@ export default defineConfig({
   // Explorer verification (`npx hardhat ignition verify chain-<id>` or `--verify` on deploy); the key is only read then.
   verify: {
     etherscan: { apiKey: configVariable("ETHERSCAN_API_KEY") },
+  },
+  // Test doubles are not part of the protocol: no coverage figures for them (`npm run coverage:check`).
+  coverage: {
+    skipFiles: ["contracts/mocks/**"],
   },
 });
 

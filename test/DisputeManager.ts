@@ -6,6 +6,8 @@ import { proveJob } from "../scripts/lib/zk/escrow.js";
 import { PAYMENT, ROYALTY } from "./helpers/fixtures.js";
 import { deployOptimisticFixture, trueOutput, type OptimisticFixture } from "./helpers/optimistic.js";
 import { ZK_INPUT } from "./helpers/zk.js";
+import { MAX_ARBITRATION_PERIOD_SECONDS, MIN_ARBITRATION_PERIOD_SECONDS } from "../scripts/lib/constants.js";
+import { claimJob } from "./helpers/escrow.js";
 
 const { ethers, networkHelpers } = await network.create();
 const { time } = networkHelpers;
@@ -137,6 +139,76 @@ describe("Optimistic results and DisputeManager", function () {
         f.zkVerifier,
         "InvalidProof",
       );
+    });
+  });
+
+  describe("construction, parameters and the escrow's optimistic checks", function () {
+    /** The dispute parameters as a plain (writable) struct. */
+    async function currentParams() {
+      const p = await f.disputes.params();
+      return {
+        bond: p.bond,
+        arbitrationPeriod: p.arbitrationPeriod,
+        challengerRewardBps: p.challengerRewardBps,
+        arbitrator: p.arbitrator,
+        equivocationSlash: p.equivocationSlash,
+      };
+    }
+
+    it("the constructor rejects a zero escrow, TEE registry or TEE verifier", async function () {
+      const factory = await ethers.getContractFactory("DisputeManager");
+      const params = await currentParams();
+      const addrs = [await f.escrow.getAddress(), await f.tee.getAddress(), await f.teeVerifier.getAddress()];
+      for (let i = 0; i < addrs.length; i++) {
+        const args = addrs.map((a, j) => (j === i ? ZeroAddress : a));
+        await expect(
+          factory.deploy(args[0], args[1], args[2], params, f.governance.address),
+          `argument ${i}`,
+        ).to.be.revertedWithCustomError(factory, "ZeroAddress");
+      }
+    });
+
+    it("setParams refuses a zero bond and an arbitration period out of bounds, and stores valid parameters", async function () {
+      const params = await currentParams();
+      await expect(f.disputes.connect(f.governance).setParams({ ...params, bond: 0n }))
+        .to.be.revertedWithCustomError(f.disputes, "ParamOutOfBounds")
+        .withArgs("bond", 0n);
+      for (const period of [MIN_ARBITRATION_PERIOD_SECONDS - 1n, MAX_ARBITRATION_PERIOD_SECONDS + 1n]) {
+        await expect(f.disputes.connect(f.governance).setParams({ ...params, arbitrationPeriod: period }))
+          .to.be.revertedWithCustomError(f.disputes, "ParamOutOfBounds")
+          .withArgs("arbitrationPeriod", period);
+      }
+      const next = { ...params, bond: 7n, arbitrationPeriod: MAX_ARBITRATION_PERIOD_SECONDS };
+      await expect(f.disputes.connect(f.governance).setParams(next)).to.emit(f.disputes, "ParamsSet");
+      const stored = await f.disputes.params();
+      expect([stored.bond, stored.arbitrationPeriod]).to.deep.equal([7n, MAX_ARBITRATION_PERIOD_SECONDS]);
+    });
+
+    it("finalize refuses an unknown job and a tampered proposal; finalizeBatch refuses a malformed batch", async function () {
+      const { jobId, job, claim, proposal } = await proposed(f.plainVersion, TRUE);
+      const unknown = { ...job, nonce: job.nonce + 1000n };
+      await expect(f.escrow.finalize(unknown, claim, proposal, TRUE))
+        .to.be.revertedWithCustomError(f.escrow, "UnknownJob")
+        .withArgs((BigInt(job.requester) << 32n) | unknown.nonce);
+      await expect(f.escrow.finalize(job, claim, { ...proposal, challengeEnds: proposal.challengeEnds + 1n }, TRUE))
+        .to.be.revertedWithCustomError(f.escrow, "JobMismatch")
+        .withArgs(jobId);
+      await expect(f.escrow.finalizeBatch([], [], [], [])).to.be.revertedWithCustomError(f.escrow, "InvalidBatch");
+      await expect(f.escrow.finalizeBatch([job], [claim], [proposal], [])).to.be.revertedWithCustomError(
+        f.escrow,
+        "InvalidBatch",
+      );
+      await time.increaseTo(proposal.challengeEnds);
+      await expect(f.escrow.finalizeBatch([job], [claim], [proposal], [TRUE])).to.emit(f.escrow, "JobSettled");
+      expect(await f.escrow.jobStatus(jobId)).to.equal(JobStatus.Settled);
+    });
+
+    it("submitResult refuses an optimistic job: its mode has no verifier at submission", async function () {
+      const { jobId, job } = await f.requestOptimistic(f.plainVersion);
+      const claim = await claimJob(f.escrow, f.node, job);
+      await expect(f.escrow.connect(f.node).submitResult(job, claim, TRUE, "0x"))
+        .to.be.revertedWithCustomError(f.escrow, "ModeNotVerifiedAtSubmission")
+        .withArgs(jobId, job.mode);
     });
   });
 

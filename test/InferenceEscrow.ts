@@ -5,9 +5,11 @@ import {
   BPS,
   JobStatus,
   MAX_CALLBACK_GAS,
+  MAX_CHALLENGE_WINDOW_SECONDS,
   MAX_DELIVERY_WINDOW_SECONDS,
   MAX_PROTOCOL_FEE_BPS,
   MAX_REQUEST_LIFETIME_SECONDS,
+  MIN_CHALLENGE_WINDOW_SECONDS,
   MIN_DELIVERY_WINDOW_SECONDS,
   MISSED_DEADLINE_REQUESTER_SHARE_BPS,
   Mode,
@@ -40,6 +42,8 @@ import {
   signPermit,
   split,
 } from "./helpers/escrow.js";
+import type { InferenceEscrow } from "../typechain-types/index.js";
+import { expectOneTimeBinding } from "./helpers/binding.js";
 import { deployMockZkSuite, type MockZkSuite } from "./helpers/suites.js";
 
 const { ethers, networkHelpers } = await network.create();
@@ -1299,6 +1303,83 @@ describe("InferenceEscrow", function () {
       await expect(
         z.escrow.connect(z.node).submitBatch([tee.job, zk.job], [NO_CLAIM, NO_CLAIM], [OUTPUT, OUTPUT], "0x"),
       ).to.be.revertedWithCustomError(z.escrow, "InvalidBatch");
+    });
+  });
+
+  // ------------------------------------------------------------------------------------------------ wiring
+
+  describe("deployment wiring and dispute-manager entry points", function () {
+    async function constructorArgs(o: Partial<Record<"token" | "registry" | "staking" | "treasury", string>> = {}) {
+      return [
+        o.token ?? (await f.usd.getAddress()),
+        o.registry ?? (await f.registry.getAddress()),
+        o.staking ?? (await f.staking.getAddress()),
+        o.treasury ?? f.treasury.address,
+        await f.teeVerifier.getAddress(),
+        await f.zkVerifier.getAddress(),
+        { feeBps: FEE_BPS, collateralPerPaymentBps: RATE_BPS, paused: false, challengeWindow: 3600n },
+        f.governance.address,
+      ];
+    }
+
+    it("the constructor rejects a zero token, registry, staking or treasury address", async function () {
+      const factory = await ethers.getContractFactory("InferenceEscrow");
+      for (const zero of ["token", "registry", "staking", "treasury"] as const) {
+        await expect(
+          factory.deploy(...((await constructorArgs({ [zero]: ZeroAddress })) as Parameters<typeof factory.deploy>)),
+          zero,
+        ).to.be.revertedWithCustomError(factory, "ZeroAddress");
+      }
+    });
+
+    it("binds the dispute manager once, by the deployer, to a non-zero address", async function () {
+      const fresh = (await ethers.deployContract(
+        "InferenceEscrow",
+        await constructorArgs(),
+        f.other,
+      )) as unknown as InferenceEscrow;
+      await expectOneTimeBinding(
+        f.escrow,
+        await f.disputes.getAddress(),
+        [f.deployer, f.other],
+        fresh,
+        f.other,
+        f.node.address,
+      );
+    });
+
+    it("a deposit that would take a balance above uint128 reverts with AmountTooLarge", async function () {
+      const tooMuch = 2n ** 128n;
+      await expect(f.escrow.connect(f.other).deposit(f.requester.address, tooMuch))
+        .to.be.revertedWithCustomError(f.escrow, "AmountTooLarge")
+        .withArgs(tooMuch);
+      expect(await f.escrow.balanceOf(f.requester.address)).to.be.lessThan(tooMuch);
+    });
+
+    it("markDisputed, resolveDispute and slashForEquivocation are for the dispute manager only", async function () {
+      const { job, claim } = await claimed();
+      const proposal = { outputHash: keccak256(OUTPUT), challengeEnds: 0n };
+      await expect(f.escrow.connect(f.other).markDisputed(job, claim, proposal, f.other.address))
+        .to.be.revertedWithCustomError(f.escrow, "NotDisputeManager")
+        .withArgs(f.other.address);
+      await expect(f.escrow.connect(f.other).resolveDispute(job, claim, proposal, 1, f.other.address, 0, OUTPUT))
+        .to.be.revertedWithCustomError(f.escrow, "NotDisputeManager")
+        .withArgs(f.other.address);
+      await expect(f.escrow.connect(f.node).slashForEquivocation(f.node.address, 1n, f.other.address, 0))
+        .to.be.revertedWithCustomError(f.escrow, "NotDisputeManager")
+        .withArgs(f.node.address);
+    });
+
+    it("setChallengeWindow within [MIN, MAX], ChallengeWindowOutOfBounds outside", async function () {
+      for (const w of [MIN_CHALLENGE_WINDOW_SECONDS - 1n, MAX_CHALLENGE_WINDOW_SECONDS + 1n]) {
+        await expect(f.escrow.connect(f.governance).setChallengeWindow(w))
+          .to.be.revertedWithCustomError(f.escrow, "ChallengeWindowOutOfBounds")
+          .withArgs(w, MIN_CHALLENGE_WINDOW_SECONDS, MAX_CHALLENGE_WINDOW_SECONDS);
+      }
+      await expect(f.escrow.connect(f.governance).setChallengeWindow(MAX_CHALLENGE_WINDOW_SECONDS))
+        .to.emit(f.escrow, "ChallengeWindowSet")
+        .withArgs(MAX_CHALLENGE_WINDOW_SECONDS);
+      expect((await f.escrow.config()).challengeWindow).to.equal(MAX_CHALLENGE_WINDOW_SECONDS);
     });
   });
 });

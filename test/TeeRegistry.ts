@@ -24,7 +24,8 @@ import {
   SimulatedEnclave,
   teeResultDomain,
 } from "../scripts/lib/tee.js";
-import type { IResultVerifier, SignedAttestationVerifier } from "../typechain-types/index.js";
+import type { IResultVerifier, SignedAttestationVerifier, TeeRegistry } from "../typechain-types/index.js";
+import { expectOneTimeBinding } from "./helpers/binding.js";
 import { deployTeeFixture, MEASUREMENT, type TeeFixture } from "./helpers/fixtures.js";
 import { TEE_BIT, versionParams } from "./helpers/versions.js";
 
@@ -86,6 +87,49 @@ describe("TeeRegistry", function () {
         factory,
         "ZeroAddress",
       );
+    });
+  });
+
+  describe("dispute manager binding and revokeForEquivocation", function () {
+    it("binds once, by the deployer, to a non-zero address (BindingNotAllowed, ZeroAddress)", async function () {
+      const f = await networkHelpers.loadFixture(fixture);
+      const fresh = (await ethers.deployContract(
+        "TeeRegistry",
+        [await f.staking.getAddress(), await f.attestation.getAddress(), f.governance.address],
+        f.other,
+      )) as unknown as TeeRegistry;
+      await expectOneTimeBinding(
+        f.tee,
+        await f.disputes.getAddress(),
+        [f.deployer, f.other],
+        fresh,
+        f.other,
+        f.node.address,
+      );
+    });
+
+    it("only the dispute manager revokes for equivocation; an unknown key reverts, a revoked key stays revoked", async function () {
+      const f = await networkHelpers.loadFixture(fixture);
+      await expect(f.tee.connect(f.node).revokeForEquivocation(f.enclave.address))
+        .to.be.revertedWithCustomError(f.tee, "NotDisputeManager")
+        .withArgs(f.node.address);
+      const disputes = await f.disputes.getAddress();
+      await networkHelpers.impersonateAccount(disputes);
+      await networkHelpers.setBalance(disputes, 10n ** 18n);
+      const asDisputes = f.tee.connect(await ethers.getSigner(disputes));
+      await expect(asDisputes.revokeForEquivocation(f.other.address))
+        .to.be.revertedWithCustomError(f.tee, "UnknownEnclaveKey")
+        .withArgs(f.other.address);
+      const a = await attest(f, f.node, f.enclave.address, MEASUREMENT);
+      await f.tee.connect(f.node).registerEnclaveKey(f.enclave.address, MEASUREMENT, a.expiresAt, a.sig);
+      await expect(asDisputes.revokeForEquivocation(f.enclave.address))
+        .to.emit(f.tee, "EnclaveKeyRevoked")
+        .withArgs(f.node.address, f.enclave.address);
+      expect((await f.tee.getEnclaveKey(f.enclave.address)).revoked).to.equal(true);
+      // A second revocation is a no-op: no event, still revoked.
+      await expect(asDisputes.revokeForEquivocation(f.enclave.address)).not.to.emit(f.tee, "EnclaveKeyRevoked");
+      expect((await f.tee.getEnclaveKey(f.enclave.address)).revoked).to.equal(true);
+      await networkHelpers.stopImpersonatingAccount(disputes);
     });
   });
 

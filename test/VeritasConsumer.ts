@@ -72,4 +72,14 @@ describe("VeritasConsumer (RiskGatedPayout example)", function () {
       .to.be.revertedWithCustomError(f.payout, "NotOwner")
       .withArgs(f.other.address);
   });
+
+  it("a callback from the escrow for a job without a pending payout reverts with UnknownPayout", async function () {
+    const escrow = await f.escrow.getAddress();
+    await networkHelpers.impersonateAccount(escrow);
+    await networkHelpers.setBalance(escrow, 10n ** 18n);
+    await expect(f.payout.connect(await ethers.getSigner(escrow)).onInferenceResult(42n, output(0n)))
+      .to.be.revertedWithCustomError(f.payout, "UnknownPayout")
+      .withArgs(42n);
+    await networkHelpers.stopImpersonatingAccount(escrow);
+  });
 });

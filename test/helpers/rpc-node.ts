@@ -19,6 +19,13 @@ export async function freePort(): Promise<number> {
   });
 }
 
+/**
+ * True under `hardhat test --coverage`. Hardhat's mocha runner exports its global options as HARDHAT_* variables, so
+ * the nodes and commands started here inherit `--coverage` and deploy instrumented bytecode, which is larger than
+ * EIP-170 allows (a `hardhat node` lifts the limit itself in coverage mode; anvil needs to be told).
+ */
+export const UNDER_COVERAGE = process.env.HARDHAT_COVERAGE === "true";
+
 export type RpcNode = { url: string; provider: JsonRpcProvider; stop: () => Promise<void> };
 
 /** Starts `hardhat node` or anvil on 127.0.0.1 and waits until it answers JSON-RPC. */
@@ -27,7 +34,10 @@ export async function startNode(client: "hardhat" | "anvil"): Promise<RpcNode> {
   const args =
     client === "hardhat"
       ? ["node", "--hostname", "127.0.0.1", "--port", String(port)]
-      : ["--host", "127.0.0.1", "--port", String(port), "--silent"];
+      : [
+          ...["--host", "127.0.0.1", "--port", String(port), "--silent"],
+          ...(UNDER_COVERAGE ? ["--disable-code-size-limit"] : []),
+        ];
   const child: ChildProcess = spawn(path.join(BIN, client === "hardhat" ? "hardhat" : "anvil"), args, {
     cwd: ROOT,
     env: PROJECT_ENV,
