@@ -12,10 +12,20 @@ import path from "node:path";
 
 /** The states of a job in the journal (a watcher may add its own, e.g. "challenged"). */
 export type JobState =
-  "seen" | "claimed" | "computed" | "submitted" | "proposed" | "settled" | "skipped" | "failed" | (string & {});
+  | "seen"
+  | "claimed"
+  | "computed"
+  | "submitted"
+  | "proposed"
+  | "disputed"
+  | "settled"
+  | "refunded"
+  | "skipped"
+  | "failed"
+  | (string & {});
 
 /** States after which nothing more is done for a job. */
-export const TERMINAL_STATES: ReadonlySet<string> = new Set(["settled", "skipped", "failed"]);
+export const TERMINAL_STATES: ReadonlySet<string> = new Set(["settled", "refunded", "skipped", "failed"]);
 
 /** One line of the journal about a job. */
 export type JournalEntry = {
