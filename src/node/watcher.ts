@@ -26,11 +26,15 @@ import { ERC20_ABI } from "../client.js";
 import { Mode } from "../constants.js";
 import { toJob, type Claim, type Job, type Proposal } from "../jobs.js";
 import { Contract } from "ethers";
-import { inputCommitment, toBytes32, weightsCommitment } from "../../scripts/lib/zk/commitment.js";
+import { inputCommitment, toBytes32 } from "../../scripts/lib/zk/commitment.js";
 import { ZK_PATHS } from "../../scripts/lib/zk/constants.js";
-import { readOnnxWeights, runOnnx } from "../../scripts/lib/zk/onnx.js";
+import { runOnnx } from "../../scripts/lib/zk/onnx.js";
 import { encodeOutput } from "../../scripts/lib/zk/prover.js";
 import { proveJob } from "../../scripts/lib/zk/escrow.js";
+import { artefactDigests, artefactMatches } from "./artefacts.js";
+import { errorMessage } from "./follower.js";
+import { fetchInput, inputDigestMatches, parseModelInput } from "./inputs.js";
+import { jsonLogger, type Logger } from "./logger.js";
 
 export type WatcherConfig = {
   /** The escrow (the registry, staking contract and dispute manager are read from it). */
@@ -53,10 +57,7 @@ export type WatcherConfig = {
   collectRewards?: boolean;
 };
 
-/** A structured log line: an event name and its fields. */
-export type WatcherLogger = (event: string, fields: Record<string, unknown>) => void;
-
-export type WatcherDeps = { signer: Signer; logger?: WatcherLogger };
+export type WatcherDeps = { signer: Signer; logger?: Logger };
 
 /** What the watcher did with one proposal. */
 export type WatchedJob = {
@@ -77,19 +78,6 @@ export type WatchedJob = {
 type JournalEntry = Omit<WatchedJob, "jobId" | "bond"> & { bond?: string };
 type JournalFile = { version: 1; cursor: number; jobs: Record<string, JournalEntry> };
 
-const DATA_JSON = "data:application/json,";
-
-/** Fetches a reference-model input from a `data:application/json,[…]` URI or a local JSON file (`file://`). */
-export function fetchInput(uri: string): number[] {
-  let text: string;
-  if (uri.startsWith(DATA_JSON)) text = decodeURIComponent(uri.slice(DATA_JSON.length));
-  else if (uri.startsWith("file://")) text = readFileSync(new URL(uri), "utf8");
-  else throw new Error(`cannot fetch input from ${uri}`);
-  const input = JSON.parse(text) as unknown;
-  if (!Array.isArray(input) || !input.every((v) => Number.isInteger(v))) throw new Error("input is not int8[]");
-  return input as number[];
-}
-
 export class Watcher extends EventEmitter {
   readonly escrow: InferenceEscrow;
   private registry!: ModelRegistry;
@@ -97,10 +85,10 @@ export class Watcher extends EventEmitter {
   private disputes!: DisputeManager;
   private address = "";
   private chainId = 0n;
-  private modelDigest = "";
+  private modelFile = "";
   private cursor = -1;
   private readonly jobs = new Map<string, JournalEntry>();
-  private readonly log: WatcherLogger;
+  private readonly logger: Logger;
   private timer: NodeJS.Timeout | undefined;
   private running: Promise<unknown> | undefined;
   private ready: Promise<void> | undefined;
@@ -111,7 +99,7 @@ export class Watcher extends EventEmitter {
   ) {
     super();
     this.escrow = InferenceEscrow__factory.connect(config.escrow, deps.signer);
-    this.log = deps.logger ?? ((event, fields) => console.log(JSON.stringify({ role: "watcher", event, ...fields })));
+    this.logger = deps.logger ?? jsonLogger("info", { role: "watcher" });
   }
 
   /** The watcher's account. */
@@ -134,7 +122,7 @@ export class Watcher extends EventEmitter {
         this.running = this.runOnce();
         await this.running;
       } catch (e) {
-        this.log("error", { message: e instanceof Error ? e.message : String(e) });
+        this.logger.error("watch cycle failed", { error: errorMessage(e) });
       }
       if (this.timer) this.timer = setTimeout(tick, this.config.pollInterval ?? 1000);
     };
@@ -185,7 +173,7 @@ export class Watcher extends EventEmitter {
     const balance = await this.escrow.balanceOf(this.address);
     if (balance > 0n) await (await this.escrow.withdraw(balance, this.address)).wait();
     if (rewards > 0n || balance > 0n) {
-      this.log("collected", { rewards: rewards.toString(), withdrawn: balance.toString() });
+      this.logger.info("collected", { rewards: rewards.toString(), withdrawn: balance.toString() });
       this.emit("collected", { rewards, withdrawn: balance });
     }
     return { rewards, withdrawn: balance };
@@ -199,7 +187,7 @@ export class Watcher extends EventEmitter {
       this.registry = ModelRegistry__factory.connect(await this.escrow.registry(), signer);
       this.staking = NodeStaking__factory.connect(await this.escrow.staking(), signer);
       this.disputes = DisputeManager__factory.connect(await this.escrow.disputeManager(), signer);
-      this.modelDigest = toBytes32(weightsCommitment(readOnnxWeights(this.config.modelPath ?? ZK_PATHS.onnx)));
+      this.modelFile = this.config.modelPath ?? ZK_PATHS.onnx;
       const journal = this.load();
       if (journal) {
         this.cursor = journal.cursor;
@@ -207,11 +195,11 @@ export class Watcher extends EventEmitter {
       } else {
         this.cursor = (this.config.fromBlock ?? (await signer.provider!.getBlockNumber())) - 1;
       }
-      this.log("started", {
+      this.logger.info("started", {
         account: this.address,
         escrow: this.config.escrow,
         fromBlock: this.cursor + 1,
-        model: this.modelDigest,
+        model: artefactDigests(this.modelFile),
       });
     })();
     return this.ready;
@@ -227,21 +215,27 @@ export class Watcher extends EventEmitter {
     const { job, inputURI } = found;
     if (Number(job.mode) !== Mode.OPTIMISTIC) return skip("not optimistic");
     const version = await this.registry.getVersion(job.versionId);
-    if (version.weightsDigest.toLowerCase() !== this.modelDigest.toLowerCase()) return skip("model not served");
+    if (!artefactMatches(this.modelFile, version.weightsDigest)) return skip("model not served");
     let input: number[];
     try {
-      input = fetchInput(inputURI);
+      const bytes = await fetchInput(inputURI);
+      input = parseModelInput(bytes);
+      if (!inputDigestMatches(job.inputDigest, bytes, input)) return skip("input does not match its digest");
     } catch (e) {
-      return skip(`input: ${e instanceof Error ? e.message : String(e)}`);
+      return skip(`input: ${errorMessage(e)}`);
     }
-    if (toBytes32(inputCommitment(input)) !== job.inputDigest.toLowerCase()) return skip("input does not match digest");
-    const r = await runOnnx(input);
+    const r = await runOnnx(input, this.modelFile);
     const trueOutput = encodeOutput(r.logits, r.label);
     if (keccak256(trueOutput) === proposal.outputHash) {
-      this.log("checked", { jobId: jobId.toString(), node: base.node, correct: true });
+      this.logger.info("checked", { jobId: jobId.toString(), node: base.node, correct: true });
       return this.record(jobId, { ...base, state: "correct", trueOutput });
     }
-    this.log("wrong-result", { jobId: jobId.toString(), node: base.node, proposed: base.proposedOutput, trueOutput });
+    this.logger.info("wrong-result", {
+      jobId: jobId.toString(),
+      node: base.node,
+      proposed: base.proposedOutput,
+      trueOutput,
+    });
     const latest = await this.escrow.runner!.provider!.getBlock("latest");
     if (latest && BigInt(latest.timestamp) >= proposal.challengeEnds)
       return skip("challenge window closed before the watcher saw it");
@@ -252,7 +246,12 @@ export class Watcher extends EventEmitter {
     if (((await token.allowance(this.address, disputesAddress)) as bigint) < bond)
       await (await token.approve(disputesAddress, bond)).wait();
     const challenged = await (await this.disputes.challenge(job, claim, proposal)).wait();
-    this.log("challenged", { jobId: jobId.toString(), node: base.node, bond: bond.toString(), tx: challenged!.hash });
+    this.logger.info("challenged", {
+      jobId: jobId.toString(),
+      node: base.node,
+      bond: bond.toString(),
+      tx: challenged!.hash,
+    });
     const entry = this.record(jobId, {
       ...base,
       state: "challenged",
@@ -261,8 +260,11 @@ export class Watcher extends EventEmitter {
       bond: bond.toString(),
     });
     this.emit("challenged", entry);
-    if (version.zkVerifier === ZeroAddress || this.config.resolveByProof === false) {
-      this.log("awaiting-arbitration", { jobId: jobId.toString(), reason: "the version has no ZK verifier" });
+    if (!this.provable(version.zkVerifier, job, input)) {
+      this.logger.info("awaiting arbitration", {
+        jobId,
+        reason: "no ZK verifier, or the input digest is not its commitment",
+      });
       return entry;
     }
     return this.resolve(jobId, job, claim, proposal, input);
@@ -275,12 +277,22 @@ export class Watcher extends EventEmitter {
     if (dispute.resolved) return this.record(jobId, { ...e, state: "resolved" });
     const found = await this.jobOf(jobId, await this.escrow.runner!.provider!.getBlockNumber());
     const version = found ? await this.registry.getVersion(found.job.versionId) : undefined;
-    if (!found || !version || version.zkVerifier === ZeroAddress || this.config.resolveByProof === false)
-      return this.watched(jobId)!;
+    const input = found ? parseModelInput(await fetchInput(found.inputURI)) : [];
+    if (!found || !version || !this.provable(version.zkVerifier, found.job, input)) return this.watched(jobId)!;
     const [proposed] = (await this.escrow.queryFilter(this.escrow.filters.ResultProposed(jobId))).slice(-1);
     const proposal = { outputHash: proposed.args.outputHash, challengeEnds: BigInt(proposed.args.challengeEnds) };
     const claim = await this.claimOf(jobId, proposed.blockNumber);
-    return this.resolve(jobId, found.job, claim, proposal, fetchInput(found.inputURI));
+    return this.resolve(jobId, found.job, claim, proposal, input);
+  }
+
+  /** Whether this watcher can decide the dispute with a proof: a ZK verifier and a Poseidon input commitment. */
+  private provable(zkVerifier: string, job: Job, input: number[]): boolean {
+    if (zkVerifier === ZeroAddress || this.config.resolveByProof === false) return false;
+    try {
+      return toBytes32(inputCommitment(input)) === job.inputDigest.toLowerCase();
+    } catch {
+      return false;
+    }
   }
 
   private async resolve(jobId: bigint, job: Job, claim: Claim, proposal: Proposal, input: number[]) {
@@ -292,7 +304,7 @@ export class Watcher extends EventEmitter {
       const parsed = this.tryParse(l);
       if (parsed?.name === "DisputeResolved") ruling = Number(parsed.args.ruling) === 0 ? "NodeRight" : "NodeWrong";
     }
-    this.log("resolved", { jobId: jobId.toString(), ruling, byProof: true, tx: receipt!.hash });
+    this.logger.info("resolved", { jobId: jobId.toString(), ruling, byProof: true, tx: receipt!.hash });
     const entry = this.record(jobId, {
       ...this.jobs.get(jobId.toString())!,
       state: "resolved",

@@ -5,6 +5,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { AbiCoder } from "ethers";
 import { BPS, JobStatus } from "../../scripts/lib/constants.js";
+import { silentLogger } from "../../src/node/logger.js";
 import { Watcher, type WatchedJob } from "../../src/node/watcher.js";
 import { PAYMENT } from "../helpers/fixtures.js";
 import { deployOptimisticFixture, trueOutput, type OptimisticFixture } from "../helpers/optimistic.js";
@@ -12,7 +13,7 @@ import { deployOptimisticFixture, trueOutput, type OptimisticFixture } from "../
 const { ethers, networkHelpers } = await network.create();
 const fixture = () => deployOptimisticFixture(ethers, networkHelpers);
 const WRONG = AbiCoder.defaultAbiCoder().encode(["int256[]"], [[1n, 2n, 3n, 2n]]);
-const quiet = () => undefined;
+const quiet = silentLogger;
 
 describe("node: the watcher (challenger)", function () {
   let f: OptimisticFixture;
