@@ -156,7 +156,10 @@ const lineLogger = (who: string): Logger => ({
   debug() {},
   info() {},
   warn: (msg, f) =>
-    say(`[${who}] WARN ${msg}${f?.jobId !== undefined ? ` (job ${short(BigInt(String(f.jobId)))})` : ""}`),
+    say(
+      `[${who}] WARN ${msg}${f?.jobId !== undefined ? ` (job ${short(BigInt(String(f.jobId)))})` : ""}` +
+        (f?.error ? `: ${String(f.error)}` : ""),
+    ),
   error: (msg, f) =>
     say(`[${who}] ERROR ${msg} ${JSON.stringify(f ?? {}, (_k, v) => (typeof v === "bigint" ? v.toString() : v))}`),
 });

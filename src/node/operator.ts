@@ -436,6 +436,7 @@ export class VeritasNode extends EventEmitter {
       const { proveJob } = await import("../../scripts/lib/zk/escrow.js");
       const p = await proveJob(d.job, this.r!.me, input, this.r!.chainId, this.r!.escrowAddress, {
         weights: readOnnxWeights(model.file),
+        singleThread: false, // snarkjs worker threads: a proof does not block the event loop (RPC keep-alive, other jobs)
       });
       if (p.output !== output) throw new Error("the proof's output differs from onnxruntime's");
       proof = p.proof;

@@ -297,7 +297,7 @@ export class Watcher extends EventEmitter {
 
   private async resolve(jobId: bigint, job: Job, claim: Claim, proposal: Proposal, input: number[]) {
     // The proof is bound to the proposing node: the escrow rebuilds the job tag for the claimer.
-    const p = await proveJob(job, claim.node, input, this.chainId, this.config.escrow);
+    const p = await proveJob(job, claim.node, input, this.chainId, this.config.escrow, { singleThread: false });
     const receipt = await (await this.disputes.resolveByProof(job, claim, proposal, p.output, p.proof)).wait();
     let ruling: "NodeRight" | "NodeWrong" = "NodeWrong";
     for (const l of receipt!.logs) {
