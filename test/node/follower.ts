@@ -3,33 +3,13 @@ import { network } from "hardhat";
 import { appendFileSync, mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import type { Provider } from "ethers";
 import { EventFollower, type FollowedLog } from "../../src/node/follower.js";
 import { JobJournal } from "../../src/node/journal.js";
 import { deployTeeFixture } from "../helpers/fixtures.js";
+import { flakyProvider } from "../helpers/node.js";
 
 const { ethers, networkHelpers } = await network.create();
 const fixture = () => deployTeeFixture(ethers, networkHelpers);
-
-/** A provider whose `getLogs` / `getBlockNumber` throw while `failures` > 0 (one failure per call). */
-export function flakyProvider(inner: Provider, state: { failures: number; calls: number }): Provider {
-  return new Proxy(inner, {
-    get(target, prop, receiver) {
-      const v = Reflect.get(target, prop, receiver);
-      if ((prop === "getLogs" || prop === "getBlockNumber") && typeof v === "function") {
-        return async (...args: unknown[]) => {
-          state.calls++;
-          if (state.failures > 0) {
-            state.failures--;
-            throw new Error(`injected RPC failure in ${String(prop)}`);
-          }
-          return (v as (...a: unknown[]) => unknown).apply(target, args);
-        };
-      }
-      return typeof v === "function" ? v.bind(target) : v;
-    },
-  });
-}
 
 describe("node/EventFollower", function () {
   it("processes a log only once it is `confirmations` blocks deep, and advances its cursor", async function () {
