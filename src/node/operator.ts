@@ -671,7 +671,16 @@ export class VeritasNode extends EventEmitter {
     tx: () => Promise<{ hash: string; wait: () => Promise<TransactionReceipt | null> }>,
     jobIds: bigint[] = [jobId],
   ): Promise<TransactionReceipt> {
-    const sent = await tx();
+    let sent: Awaited<ReturnType<typeof tx>> | undefined;
+    for (let attempt = 1; !sent; attempt++) {
+      try {
+        sent = await tx();
+      } catch (e) {
+        // A provider that cached the pending nonce (ethers' 250 ms request cache): wait it out and send again.
+        if ((e as { code?: string }).code !== "NONCE_EXPIRED" || attempt >= 3) throw e;
+        await new Promise((r) => setTimeout(r, 300));
+      }
+    }
     if (what !== "claim" && what !== "finalizeBatch") {
       for (const id of jobIds) this.journal.record(id, "submitted", { txHash: sent.hash, via: what });
     }
