@@ -95,7 +95,9 @@ describe("veritas-node as a command (hardhat node over JSON-RPC)", function () {
     const first = await veritasNode(["--config", config, "--rpc", rpc.url, "--keystore", keystore, "--once"], env);
     expect(first.code, first.stderr).to.equal(0);
     expect(first.stdout, first.stdout + first.stderr).to.contain(`job 0x${tee.jobId.toString(16)}  tee  settled`);
-    expect(first.stdout, first.stdout + first.stderr).to.contain(`job 0x${opt.jobId.toString(16)}  optimistic  proposed`);
+    expect(first.stdout, first.stdout + first.stderr).to.contain(
+      `job 0x${opt.jobId.toString(16)}  optimistic  proposed`,
+    );
     expect(first.stderr).to.contain("the enclave is SIMULATED");
     for (const line of first.stderr
       .trim()
@@ -107,7 +109,9 @@ describe("veritas-node as a command (hardhat node over JSON-RPC)", function () {
     const keyEnv = { VERITAS_NODE_KEY: operator.privateKey, VERITAS_ENCLAVE_KEY: enclaveKey };
     const second = await veritasNode(["--config", config, "--rpc", rpc.url, "--once"], keyEnv);
     expect(second.code, second.stderr).to.equal(0);
-    expect(second.stdout, second.stdout + second.stderr).to.contain(`job 0x${opt.jobId.toString(16)}  optimistic  settled`);
+    expect(second.stdout, second.stdout + second.stderr).to.contain(
+      `job 0x${opt.jobId.toString(16)}  optimistic  settled`,
+    );
     expect(second.stdout).to.not.contain("tee"); // resumed from the journal's cursor: nothing twice
 
     const earned = nodeFeeOf(tee.job) + nodeFeeOf(opt.job);
