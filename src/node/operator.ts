@@ -589,7 +589,7 @@ export class VeritasNode extends EventEmitter {
           error: describeError(e),
         });
         for (const id of ids) {
-          if (this.journal.stateOf(id) === "submitted") this.journal.record(id, "computed", { txHash: undefined });
+          if (this.journal.stateOf(id) === "submitted") this.journal.record(id, "computed", { txHash: null });
           this.attempts.set(id, (this.attempts.get(id) ?? 0) + 1);
         }
         if (!force) return;
@@ -651,7 +651,7 @@ export class VeritasNode extends EventEmitter {
       return this.settled([jobId], receipt);
     }
     if (!receipt && d.txHash && (await this.deps.provider.getTransaction(d.txHash))) throw new Retry("still pending");
-    this.journal.record(jobId, "computed", { txHash: undefined });
+    this.journal.record(jobId, "computed", { txHash: null });
     return this.submit(jobId, this.journal.get(jobId)!.data as JobData);
   }
 
