@@ -10,24 +10,19 @@ import { ZK_PATHS } from "../../scripts/lib/zk/constants.js";
 import { nodeFeeOf } from "../../src/node/operator.js";
 import { MEASUREMENT } from "../helpers/fixtures.js";
 import { deployNodeFixture, tempDir, type NodeFixture } from "../helpers/node.js";
-import { PROJECT_ENV, startNode, type RpcNode } from "../helpers/rpc-node.js";
+import { PROJECT_ENV, runCaptured, startNode, type RpcNode } from "../helpers/rpc-node.js";
 
-type Run = { code: number | null; stdout: string; stderr: string };
+const NODE = path.join(ROOT, "node_modules", ".bin", "node");
+const BIN = path.join(ROOT, "bin", "veritas-node.mjs");
 
 /** Runs `npx veritas-node <args>` in the repository, as an operator would. */
-function veritasNode(args: string[], env: Record<string, string>): Promise<Run> {
-  return new Promise((resolve) => {
-    const child = spawn("npx", ["veritas-node", ...args], {
-      cwd: ROOT,
-      env: { ...PROJECT_ENV, ...env },
-      stdio: ["ignore", "pipe", "pipe"],
-    });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (d) => (stdout += d));
-    child.stderr.on("data", (d) => (stderr += d));
-    child.on("exit", (code) => resolve({ code, stdout, stderr }));
-  });
+function veritasNode(args: string[], env: Record<string, string>) {
+  return runCaptured("npx", ["veritas-node", ...args], env);
+}
+
+/** Runs the bin's file directly (what `npx veritas-node` runs, without npx's start-up). */
+function veritasNodeBin(args: string[], env: Record<string, string>) {
+  return runCaptured(NODE, [BIN, ...args], env);
 }
 
 describe("veritas-node as a command (hardhat node over JSON-RPC)", function () {
@@ -99,6 +94,7 @@ describe("veritas-node as a command (hardhat node over JSON-RPC)", function () {
       `job 0x${opt.jobId.toString(16)}  optimistic  proposed`,
     );
     expect(first.stderr).to.contain("the enclave is SIMULATED");
+    console.log(first.stdout.replace(/^/gm, "      ").trimEnd());
     for (const line of first.stderr
       .trim()
       .split("\n")
@@ -107,25 +103,26 @@ describe("veritas-node as a command (hardhat node over JSON-RPC)", function () {
 
     await f.helpers.time.increase(opt.job.challengeWindow);
     const keyEnv = { VERITAS_NODE_KEY: operator.privateKey, VERITAS_ENCLAVE_KEY: enclaveKey };
-    const second = await veritasNode(["--config", config, "--rpc", rpc.url, "--once"], keyEnv);
+    const second = await veritasNodeBin(["--config", config, "--rpc", rpc.url, "--once"], keyEnv);
     expect(second.code, second.stderr).to.equal(0);
+    console.log(`      ${second.stdout.trim()}`);
     expect(second.stdout, second.stdout + second.stderr).to.contain(
       `job 0x${opt.jobId.toString(16)}  optimistic  settled`,
     );
     expect(second.stdout).to.not.contain("tee"); // resumed from the journal's cursor: nothing twice
 
     const earned = nodeFeeOf(tee.job) + nodeFeeOf(opt.job);
-    const withdrawn = await veritasNode(["--config", config, "--rpc", rpc.url, "--withdraw"], keyEnv);
+    const withdrawn = await veritasNodeBin(["--config", config, "--rpc", rpc.url, "--withdraw"], keyEnv);
     expect(withdrawn.code, withdrawn.stderr).to.equal(0);
     expect(withdrawn.stdout).to.contain(`withdrew ${earned}`);
     expect(await f.escrow.balanceOf(f.node.address)).to.equal(0n);
 
     // The long-running form: serves a new job, then stops cleanly on SIGTERM.
-    const child = spawn(
-      path.join(ROOT, "node_modules", ".bin", "node"),
-      [path.join(ROOT, "bin", "veritas-node.mjs"), "--config", config, "--rpc", rpc.url],
-      { cwd: ROOT, env: { ...PROJECT_ENV, ...keyEnv }, stdio: ["ignore", "pipe", "pipe"] },
-    );
+    const child = spawn(NODE, [BIN, "--config", config, "--rpc", rpc.url], {
+      cwd: ROOT,
+      env: { ...PROJECT_ENV, ...keyEnv },
+      stdio: ["ignore", "pipe", "pipe"],
+    });
     let out = "";
     let err = "";
     child.stdout.on("data", (d) => (out += d));
