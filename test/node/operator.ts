@@ -2,12 +2,15 @@ import { expect } from "chai";
 import { network } from "hardhat";
 import { readFileSync } from "node:fs";
 import { JobStatus, Mode } from "../../scripts/lib/constants.js";
+import { teeResultDomain } from "../../scripts/lib/tee.js";
+import { proveJob } from "../../scripts/lib/zk/escrow.js";
 import { decodeOutput } from "../../scripts/lib/zk/prover.js";
 import { NO_CLAIM } from "../../src/jobs.js";
 import { JobJournal } from "../../src/node/journal.js";
 import { nodeFeeOf, type JobSummary } from "../../src/node/operator.js";
 import { deployNodeFixture, flakyProvider, makeNode, tamperedArtefact, tempDir } from "../helpers/node.js";
 import { trueOutput } from "../helpers/optimistic.js";
+import { ZK_INPUT } from "../helpers/zk.js";
 
 const { ethers, networkHelpers } = await network.create();
 const fixture = () => deployNodeFixture(ethers, networkHelpers);
@@ -124,6 +127,67 @@ describe("node/VeritasNode", function () {
     const [ev] = await f.escrow.queryFilter(f.escrow.filters.ResultProposed(jobId));
     expect(ev.args.output).to.equal(p.output);
     await node.stop();
+  });
+
+  it("optimistic: follows its challenged (wrong) proposal through the dispute to the refund", async function () {
+    const f = await networkHelpers.loadFixture(fixture);
+    const node = await makeNode(f, tempDir(), { faults: { wrongOutput: true } });
+    const { jobId, job } = await f.requestOptimistic(f.provableVersion);
+    await node.runOnce();
+    const [claimed] = await f.escrow.queryFilter(f.escrow.filters.JobClaimed(jobId));
+    const [proposed] = await f.escrow.queryFilter(f.escrow.filters.ResultProposed(jobId));
+    const claim = { node: claimed.args.node, deliverBy: claimed.args.deliverBy };
+    const proposal = { outputHash: proposed.args.outputHash, challengeEnds: proposed.args.challengeEnds };
+    await f.disputes.connect(f.challenger).challenge(job, claim, proposal);
+    await time.increase(job.challengeWindow);
+    const [d] = await node.runOnce();
+    expect(d).to.include({ jobId, status: "disputed" });
+    expect(await node.runOnce()).to.deep.equal([]);
+    const p = await proveJob(job, f.node.address, ZK_INPUT, f.chainId, await f.escrow.getAddress());
+    await f.disputes.connect(f.challenger).resolveByProof(job, claim, proposal, p.output, p.proof);
+    const [r] = await node.runOnce();
+    expect(r).to.include({ jobId, status: "refunded" });
+    expect(await f.escrow.jobStatus(jobId)).to.equal(JobStatus.Refunded);
+    expect(node.journal.pending()).to.deep.equal([]);
+    await node.stop();
+  });
+
+  it("TEE: a batch that fails because another node settled one of its jobs is sent again without that job", async function () {
+    const f = await networkHelpers.loadFixture(fixture);
+    const dir = tempDir();
+    const a = await f.request({ mode: Mode.TEE });
+    const b = await f.request({ mode: Mode.TEE });
+    const c = await f.request({ mode: Mode.TEE });
+    const first = await makeNode(f, dir, { teeBatchSize: 4, teeMaxWaitMs: 60_000 });
+    expect(await first.runOnce()).to.deep.equal([]); // all three wait for the batch
+    // Meanwhile node2 fulfils b directly.
+    const output = await trueOutput();
+    await f.escrow
+      .connect(f.node2)
+      .submitResult(
+        b.job,
+        NO_CLAIM,
+        output,
+        await f.enclave2.signResult(
+          teeResultDomain(f.chainId, await f.teeVerifier.getAddress()),
+          await f.escrow.getAddress(),
+          b.job,
+          output,
+        ),
+      );
+    await first.stop(); // the forced flush reverts: the jobs go back to `computed`
+    expect(await f.escrow.jobStatus(a.jobId)).to.equal(JobStatus.Open);
+
+    const second = await makeNode(f, dir, { teeBatchSize: 4, teeMaxWaitMs: 0 });
+    const summaries = await second.runOnce();
+    await second.stop();
+    expect(summaries.map((s) => [s.jobId, s.status, s.reason, s.batchSize])).to.deep.equal([
+      [b.jobId, "skipped", "settled by another node", undefined],
+      [a.jobId, "settled", undefined, 2],
+      [c.jobId, "settled", undefined, 2],
+    ]);
+    const [settledB] = await f.escrow.queryFilter(f.escrow.filters.JobSettled(b.jobId));
+    expect(settledB.args.node).to.equal(f.node2.address);
   });
 
   describe("restart mid-job", function () {
