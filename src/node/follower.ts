@@ -7,6 +7,7 @@
 import { EventEmitter } from "node:events";
 import type { Interface, Log, LogDescription, Provider } from "ethers";
 import { silentLogger, type Logger } from "./logger.js";
+import { PollLoop } from "./loop.js";
 
 /** A contract whose events are followed. */
 export type FollowedContract = {
@@ -78,10 +79,14 @@ export class EventFollower extends EventEmitter {
   private readonly maxBackoffMs: number;
   private readonly logger: Logger;
   private failures = 0;
-  private running = false;
-  private timer?: NodeJS.Timeout;
-  private wake?: () => void;
-  private loop?: Promise<void>;
+  private readonly loop = new PollLoop(
+    () => this.poll(),
+    () => this.nextDelayMs,
+    (e) => {
+      this.logger.error("log handler failed; retrying from the same block", { error: errorMessage(e) });
+      this.failures++;
+    },
+  );
   private readonly topicsByAddress: { address: string; iface: Interface; topics: string[] }[];
 
   constructor(
@@ -169,31 +174,12 @@ export class EventFollower extends EventEmitter {
 
   /** Polls until `stop()`, waiting `pollIntervalMs` between polls (longer after RPC errors). */
   start(): void {
-    if (this.running) return;
-    this.running = true;
-    this.loop = (async () => {
-      while (this.running) {
-        try {
-          await this.poll();
-        } catch (e) {
-          this.logger.error("log handler failed; retrying from the same block", { error: errorMessage(e) });
-          this.failures++;
-        }
-        if (!this.running) break;
-        await new Promise<void>((resolve) => {
-          this.wake = resolve;
-          this.timer = setTimeout(resolve, this.nextDelayMs);
-        });
-      }
-    })();
+    this.loop.start();
   }
 
   /** Stops polling; resolves once the current poll has finished. */
-  async stop(): Promise<void> {
-    this.running = false;
-    if (this.timer) clearTimeout(this.timer);
-    this.wake?.();
-    await this.loop;
+  stop(): Promise<void> {
+    return this.loop.stop();
   }
 
   private async fetchRange(from: number, to: number): Promise<FollowedLog[]> {

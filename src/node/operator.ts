@@ -31,6 +31,7 @@ import { EventFollower, errorMessage, type FollowedLog } from "./follower.js";
 import { fetchInput, inputDigestMatches, parseModelInput } from "./inputs.js";
 import { JobJournal, type JobRecord } from "./journal.js";
 import { jsonLogger, type Logger } from "./logger.js";
+import { PollLoop } from "./loop.js";
 
 /** A verification mode a node serves. */
 export type NodeModeName = "tee" | "zk" | "optimistic";
@@ -173,9 +174,14 @@ export class VeritasNode extends EventEmitter {
   private readonly weightsDigests = new Map<bigint, string>();
   private readonly measurementAllowed = new Map<bigint, boolean>();
   private cycle: JobSummary[] = [];
-  private running = false;
-  private loop?: Promise<void>;
-  private wake?: () => void;
+  private readonly loop = new PollLoop(
+    () => this.runOnce(),
+    () =>
+      this.r && this.r.follower.consecutiveFailures > 0
+        ? this.r.follower.nextDelayMs
+        : (this.config.pollIntervalMs ?? 1_000),
+    (e) => this.logger.error("cycle failed", { error: errorMessage(e) }),
+  );
   private busy: Promise<unknown> = Promise.resolve();
 
   constructor(
@@ -213,35 +219,13 @@ export class VeritasNode extends EventEmitter {
 
   /** Starts following and serving jobs every `pollIntervalMs` until `stop()`. */
   async start(): Promise<void> {
-    if (this.running) return;
-    const r = await this.init();
-    this.running = true;
-    this.loop = (async () => {
-      while (this.running) {
-        try {
-          await this.runOnce();
-        } catch (e) {
-          this.logger.error("cycle failed", { error: errorMessage(e) });
-        }
-        if (!this.running) break;
-        const delay =
-          r.follower.consecutiveFailures > 0 ? r.follower.nextDelayMs : (this.config.pollIntervalMs ?? 1_000);
-        await new Promise<void>((resolve) => {
-          const t = setTimeout(resolve, delay);
-          this.wake = () => {
-            clearTimeout(t);
-            resolve();
-          };
-        });
-      }
-    })();
+    await this.init();
+    this.loop.start();
   }
 
   /** Stops the loop, submits any TEE results still waiting for their batch, and closes the journal. */
   async stop(): Promise<void> {
-    this.running = false;
-    this.wake?.();
-    await this.loop;
+    await this.loop.stop();
     if (this.r) {
       try {
         await this.exclusive(() => this.flushBatch(true));
@@ -590,7 +574,7 @@ export class VeritasNode extends EventEmitter {
           error: describeError(e),
         });
         for (const id of ids) {
-          if (this.journal.stateOf(id) === "submitted") this.journal.record(id, "computed", { txHash: undefined });
+          if (this.journal.stateOf(id) === "submitted") this.journal.record(id, "computed", { txHash: null });
           this.attempts.set(id, (this.attempts.get(id) ?? 0) + 1);
         }
         if (!force) return;
@@ -652,7 +636,7 @@ export class VeritasNode extends EventEmitter {
       return this.settled([jobId], receipt);
     }
     if (!receipt && d.txHash && (await this.deps.provider.getTransaction(d.txHash))) throw new Retry("still pending");
-    this.journal.record(jobId, "computed", { txHash: undefined });
+    this.journal.record(jobId, "computed", { txHash: null });
     return this.submit(jobId, this.journal.get(jobId)!.data as JobData);
   }
 
@@ -672,7 +656,16 @@ export class VeritasNode extends EventEmitter {
     tx: () => Promise<{ hash: string; wait: () => Promise<TransactionReceipt | null> }>,
     jobIds: bigint[] = [jobId],
   ): Promise<TransactionReceipt> {
-    const sent = await tx();
+    let sent: Awaited<ReturnType<typeof tx>> | undefined;
+    for (let attempt = 1; !sent; attempt++) {
+      try {
+        sent = await tx();
+      } catch (e) {
+        // A provider that cached the pending nonce (ethers' 250 ms request cache): wait it out and send again.
+        if ((e as { code?: string }).code !== "NONCE_EXPIRED" || attempt >= 3) throw e;
+        await new Promise((r) => setTimeout(r, 300));
+      }
+    }
     if (what !== "claim" && what !== "finalizeBatch") {
       for (const id of jobIds) this.journal.record(id, "submitted", { txHash: sent.hash, via: what });
     }

@@ -3,32 +3,29 @@ import { network } from "hardhat";
 import { appendFileSync, mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import type { Provider } from "ethers";
-import { EventFollower, type FollowedLog } from "../../src/node/follower.js";
+import { EventFollower, type FollowedLog, type FollowerOptions } from "../../src/node/follower.js";
 import { JobJournal } from "../../src/node/journal.js";
 import { deployTeeFixture } from "../helpers/fixtures.js";
+import { flakyProvider } from "../helpers/node.js";
 
 const { ethers, networkHelpers } = await network.create();
 const fixture = () => deployTeeFixture(ethers, networkHelpers);
 
-/** A provider whose `getLogs` / `getBlockNumber` throw while `failures` > 0 (one failure per call). */
-export function flakyProvider(inner: Provider, state: { failures: number; calls: number }): Provider {
-  return new Proxy(inner, {
-    get(target, prop, receiver) {
-      const v = Reflect.get(target, prop, receiver);
-      if ((prop === "getLogs" || prop === "getBlockNumber") && typeof v === "function") {
-        return async (...args: unknown[]) => {
-          state.calls++;
-          if (state.failures > 0) {
-            state.failures--;
-            throw new Error(`injected RPC failure in ${String(prop)}`);
-          }
-          return (v as (...a: unknown[]) => unknown).apply(target, args);
-        };
-      }
-      return typeof v === "function" ? v.bind(target) : v;
+/** A follower of the escrow's JobRequested through a flaky provider, collecting job ids into `seen`. */
+async function flakyFollower(
+  f: Awaited<ReturnType<typeof fixture>>,
+  state: { failures: number; calls: number },
+  seen: bigint[],
+  opts: FollowerOptions,
+): Promise<EventFollower> {
+  return new EventFollower(
+    flakyProvider(ethers.provider, state),
+    [{ address: await f.escrow.getAddress(), iface: f.escrow.interface, events: ["JobRequested"] }],
+    (l) => {
+      seen.push(l.event.args.jobId);
     },
-  });
+    opts,
+  );
 }
 
 describe("node/EventFollower", function () {
@@ -70,14 +67,12 @@ describe("node/EventFollower", function () {
     await f.request();
     const state = { failures: 3, calls: 0 };
     const seen: bigint[] = [];
-    const follower = new EventFollower(
-      flakyProvider(ethers.provider, state),
-      [{ address: await f.escrow.getAddress(), iface: f.escrow.interface, events: ["JobRequested"] }],
-      (l) => {
-        seen.push(l.event.args.jobId);
-      },
-      { fromBlock: start + 1, maxRange: 1, backoffMs: 100, maxBackoffMs: 250 },
-    );
+    const follower = await flakyFollower(f, state, seen, {
+      fromBlock: start + 1,
+      maxRange: 1,
+      backoffMs: 100,
+      maxBackoffMs: 250,
+    });
     for (let i = 1; i <= 3; i++) {
       const r = await follower.poll();
       expect(r.error).to.be.instanceOf(Error);
@@ -96,14 +91,7 @@ describe("node/EventFollower", function () {
     const start = await ethers.provider.getBlockNumber();
     const state = { failures: 2, calls: 0 };
     const seen: bigint[] = [];
-    const follower = new EventFollower(
-      flakyProvider(ethers.provider, state),
-      [{ address: await f.escrow.getAddress(), iface: f.escrow.interface, events: ["JobRequested"] }],
-      (l) => {
-        seen.push(l.event.args.jobId);
-      },
-      { fromBlock: start + 1, pollIntervalMs: 20, backoffMs: 20 },
-    );
+    const follower = await flakyFollower(f, state, seen, { fromBlock: start + 1, pollIntervalMs: 20, backoffMs: 20 });
     const { jobId } = await f.request();
     follower.start();
     const deadline = Date.now() + 5_000;
