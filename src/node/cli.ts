@@ -15,16 +15,20 @@ import { SimulatedEnclave } from "../../scripts/lib/tee.js";
 import { releaseOnnxSession } from "../../scripts/lib/zk/onnx.js";
 import { jsonLogger, type LogLevel } from "./logger.js";
 import { VeritasNode, type JobSummary, type NodeConfig } from "./operator.js";
+import { Watcher } from "./watcher.js";
+import { parseDeployment } from "../deployments.js";
 
 const USAGE = `usage: veritas-node --config <node.json> [--rpc <url>] [--keystore <file>] [--once] [--withdraw [--to <address>]]
-                    [--log-level debug|info|warn|error]
+                    [--watch] [--log-level debug|info|warn|error]
 
   --config     node configuration (JSON; see docs/operating-a-node.md)
   --rpc        JSON-RPC URL (default: the config's "rpc", else http://127.0.0.1:8545)
   --keystore   encrypted JSON wallet of the operator (password in VERITAS_NODE_KEYSTORE_PASSWORD);
                without it the key is read from VERITAS_NODE_KEY
   --once       run one cycle (follow, serve, submit due batches, finalize due proposals) and exit
-  --withdraw   withdraw the node's escrow balance (its earnings) and exit
+  --withdraw   withdraw the node's escrow balance (its earnings) and exit (--watch: claim slash rewards and bonds)
+  --watch      watcher/challenger mode (also "mode": "watcher" in the config): re-run proposed optimistic results
+               of the config's model, challenge wrong ones with the bond and resolve them with a ZK proof
   --to         receiver of --withdraw (default: the operator)
 
 environment: VERITAS_NODE_KEY, VERITAS_NODE_KEYSTORE_PASSWORD, VERITAS_ENCLAVE_KEY (tee mode: the simulated
@@ -32,6 +36,8 @@ enclave's key, registered beforehand with \`npx hardhat veritas register-enclave
 
 /** The configuration file: a NodeConfig (bigints as strings) plus the RPC URL and the enclave's measurement. */
 export type NodeConfigFile = Omit<NodeConfig, "minFee"> & {
+  /** `"watcher"`: run the watcher (challenger) instead of the operator (same as `--watch`). */
+  mode?: "operator" | "watcher";
   rpc?: string;
   minFee?: string | number;
   /** The simulated enclave's measurement (bytes32), for the tee mode. */
@@ -69,6 +75,7 @@ export async function main(argv: string[]): Promise<number> {
       withdraw: { type: "boolean", default: false },
       to: { type: "string" },
       "log-level": { type: "string", default: "info" },
+      watch: { type: "boolean", default: false },
       help: { type: "boolean", short: "h", default: false },
     },
   });
@@ -84,6 +91,7 @@ export async function main(argv: string[]): Promise<number> {
     cacheTimeout: -1,
   });
   const signer: Signer = (await operatorKey(values.keystore)).connect(provider);
+  if (values.watch || cfg.mode === "watcher") return watch(cfg, signer, provider, logger, values);
   let enclave: SimulatedEnclave | undefined;
   if (cfg.modes.includes("tee")) {
     const key = process.env.VERITAS_ENCLAVE_KEY;
@@ -113,6 +121,59 @@ export async function main(argv: string[]): Promise<number> {
     return 0;
   } finally {
     await node.stop();
+    await releaseOnnxSession();
+    provider.destroy();
+  }
+}
+
+/** `--watch`: the watcher (challenger) with the config's escrow, first model, journal and polling settings. */
+async function watch(
+  cfg: NodeConfigFile,
+  signer: Signer,
+  provider: JsonRpcProvider,
+  logger: ReturnType<typeof jsonLogger>,
+  values: { once?: boolean; withdraw?: boolean },
+): Promise<number> {
+  const deployment =
+    cfg.deployment === undefined
+      ? undefined
+      : typeof cfg.deployment === "string"
+        ? parseDeployment(readFileSync(path.resolve(cfg.baseDir ?? ".", cfg.deployment), "utf8"))
+        : parseDeployment(cfg.deployment);
+  const escrow = cfg.contracts?.escrow ?? deployment?.contracts.escrow;
+  if (!escrow) throw new Error('the watcher needs "contracts": { "escrow": … } or "deployment" in the config');
+  const watcher = new Watcher(
+    {
+      escrow,
+      fromBlock: cfg.fromBlock ?? deployment?.deployedAtBlock,
+      confirmations: cfg.confirmations,
+      pollInterval: cfg.pollIntervalMs,
+      maxBlockRange: cfg.maxLogRange,
+      journalPath: path.resolve(cfg.baseDir ?? ".", cfg.journalPath),
+      modelPath: cfg.models[0] ? path.resolve(cfg.baseDir ?? ".", cfg.models[0].onnx) : undefined,
+    },
+    { signer, logger },
+  );
+  try {
+    if (values.withdraw) {
+      const c = await watcher.collect();
+      console.log(`claimed ${c.rewards} in slash rewards, withdrew ${c.withdrawn}`);
+      return 0;
+    }
+    if (values.once) {
+      for (const w of await watcher.runOnce())
+        console.log(`job 0x${w.jobId.toString(16)}  ${w.state}  ${w.ruling ?? w.reason ?? ""}`);
+      return 0;
+    }
+    watcher.start();
+    await new Promise<void>((resolve) => {
+      process.once("SIGINT", resolve);
+      process.once("SIGTERM", resolve);
+    });
+    logger.info("stopping");
+    return 0;
+  } finally {
+    await watcher.stop();
     await releaseOnnxSession();
     provider.destroy();
   }
