@@ -4,6 +4,7 @@ import { readFileSync } from "node:fs";
 import { JobStatus, Mode } from "../../scripts/lib/constants.js";
 import { teeResultDomain } from "../../scripts/lib/tee.js";
 import { proveJob } from "../../scripts/lib/zk/escrow.js";
+import { releaseSnarkjs } from "../../scripts/lib/zk/snark.js";
 import { decodeOutput } from "../../scripts/lib/zk/prover.js";
 import { NO_CLAIM } from "../../src/jobs.js";
 import { JobJournal } from "../../src/node/journal.js";
@@ -17,6 +18,8 @@ const fixture = () => deployNodeFixture(ethers, networkHelpers);
 const { time } = networkHelpers;
 
 describe("node/VeritasNode", function () {
+  // The node proves with snarkjs' worker threads, which keep Node alive until released.
+  after(() => releaseSnarkjs());
   this.timeout(120_000);
 
   describe("TEE", function () {

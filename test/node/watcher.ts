@@ -5,6 +5,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { AbiCoder } from "ethers";
 import { BPS, JobStatus } from "../../scripts/lib/constants.js";
+import { releaseSnarkjs } from "../../scripts/lib/zk/snark.js";
 import { silentLogger } from "../../src/node/logger.js";
 import { Watcher, type WatchedJob } from "../../src/node/watcher.js";
 import { PAYMENT } from "../helpers/fixtures.js";
@@ -22,6 +23,8 @@ describe("node: the watcher (challenger)", function () {
   before(async function () {
     TRUE = await trueOutput();
   });
+  // The watcher proves with snarkjs' worker threads, which keep Node alive until released.
+  after(() => releaseSnarkjs());
   beforeEach(async function () {
     f = await networkHelpers.loadFixture(fixture);
     dir = mkdtempSync(path.join(tmpdir(), "veritas-watcher-"));
