@@ -273,7 +273,14 @@ export class VeritasNode extends EventEmitter {
 
   private init(): Promise<Resolved> {
     if (this.r) return Promise.resolve(this.r);
-    this.initializing ??= this.resolve().then((r) => (this.r = r));
+    // A failed start-up (RPC down) is tried again on the next call.
+    this.initializing ??= this.resolve().then(
+      (r) => (this.r = r),
+      (e: unknown) => {
+        this.initializing = undefined;
+        throw e;
+      },
+    );
     return this.initializing;
   }
 
@@ -369,6 +376,9 @@ export class VeritasNode extends EventEmitter {
         if (why) return this.skip(jobId, why);
         const input = await this.loadInput(jobId, d);
         if (!input) return;
+        // The artefact is checked before claiming (nothing is locked for a job the node would refuse to run) and
+        // again right before running it.
+        if (!(await this.artefactOk(jobId, d, this.models.get(BigInt(d.job.versionId))!))) return;
         const status = await this.status(jobId);
         if (status === JobStatus.Claimed) {
           // Claimed by us before a crash that lost the journal line? Recover the claim from the chain.

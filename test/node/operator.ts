@@ -245,6 +245,7 @@ describe("node/VeritasNode", function () {
       const tee = await f.request({ mode: Mode.TEE });
       const node = await makeNode(f, dir, {
         models: [{ versionId: 1, onnx: tamperedArtefact(dir) }],
+        claimFirst: true, // the artefact is checked before claiming: nothing gets locked
       });
       const summaries = await node.runOnce();
       await node.stop();
@@ -258,6 +259,7 @@ describe("node/VeritasNode", function () {
       expect(journal.get(tee.jobId)).to.include({ state: "skipped", reason: "artefact digest mismatch" });
       const lines = readFileSync(`${dir}/journal.jsonl`, "utf8").trim().split("\n");
       expect(lines.some((l) => l.includes('"state":"claimed"'))).to.equal(false);
+      expect(await f.escrow.queryFilter(f.escrow.filters.JobClaimed())).to.have.length(0);
     });
 
     it("fees below the minimum, deadlines too close, inputs that do not match their digest, modes not served", async function () {
