@@ -1,6 +1,7 @@
 import {
   Contract,
   keccak256,
+  recoverAddress,
   toUtf8Bytes,
   ZeroAddress,
   type BigNumberish,
@@ -11,10 +12,12 @@ import {
   type TransactionReceipt,
 } from "ethers";
 import {
+  DisputeManager__factory,
   InferenceEscrow__factory,
   ModelRegistry__factory,
   NodeStaking__factory,
   TeeRegistry__factory,
+  TeeResultVerifier__factory,
   type InferenceEscrow,
   type ModelRegistry,
   type NodeStaking,
@@ -28,11 +31,12 @@ import {
   Mode,
   RULING_NAMES,
   type JobStatusName,
+  type ModeName,
   type RulingName,
 } from "./constants.js";
 import { loadDeployment, parseDeployment, type DeploymentRecord, type VeritasAddresses } from "./deployments.js";
 import { decodeVeritasError, VeritasError } from "./errors.js";
-import { toJob, type Claim, type Job, type Proposal } from "./jobs.js";
+import { jobIdOf, toJob, type Claim, type Job, type Proposal } from "./jobs.js";
 
 /** The ERC-20 functions the client uses on the payment token. */
 export const ERC20_ABI = [
@@ -135,6 +139,51 @@ export type JobInfo = {
 
 /** An optimistic result waiting for its challenge window (`ResultProposed`). */
 export type OptimisticProposal = Proposal & { node: string; output: string };
+
+/** How a settled result was verified on chain: the reference to show next to the output. */
+export type Verification =
+  | {
+      mode: "TEE";
+      /** The enclave key whose EIP-712 signature the escrow checked (recovered from the settling transaction). */
+      enclaveKey: string | null;
+      /** The enclave measurement the key was attested for (TeeRegistry). */
+      measurement: string | null;
+      /** The transaction that registered the key with its attestation (`EnclaveKeyRegistered`). */
+      attestationTx: string | null;
+      /** How many results the one signature covered (1, or the size of a `submitBatch`). */
+      batchSize: number;
+      /** The transaction that submitted and settled the result. */
+      transactionHash: string;
+    }
+  | {
+      mode: "ZK";
+      /** The version's Groth16 verifier the escrow called. */
+      verifier: string;
+      /** The transaction that carried the proof and settled the result. */
+      transactionHash: string;
+    }
+  | {
+      mode: "OPTIMISTIC";
+      /** The transaction that proposed the result (`ResultProposed`). */
+      proposalTx: string;
+      /** End of the challenge window. */
+      challengeEnds: bigint;
+      /** `finalize`: the window passed unchallenged; `dispute`: a challenge was decided for the node. */
+      settledBy: "finalize" | "dispute";
+      /** Whether a ZK proof decided the dispute (`settledBy: "dispute"`). */
+      byProof: boolean;
+      /** The transaction that settled it (finalize, or the dispute's resolution). */
+      transactionHash: string;
+    };
+
+/** A verified result with how it was verified and when. */
+export type VerifiedResult = InferenceResult & {
+  mode: ModeName;
+  verification: Verification;
+  /** Block timestamps of the request and of the settlement, unix seconds. */
+  requestedAt: number;
+  settledAt: number;
+};
 
 export type WaitOptions = {
   /** Give up after this many ms (default 10 minutes). */
@@ -474,6 +523,130 @@ export class VeritasClient {
           `job ${id} not settled within ${timeout} ms (status ${JOB_STATUS_NAMES[status]})`,
         );
       await sleep(Math.min(interval, left));
+    }
+  }
+
+  /**
+   * `waitForResult` plus how the result was verified (`verification`: the enclave key and its attestation, the ZK
+   * verifier and proof transaction, or the optimistic proposal and its finalization) and the request and settlement
+   * times.
+   */
+  async waitForVerifiedResult(jobId: BigNumberish, options: WaitOptions = {}): Promise<VerifiedResult> {
+    const result = await this.waitForResult(jobId, options);
+    return this.verifiedResult(result);
+  }
+
+  /** Requests an inference and waits for its verified result (`requestInference`, then `waitForVerifiedResult`). */
+  async requestAndWait(
+    params: RequestInferenceParams,
+    options: RequestOptions & WaitOptions = {},
+  ): Promise<VerifiedResult & { request: RequestedJob }> {
+    const request = await this.requestInference(params, options);
+    return { ...(await this.waitForVerifiedResult(request.jobId, options)), request };
+  }
+
+  /** How a settled job's result was verified (see `Verification`), from its settling transaction and events. */
+  async verificationOf(result: InferenceResult): Promise<Verification> {
+    const { job, blockNumber } = await this.requested(result.jobId);
+    const mode = Number(job.mode);
+    if (mode === Mode.OPTIMISTIC) {
+      const proposed = (
+        await this.escrow.queryFilter(this.escrow.filters.ResultProposed(result.jobId), blockNumber)
+      ).at(-1);
+      const disputed = await this.escrow.queryFilter(this.escrow.filters.JobDisputed(result.jobId), blockNumber);
+      let byProof = false;
+      if (disputed.length > 0) {
+        const disputes = DisputeManager__factory.connect(await this.escrow.disputeManager(), this.provider);
+        const [resolved] = await disputes.queryFilter(disputes.filters.DisputeResolved(result.jobId), blockNumber);
+        byProof = resolved ? resolved.args.byProof : false;
+      }
+      return {
+        mode: "OPTIMISTIC",
+        proposalTx: proposed?.transactionHash ?? "",
+        challengeEnds: proposed ? BigInt(proposed.args.challengeEnds) : 0n,
+        settledBy: disputed.length > 0 ? "dispute" : "finalize",
+        byProof,
+        transactionHash: result.transactionHash,
+      };
+    }
+    if (mode === Mode.ZK) {
+      const registry = this.registry ?? ModelRegistry__factory.connect(await this.escrow.registry(), this.provider);
+      const version = await registry.getVersion(job.versionId);
+      return { mode: "ZK", verifier: version.zkVerifier, transactionHash: result.transactionHash };
+    }
+    const tee: Verification = {
+      mode: "TEE",
+      enclaveKey: null,
+      measurement: null,
+      attestationTx: null,
+      batchSize: 1,
+      transactionHash: result.transactionHash,
+    };
+    const tx = await this.provider.getTransaction(result.transactionHash);
+    const call = tx && tx.to?.toLowerCase() === this.addresses.escrow.toLowerCase() ? this.parseCall(tx.data) : null;
+    if (!call || (call.name !== "submitResult" && call.name !== "submitBatch")) return tee;
+    const verifier = TeeResultVerifier__factory.connect(await this.escrow.verifierOf(Mode.TEE), this.provider);
+    let digest: string;
+    if (call.name === "submitResult") {
+      digest = await verifier.resultDigest(
+        this.addresses.escrow,
+        result.jobId,
+        job.versionId,
+        job.inputDigest,
+        keccak256(call.args.output),
+      );
+    } else {
+      const jobs = (call.args.jobs as Result[]).map((j) => toJob(j));
+      const outputs = call.args.outputs as string[];
+      tee.batchSize = jobs.length;
+      const hashes = await Promise.all(
+        jobs.map((j, i) =>
+          verifier.resultStructHash(
+            this.addresses.escrow,
+            jobIdOf(j),
+            j.versionId,
+            j.inputDigest,
+            keccak256(outputs[i]),
+          ),
+        ),
+      );
+      digest = await verifier.batchDigest(hashes);
+    }
+    try {
+      tee.enclaveKey = recoverAddress(digest, call.args.proof as string);
+    } catch {
+      return tee;
+    }
+    const teeRegistry = this.tee ?? TeeRegistry__factory.connect(await verifier.teeRegistry(), this.provider);
+    tee.measurement = (await teeRegistry.getEnclaveKey(tee.enclaveKey)).measurement;
+    const registered = (
+      await teeRegistry.queryFilter(teeRegistry.filters.EnclaveKeyRegistered(result.node, tee.enclaveKey), 0)
+    ).at(-1);
+    tee.attestationTx = registered?.transactionHash ?? null;
+    return tee;
+  }
+
+  private async verifiedResult(result: InferenceResult): Promise<VerifiedResult> {
+    const { job, blockNumber } = await this.requested(result.jobId);
+    const [requestedBlock, settledBlock] = await Promise.all([
+      this.provider.getBlock(blockNumber),
+      this.provider.getBlock(result.blockNumber),
+    ]);
+    const mode = (Object.keys(Mode) as ModeName[]).find((k) => Mode[k] === Number(job.mode)) ?? "TEE";
+    return {
+      ...result,
+      mode,
+      verification: await this.verificationOf(result),
+      requestedAt: requestedBlock?.timestamp ?? 0,
+      settledAt: settledBlock?.timestamp ?? 0,
+    };
+  }
+
+  private parseCall(data: string) {
+    try {
+      return this.escrow.interface.parseTransaction({ data });
+    } catch {
+      return null;
     }
   }
 

@@ -16,6 +16,8 @@ export {
   type RequestedJob,
   type RequestInferenceParams,
   type RequestOptions,
+  type Verification,
+  type VerifiedResult,
   type WaitOptions,
 } from "./client.js";
 export {

@@ -118,7 +118,7 @@ export const veritasTasks: TaskDefinition[] = [
     .addOption({ name: "attestation", type: S, defaultValue: undefined, description: "The attestation, hex" })
     .setAction(() => import("./actions/register-enclave.js"))
     .build(),
-  command("request", "Request an inference and print its job id")
+  command("request", "Request an inference and print its job id (--wait: and its verified result)")
     .addOption({ name: "versionId", type: ArgumentType.BIGINT, defaultValue: 0n, description: "The model version" })
     .addOption({
       name: "payment",
@@ -165,6 +165,13 @@ export const veritasTasks: TaskDefinition[] = [
       type: S,
       defaultValue: undefined,
       description: "Deposit this much into the escrow balance first",
+    })
+    .addFlag({ name: "wait", description: "Wait for the verified result and print it with its proof or attestation" })
+    .addOption({
+      name: "timeout",
+      type: ArgumentType.BIGINT,
+      defaultValue: 600n,
+      description: "With --wait: give up after this many seconds",
     })
     .setAction(() => import("./actions/request.js"))
     .build(),

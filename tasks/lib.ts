@@ -2,7 +2,7 @@ import { existsSync, readFileSync } from "node:fs";
 import path from "node:path";
 import { formatUnits, isAddress, parseUnits, toUtf8String, type Signer } from "ethers";
 import type { HardhatRuntimeEnvironment } from "hardhat/types/hre";
-import { VeritasClient } from "../src/client.js";
+import { VeritasClient, type Verification, type VerifiedResult } from "../src/client.js";
 import { Mode, modeBit } from "../src/constants.js";
 import { parseDeployment, type DeploymentRecord } from "../src/deployments.js";
 import { decodeVeritasError } from "../src/errors.js";
@@ -175,4 +175,33 @@ export function requireBytes32(value: string | undefined, flag: string): string 
   const v = requireOption(value, flag);
   if (!/^0x[0-9a-fA-F]{64}$/.test(v)) throw new UsageError(`${flag} must be 32 bytes of hex (0x + 64 digits)`);
   return v;
+}
+
+/** One line saying how a result was verified, with the reference to check it by. */
+export function describeVerification(v: Verification): string {
+  switch (v.mode) {
+    case "TEE":
+      return (
+        `TEE: signed by enclave key ${v.enclaveKey ?? "(not recovered)"}` +
+        (v.measurement ? ` (measurement ${v.measurement}, attestation tx ${v.attestationTx ?? "?"})` : "") +
+        (v.batchSize > 1 ? `, one signature over a batch of ${v.batchSize}` : "") +
+        `; settled in tx ${v.transactionHash}`
+      );
+    case "ZK":
+      return `ZK: Groth16 proof checked by verifier ${v.verifier} in tx ${v.transactionHash}`;
+    case "OPTIMISTIC":
+      return v.settledBy === "finalize"
+        ? `optimistic: proposed in tx ${v.proposalTx}, unchallenged until ${v.challengeEnds}, finalized in tx ${v.transactionHash}`
+        : `optimistic: proposed in tx ${v.proposalTx}, challenged and upheld ${v.byProof ? "by a ZK proof" : "by the arbitrator"} in tx ${v.transactionHash}`;
+  }
+}
+
+/** Prints a verified result: output, verification, payments and timing. */
+export function printVerifiedResult(r: VerifiedResult): void {
+  io.out(`Output: ${describeOutput(r.output)}`);
+  io.out(`Verified (${r.mode}): ${describeVerification(r.verification)}`);
+  io.out(
+    `Node ${r.node} paid ${r.nodeFee}, royalty ${r.royalty}, protocol fee ${r.protocolFee}; ` +
+      `settled ${r.settledAt - r.requestedAt} s after the request`,
+  );
 }

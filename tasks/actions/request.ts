@@ -4,6 +4,7 @@ import {
   io,
   parseAmount,
   parseMode,
+  printVerifiedResult,
   requireOption,
   runTask,
   taskContext,
@@ -24,9 +25,14 @@ type Args = CommonArgs & {
   callbackGas: bigint;
   pay: string;
   deposit: string | undefined;
+  wait: boolean;
+  timeout: bigint;
 };
 
-/** `veritas request`: requests an inference (paid from the escrow balance, or by transfer), printing the job id. */
+/**
+ * `veritas request`: requests an inference (paid from the escrow balance, or by transfer), printing the job id; with
+ * `--wait`, waits for the verified result and prints it with how it was verified (exit 1 if it does not settle).
+ */
 export default async function request(args: Args, hre: HardhatRuntimeEnvironment) {
   return runTask(async () => {
     if (args.versionId <= 0n) throw new UsageError("--version-id is required");
@@ -63,7 +69,13 @@ export default async function request(args: Args, hre: HardhatRuntimeEnvironment
       `Job ${r.jobId} requested: version ${r.job.versionId}, payment ${formatAmount(r.job.payment, decimals, symbol)} ` +
         `(${args.pay}), expires at ${r.job.expiresAt} (tx ${r.transactionHash})`,
     );
-    io.out(`Watch it: npx hardhat veritas watch ${r.jobId}`);
-    return { jobId: r.jobId, job: r.job };
+    if (!args.wait) {
+      io.out(`Watch it: npx hardhat veritas watch ${r.jobId}`);
+      return { jobId: r.jobId, job: r.job };
+    }
+    io.out(`Waiting up to ${args.timeout} s for the verified result…`);
+    const result = await ctx.client.waitForVerifiedResult(r.jobId, { timeout: Number(args.timeout) * 1000 });
+    printVerifiedResult(result);
+    return { jobId: r.jobId, job: r.job, result };
   });
 }

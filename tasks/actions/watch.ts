@@ -1,6 +1,6 @@
 import type { HardhatRuntimeEnvironment } from "hardhat/types/hre";
 import { JobStatus } from "../../src/constants.js";
-import { describeOutput, io, runTask, taskContext, UsageError, type CommonArgs } from "../lib.js";
+import { describeOutput, describeVerification, io, runTask, taskContext, UsageError, type CommonArgs } from "../lib.js";
 
 type Args = CommonArgs & { jobId: string; timeout: bigint; interval: bigint };
 
@@ -41,6 +41,7 @@ export default async function watch(args: Args, hre: HardhatRuntimeEnvironment) 
         io.out(
           `Node ${r.node} paid ${r.nodeFee}, royalty ${r.royalty}, protocol fee ${r.protocolFee} (tx ${r.transactionHash})`,
         );
+        io.out(`Verified: ${describeVerification(await ctx.client.verificationOf(r))}`);
         return { status: info.status, output: r.output, node: r.node };
       }
       if (

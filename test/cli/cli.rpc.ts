@@ -1,29 +1,14 @@
 import { expect } from "chai";
-import { spawn } from "node:child_process";
 import { readFileSync } from "node:fs";
 import path from "node:path";
 import { id } from "ethers";
 import { ROOT, type DeploymentRecord } from "../../scripts/lib/deployment.js";
 import { ModelRegistry__factory } from "../../typechain-types/index.js";
-import { PROJECT_ENV, runProjectCommand, startNode, type RpcNode } from "../helpers/rpc-node.js";
+import { runCaptured, runProjectCommand, startNode, type RpcNode } from "../helpers/rpc-node.js";
 
 /** Runs `hardhat <args>` as a user would, returning its exit code and output instead of throwing. */
-function hardhat(
-  args: string[],
-  env: Record<string, string>,
-): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(path.join(ROOT, "node_modules", ".bin", "hardhat"), args, {
-      cwd: ROOT,
-      env: { ...PROJECT_ENV, ...env },
-      stdio: ["ignore", "pipe", "pipe"],
-    });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (d) => (stdout += d));
-    child.stderr.on("data", (d) => (stderr += d));
-    child.on("exit", (code) => resolve({ code, stdout, stderr }));
-  });
+function hardhat(args: string[], env: Record<string, string>) {
+  return runCaptured(path.join(ROOT, "node_modules", ".bin", "hardhat"), args, env);
 }
 
 describe("veritas CLI as a command (hardhat node, deployments/31337.json)", function () {

@@ -6,7 +6,7 @@ import hre, { network } from "hardhat";
 import { id, toUtf8Bytes, hexlify, Wallet } from "ethers";
 import { JobStatus, Mode, modeBit } from "../../scripts/lib/constants.js";
 import { deploySuite, LOCAL_PARAMS, type Suite } from "../../scripts/lib/deploy.js";
-import { claimOf, type Job } from "../../scripts/lib/jobs.js";
+import { claimOf, toJob, type Job } from "../../scripts/lib/jobs.js";
 import { attestationDomain, signAttestation, SimulatedEnclave, teeResultDomain } from "../../scripts/lib/tee.js";
 import { io, type TaskResult } from "../../tasks/lib.js";
 
@@ -226,12 +226,48 @@ describe("veritas CLI (Hardhat tasks, in-process network)", function () {
     expect(lines[1]).to.equal(`Job ${jobId}: Claimed by ${operator.address}, deliver by ${claim.deliverBy}`);
     expect(lines[2]).to.equal(`Job ${jobId}: Settled`);
     expect(lines[3]).to.equal(`Output: ${output} ("label=1")`);
+    expect(lines[5]).to.match(
+      new RegExp(`^Verified: TEE: signed by enclave key ${enclave.address} \\(measurement ${measurement}`),
+    );
+  });
+
+  it("request --wait waits for the verified result and prints it with the enclave key that signed it", async function () {
+    const requesting = start("request", {
+      account: String(REQUESTER),
+      versionId: 1n,
+      payment: "1",
+      input: "[8,7,6,5,4,3,2,1]",
+      inputUri: "data:,[8,7,6,5,4,3,2,1]",
+      wait: true,
+      timeout: 30n,
+    });
+    await until("the request", () => requesting.out.some((l) => l.startsWith("Waiting")));
+    const [requested] = (await s.escrow.queryFilter(s.escrow.filters.JobRequested())).slice(-1);
+    const waitedJob = toJob(requested.args.job as never);
+    const operator = signers[OPERATOR];
+    const escrow = s.escrow.connect(operator);
+    const claim = claimOf(s.escrow, (await (await escrow.claim(waitedJob)).wait())!.logs);
+    const output = hexlify(toUtf8Bytes("label=2"));
+    const chainId = (await ethers.provider.getNetwork()).chainId;
+    const domain = teeResultDomain(chainId, await s.teeVerifier.getAddress());
+    const sig = await enclave.signResult(domain, await s.escrow.getAddress(), waitedJob, output);
+    const settled = await (await escrow.submitResult(waitedJob, claim, output, sig)).wait();
+    const r = await requesting.done;
+    const result = value(r).result as { output: string; verification: { enclaveKey: string } };
+    expect(result.output).to.equal(output);
+    expect(result.verification.enclaveKey).to.equal(enclave.address);
+    const lines = r.out.split("\n");
+    expect(lines).to.include(`Output: ${output} ("label=2")`);
+    expect(lines.find((l) => l.startsWith("Verified (TEE): "))).to.contain(
+      `signed by enclave key ${enclave.address} (measurement ${measurement}, attestation tx 0x`,
+    );
+    expect(lines.find((l) => l.startsWith("Verified (TEE): "))).to.contain(`settled in tx ${settled!.hash}`);
   });
 
   it("withdraw pays the node's earnings out of the escrow", async function () {
     const operator = signers[OPERATOR].address;
     const earned = await s.escrow.balanceOf(operator);
-    expect(earned).to.equal(1_000_000n - 50_000n - 25_000n); // payment - royalty - 2.5 % fee
+    expect(earned).to.equal(2n * (1_000_000n - 50_000n - 25_000n)); // two jobs: payment - royalty - 2.5 % fee
     const r = await veritas("withdraw", { account: String(OPERATOR) });
     expect(value(r).amount).to.equal(earned);
     expect(await s.escrow.balanceOf(operator)).to.equal(0n);

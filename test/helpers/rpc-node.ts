@@ -94,3 +94,23 @@ export async function runProjectCommand(bin: string, args: string[], env: Record
     );
   });
 }
+
+/** Runs `command` in the repository with the project's PATH and `env`, returning its exit code and output. */
+export function runCaptured(
+  command: string,
+  args: string[],
+  env: Record<string, string>,
+): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(command, args, {
+      cwd: ROOT,
+      env: { ...PROJECT_ENV, ...env },
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    let stdout = "";
+    let stderr = "";
+    child.stdout.on("data", (d) => (stdout += d));
+    child.stderr.on("data", (d) => (stderr += d));
+    child.on("exit", (code) => resolve({ code, stdout, stderr }));
+  });
+}

@@ -230,6 +230,45 @@ describe("VeritasClient and decodeVeritasError (in-process chain)", function () 
       );
     });
 
+    it("requestAndWait returns the output with its TEE verification: the enclave key, its attestation, the batch", async function () {
+      const waiting = f.client.requestAndWait(
+        { versionId: f.versionId, payment: PAYMENT, input: "alone" },
+        { timeout: 10_000 },
+      );
+      let jobId = 0n;
+      while (jobId === 0n) {
+        const next = await f.escrow.nextJobId(f.requester.address);
+        if (Number(await f.escrow.jobStatus(next - 1n)) === JobStatus.Open) jobId = next - 1n;
+        else await new Promise((r) => setTimeout(r, 10));
+      }
+      const output = await serve(jobId);
+      const r = await waiting;
+      expect(r.request.jobId).to.equal(jobId);
+      expect(r).to.deep.include({ jobId, output, mode: "TEE" });
+      const [registered] = await f.tee.queryFilter(f.tee.filters.EnclaveKeyRegistered(f.node.address));
+      expect(r.verification).to.deep.equal({
+        mode: "TEE",
+        enclaveKey: f.enclave.address,
+        measurement: f.enclave.measurement,
+        attestationTx: registered.transactionHash,
+        batchSize: 1,
+        transactionHash: r.transactionHash,
+      });
+      expect(r.settledAt).to.be.at.least(r.requestedAt);
+
+      // A batch of two under one signature: each result names the same key and the batch size.
+      const a = await f.client.requestInference({ versionId: f.versionId, payment: PAYMENT, input: "a" });
+      const b = await f.client.requestInference({ versionId: f.versionId, payment: PAYMENT, input: "b" });
+      const outputs = [hexlify(toUtf8Bytes("label=0")), hexlify(toUtf8Bytes("label=2"))];
+      const jobs = [a.job, b.job];
+      const none = { node: ZeroAddress, deliverBy: 0n };
+      const sig = await f.enclave2.signBatch(f.teeDomain, f.addresses.escrow, jobs, outputs);
+      await (await f.escrow.connect(f.node2).submitBatch(jobs, [none, none], outputs, sig)).wait();
+      const rb = await f.client.waitForVerifiedResult(b.jobId, { timeout: 10_000 });
+      expect(rb.output).to.equal(outputs[1]);
+      expect(rb.verification).to.deep.include({ mode: "TEE", enclaveKey: f.enclave2.address, batchSize: 2 });
+    });
+
     it("waitForResult rejects when the job is cancelled, with the refund", async function () {
       const { jobId } = await f.client.requestInference({ versionId: f.versionId, payment: PAYMENT, input: "in" });
       const waiting = f.client.waitForResult(jobId, { timeout: 10_000 }).catch((e: unknown) => e);

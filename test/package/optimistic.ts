@@ -46,8 +46,17 @@ describe("VeritasClient with optimistic jobs (proposals, finalize, disputes)", f
     ).to.equal("Timeout");
 
     await time.increaseTo(proposal.challengeEnds);
-    const result = await f.client.waitForResult(jobId, { timeout: 10_000, finalize: true });
-    expect(result).to.deep.include({ jobId, node: f.node.address, output: OUTPUT });
+    const result = await f.client.waitForVerifiedResult(jobId, { timeout: 10_000, finalize: true });
+    expect(result).to.deep.include({ jobId, node: f.node.address, output: OUTPUT, mode: "OPTIMISTIC" });
+    const [proposed] = await f.escrow.queryFilter(f.escrow.filters.ResultProposed(jobId));
+    expect(result.verification).to.deep.equal({
+      mode: "OPTIMISTIC",
+      proposalTx: proposed.transactionHash,
+      challengeEnds: proposal.challengeEnds,
+      settledBy: "finalize",
+      byProof: false,
+      transactionHash: result.transactionHash,
+    });
     expect((await f.client.getJob(jobId)).status).to.equal("Settled");
   });
 

@@ -84,13 +84,17 @@ export function parseOnnxWeights(bytes: Uint8Array): MlpWeights {
   return w;
 }
 
-let sessionPromise: Promise<ort.InferenceSession> | undefined;
+const sessions = new Map<string, Promise<ort.InferenceSession>>();
 
-/** A cached single-threaded ONNX Runtime session (deterministic, no thread pool left behind). */
+/** A cached single-threaded ONNX Runtime session per file (deterministic, no thread pool left behind). */
 export function onnxSession(file: string = ZK_PATHS.onnx): Promise<ort.InferenceSession> {
-  if (file !== ZK_PATHS.onnx) return createSession(file);
-  sessionPromise ??= createSession(file);
-  return sessionPromise;
+  let s = sessions.get(file);
+  if (!s) {
+    s = createSession(file);
+    sessions.set(file, s);
+    s.catch(() => sessions.delete(file));
+  }
+  return s;
 }
 
 function createSession(file: string): Promise<ort.InferenceSession> {
@@ -126,10 +130,9 @@ export async function runOnnx(x: readonly number[], file?: string): Promise<Onnx
   return (await runOnnxBatch([x], file))[0];
 }
 
-/** Releases the cached session (optional; the process exits without it). */
+/** Releases the cached sessions (optional; the process exits without it). */
 export async function releaseOnnxSession(): Promise<void> {
-  if (!sessionPromise) return;
-  const s = await sessionPromise;
-  sessionPromise = undefined;
-  await s.release();
+  const all = [...sessions.values()];
+  sessions.clear();
+  for (const p of all) await (await p.catch(() => undefined))?.release();
 }

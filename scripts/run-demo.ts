@@ -1,0 +1,25 @@
+/**
+ * `npm run demo [-- --rpc <url>]`: runs scripts/demo.ts with `hardhat run`, which takes no flags of its own. Without
+ * `--rpc` the demo runs on Hardhat's in-process chain; with `--rpc <url>` (or `VERITAS_RPC=<url>`) it runs on that
+ * JSON-RPC chain through the `localhost` network (whose URL `VERITAS_LOCAL_RPC` overrides, see hardhat.config.ts).
+ * The chain must offer 10 unlocked accounts and `evm_increaseTime` (`npx hardhat node`, anvil).
+ *
+ * Plain Node 24 (it strips the types): `node scripts/run-demo.ts --rpc http://127.0.0.1:8545`.
+ */
+import { spawn } from "node:child_process";
+
+const args = process.argv.slice(2);
+let rpc = process.env.VERITAS_RPC;
+for (let i = 0; i < args.length; i++) {
+  if (args[i] === "--rpc" && args[i + 1]) rpc = args[++i];
+  else if (args[i].startsWith("--rpc=")) rpc = args[i].slice("--rpc=".length);
+  else {
+    console.error(`unknown argument ${args[i]}\nusage: npm run demo [-- --rpc <url>]`);
+    process.exit(2);
+  }
+}
+const child = spawn("hardhat", ["run", "scripts/demo.ts", ...(rpc ? ["--network", "localhost"] : [])], {
+  stdio: "inherit",
+  env: rpc ? { ...process.env, VERITAS_LOCAL_RPC: rpc } : process.env,
+});
+child.on("exit", (code, signal) => process.exit(code ?? (signal ? 1 : 0)));

@@ -1,0 +1,27 @@
+/**
+ * The reference node operator (`veritas-node`) and the pieces a watcher reuses: the reorg-safe log follower, the job
+ * journal, input fetching, artefact digests and the logger. Repository-only (it runs the reference model with
+ * onnxruntime-node and the snarkjs prover): not part of the npm package's dist/.
+ */
+export { artefactDigests, artefactMatches, type ArtefactDigests } from "./artefacts.js";
+export {
+  EventFollower,
+  errorMessage,
+  type FollowedContract,
+  type FollowedLog,
+  type FollowerOptions,
+  type PollResult,
+} from "./follower.js";
+export { fetchInput, inputDigestMatches, MAX_INPUT_BYTES, parseModelInput } from "./inputs.js";
+export { JobJournal, TERMINAL_STATES, type JobRecord, type JobState, type JournalEntry } from "./journal.js";
+export { jsonLogger, silentLogger, type LogFields, type Logger, type LogLevel } from "./logger.js";
+export {
+  nodeFeeOf,
+  VeritasNode,
+  type JobSummary,
+  type NodeConfig,
+  type NodeDeps,
+  type NodeFaults,
+  type NodeModeName,
+  type ServedModel,
+} from "./operator.js";

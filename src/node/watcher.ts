@@ -1,0 +1,369 @@
+/**
+ * The watcher (challenger) role of `veritas-node`: follows `ResultProposed` events, re-executes each proposed
+ * optimistic result of a model it can run (the version's weights digest must equal the commitment of the local ONNX
+ * artefact) with onnxruntime, and when the proposed output is wrong, challenges it with the bond (DisputeManager) and,
+ * when the version has a ZK verifier, decides the dispute at once with a Groth16 proof of the true output
+ * (`resolveByProof`). It then claims its share of the slash (NodeStaking rewards) and withdraws the returned bond.
+ *
+ * Everything it has done is journaled on disk (`journalPath`): a restart resumes from the journal's cursor and never
+ * challenges or resolves a job twice.
+ */
+import { EventEmitter } from "node:events";
+import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
+import path from "node:path";
+import { keccak256, ZeroAddress, type Log, type Signer } from "ethers";
+import {
+  DisputeManager__factory,
+  InferenceEscrow__factory,
+  ModelRegistry__factory,
+  NodeStaking__factory,
+  type DisputeManager,
+  type InferenceEscrow,
+  type ModelRegistry,
+  type NodeStaking,
+} from "../../typechain-types/index.js";
+import { ERC20_ABI } from "../client.js";
+import { Mode } from "../constants.js";
+import { toJob, type Claim, type Job, type Proposal } from "../jobs.js";
+import { Contract } from "ethers";
+import { inputCommitment, toBytes32 } from "../../scripts/lib/zk/commitment.js";
+import { ZK_PATHS } from "../../scripts/lib/zk/constants.js";
+import { runOnnx } from "../../scripts/lib/zk/onnx.js";
+import { encodeOutput } from "../../scripts/lib/zk/prover.js";
+import { proveJob } from "../../scripts/lib/zk/escrow.js";
+import { artefactDigests, artefactMatches } from "./artefacts.js";
+import { errorMessage } from "./follower.js";
+import { fetchInput, inputDigestMatches, parseModelInput } from "./inputs.js";
+import { jsonLogger, type Logger } from "./logger.js";
+
+export type WatcherConfig = {
+  /** The escrow (the registry, staking contract and dispute manager are read from it). */
+  escrow: string;
+  /** First block to follow (default: the latest block when started without a journal). */
+  fromBlock?: number;
+  /** Blocks a `ResultProposed` must be buried under before it is acted on (default 0). */
+  confirmations?: number;
+  /** Polling interval of `start()`, ms (default 1000). */
+  pollInterval?: number;
+  /** Most blocks per `eth_getLogs` query (default 2000). */
+  maxBlockRange?: number;
+  /** The on-disk journal (default: in memory only). */
+  journalPath?: string;
+  /** The ONNX artefact the watcher runs (default: the reference model, zk/model/mlp.onnx). */
+  modelPath?: string;
+  /** Resolve a dispute with a ZK proof when the version has a verifier (default true). */
+  resolveByProof?: boolean;
+  /** Claim slash rewards and withdraw returned bonds after each resolution (default true). */
+  collectRewards?: boolean;
+};
+
+export type WatcherDeps = { signer: Signer; logger?: Logger };
+
+/** What the watcher did with one proposal. */
+export type WatchedJob = {
+  jobId: bigint;
+  node: string;
+  /** `correct`: the proposal matched the re-execution; `challenged`: a dispute is open; `resolved`: decided by proof;
+   * `skipped`: the watcher cannot judge it (unknown model, input it cannot fetch, window closed). */
+  state: "correct" | "challenged" | "resolved" | "skipped";
+  reason?: string;
+  proposedOutput: string;
+  trueOutput?: string;
+  challengeTx?: string;
+  resolveTx?: string;
+  ruling?: "NodeRight" | "NodeWrong";
+  bond?: bigint;
+};
+
+type JournalEntry = Omit<WatchedJob, "jobId" | "bond"> & { bond?: string };
+type JournalFile = { version: 1; cursor: number; jobs: Record<string, JournalEntry> };
+
+export class Watcher extends EventEmitter {
+  readonly escrow: InferenceEscrow;
+  private registry!: ModelRegistry;
+  private staking!: NodeStaking;
+  private disputes!: DisputeManager;
+  private address = "";
+  private chainId = 0n;
+  private modelFile = "";
+  private cursor = -1;
+  private readonly jobs = new Map<string, JournalEntry>();
+  private readonly logger: Logger;
+  private timer: NodeJS.Timeout | undefined;
+  private running: Promise<unknown> | undefined;
+  private ready: Promise<void> | undefined;
+
+  constructor(
+    readonly config: WatcherConfig,
+    readonly deps: WatcherDeps,
+  ) {
+    super();
+    this.escrow = InferenceEscrow__factory.connect(config.escrow, deps.signer);
+    this.logger = deps.logger ?? jsonLogger("info", { role: "watcher" });
+  }
+
+  /** The watcher's account. */
+  async account(): Promise<string> {
+    await this.init();
+    return this.address;
+  }
+
+  /** What the watcher has recorded about a job (from its journal). */
+  watched(jobId: bigint): WatchedJob | undefined {
+    const e = this.jobs.get(jobId.toString());
+    return e ? { ...e, jobId, bond: e.bond === undefined ? undefined : BigInt(e.bond) } : undefined;
+  }
+
+  /** Follows the chain every `pollInterval` ms until `stop()`. */
+  start(): void {
+    if (this.timer) return;
+    const tick = async () => {
+      try {
+        this.running = this.runOnce();
+        await this.running;
+      } catch (e) {
+        this.logger.error("watch cycle failed", { error: errorMessage(e) });
+      }
+      if (this.timer) this.timer = setTimeout(tick, this.config.pollInterval ?? 1000);
+    };
+    this.timer = setTimeout(tick, 0);
+  }
+
+  /** Stops following (waits for the round in progress). */
+  async stop(): Promise<void> {
+    const t = this.timer;
+    this.timer = undefined;
+    if (t) clearTimeout(t);
+    await this.running?.catch(() => undefined);
+  }
+
+  /**
+   * One round: reads the `ResultProposed` events up to the confirmed head, judges each, challenges and resolves the
+   * wrong ones, and finishes disputes a previous run left open. Returns what it did with the proposals it judged.
+   */
+  async runOnce(): Promise<WatchedJob[]> {
+    await this.init();
+    const done: WatchedJob[] = [];
+    // Disputes a previous run opened but did not resolve (e.g. killed between the two transactions).
+    for (const [id, e] of this.jobs) {
+      if (e.state === "challenged") done.push(await this.resume(BigInt(id)));
+    }
+    const head = (await this.escrow.runner!.provider!.getBlockNumber()) - (this.config.confirmations ?? 0);
+    const range = this.config.maxBlockRange ?? 2000;
+    while (this.cursor < head) {
+      const from = this.cursor + 1;
+      const to = Math.min(head, from + range - 1);
+      const logs = await this.escrow.queryFilter(this.escrow.filters.ResultProposed(), from, to);
+      for (const log of logs) {
+        const id = BigInt(log.args.jobId).toString();
+        if (this.jobs.has(id)) continue;
+        done.push(await this.judge(log as unknown as Log & { args: ProposedArgs }));
+      }
+      this.cursor = to;
+      this.save();
+    }
+    return done;
+  }
+
+  /** Claims slash rewards (staking tokens) and withdraws the escrow balance (returned bonds). */
+  async collect(): Promise<{ rewards: bigint; withdrawn: bigint }> {
+    await this.init();
+    const rewards = await this.staking.rewardsOf(this.address);
+    if (rewards > 0n) await (await this.staking.claimRewards(this.address)).wait();
+    const balance = await this.escrow.balanceOf(this.address);
+    if (balance > 0n) await (await this.escrow.withdraw(balance, this.address)).wait();
+    if (rewards > 0n || balance > 0n) {
+      this.logger.info("collected", { rewards: rewards.toString(), withdrawn: balance.toString() });
+      this.emit("collected", { rewards, withdrawn: balance });
+    }
+    return { rewards, withdrawn: balance };
+  }
+
+  private init(): Promise<void> {
+    this.ready ??= (async () => {
+      const signer = this.deps.signer;
+      this.address = await signer.getAddress();
+      this.chainId = (await signer.provider!.getNetwork()).chainId;
+      this.registry = ModelRegistry__factory.connect(await this.escrow.registry(), signer);
+      this.staking = NodeStaking__factory.connect(await this.escrow.staking(), signer);
+      this.disputes = DisputeManager__factory.connect(await this.escrow.disputeManager(), signer);
+      this.modelFile = this.config.modelPath ?? ZK_PATHS.onnx;
+      const journal = this.load();
+      if (journal) {
+        this.cursor = journal.cursor;
+        for (const [id, e] of Object.entries(journal.jobs)) this.jobs.set(id, e);
+      } else {
+        this.cursor = (this.config.fromBlock ?? (await signer.provider!.getBlockNumber())) - 1;
+      }
+      this.logger.info("started", {
+        account: this.address,
+        escrow: this.config.escrow,
+        fromBlock: this.cursor + 1,
+        model: artefactDigests(this.modelFile),
+      });
+    })();
+    return this.ready;
+  }
+
+  private async judge(log: Log & { args: ProposedArgs }): Promise<WatchedJob> {
+    const jobId = BigInt(log.args.jobId);
+    const proposal: Proposal = { outputHash: log.args.outputHash, challengeEnds: BigInt(log.args.challengeEnds) };
+    const base = { node: log.args.node, proposedOutput: log.args.output };
+    const skip = (reason: string) => this.record(jobId, { ...base, state: "skipped", reason });
+    const found = await this.jobOf(jobId, log.blockNumber);
+    if (!found) return skip("no JobRequested event");
+    const { job, inputURI } = found;
+    if (Number(job.mode) !== Mode.OPTIMISTIC) return skip("not optimistic");
+    const version = await this.registry.getVersion(job.versionId);
+    if (!artefactMatches(this.modelFile, version.weightsDigest)) return skip("model not served");
+    let input: number[];
+    try {
+      const bytes = await fetchInput(inputURI);
+      input = parseModelInput(bytes);
+      if (!inputDigestMatches(job.inputDigest, bytes, input)) return skip("input does not match its digest");
+    } catch (e) {
+      return skip(`input: ${errorMessage(e)}`);
+    }
+    const r = await runOnnx(input, this.modelFile);
+    const trueOutput = encodeOutput(r.logits, r.label);
+    if (keccak256(trueOutput) === proposal.outputHash) {
+      this.logger.info("checked", { jobId: jobId.toString(), node: base.node, correct: true });
+      return this.record(jobId, { ...base, state: "correct", trueOutput });
+    }
+    this.logger.info("wrong-result", {
+      jobId: jobId.toString(),
+      node: base.node,
+      proposed: base.proposedOutput,
+      trueOutput,
+    });
+    const latest = await this.escrow.runner!.provider!.getBlock("latest");
+    if (latest && BigInt(latest.timestamp) >= proposal.challengeEnds)
+      return skip("challenge window closed before the watcher saw it");
+    const claim = await this.claimOf(jobId, log.blockNumber);
+    const bond = await this.bondFor(job);
+    const token = new Contract(await this.disputes.paymentToken(), ERC20_ABI, this.deps.signer);
+    const disputesAddress = await this.disputes.getAddress();
+    if (((await token.allowance(this.address, disputesAddress)) as bigint) < bond)
+      await (await token.approve(disputesAddress, bond)).wait();
+    const challenged = await (await this.disputes.challenge(job, claim, proposal)).wait();
+    this.logger.info("challenged", {
+      jobId: jobId.toString(),
+      node: base.node,
+      bond: bond.toString(),
+      tx: challenged!.hash,
+    });
+    const entry = this.record(jobId, {
+      ...base,
+      state: "challenged",
+      trueOutput,
+      challengeTx: challenged!.hash,
+      bond: bond.toString(),
+    });
+    this.emit("challenged", entry);
+    if (!this.provable(version.zkVerifier, job, input)) {
+      this.logger.info("awaiting arbitration", {
+        jobId,
+        reason: "no ZK verifier, or the input digest is not its commitment",
+      });
+      return entry;
+    }
+    return this.resolve(jobId, job, claim, proposal, input);
+  }
+
+  /** Finishes a dispute this watcher opened (after a restart). */
+  private async resume(jobId: bigint): Promise<WatchedJob> {
+    const e = this.jobs.get(jobId.toString())!;
+    const dispute = await this.disputes.disputeOf(jobId);
+    if (dispute.resolved) return this.record(jobId, { ...e, state: "resolved" });
+    const found = await this.jobOf(jobId, await this.escrow.runner!.provider!.getBlockNumber());
+    const version = found ? await this.registry.getVersion(found.job.versionId) : undefined;
+    const input = found ? parseModelInput(await fetchInput(found.inputURI)) : [];
+    if (!found || !version || !this.provable(version.zkVerifier, found.job, input)) return this.watched(jobId)!;
+    const [proposed] = (await this.escrow.queryFilter(this.escrow.filters.ResultProposed(jobId))).slice(-1);
+    const proposal = { outputHash: proposed.args.outputHash, challengeEnds: BigInt(proposed.args.challengeEnds) };
+    const claim = await this.claimOf(jobId, proposed.blockNumber);
+    return this.resolve(jobId, found.job, claim, proposal, input);
+  }
+
+  /** Whether this watcher can decide the dispute with a proof: a ZK verifier and a Poseidon input commitment. */
+  private provable(zkVerifier: string, job: Job, input: number[]): boolean {
+    if (zkVerifier === ZeroAddress || this.config.resolveByProof === false) return false;
+    try {
+      return toBytes32(inputCommitment(input)) === job.inputDigest.toLowerCase();
+    } catch {
+      return false;
+    }
+  }
+
+  private async resolve(jobId: bigint, job: Job, claim: Claim, proposal: Proposal, input: number[]) {
+    // The proof is bound to the proposing node: the escrow rebuilds the job tag for the claimer.
+    const p = await proveJob(job, claim.node, input, this.chainId, this.config.escrow, { singleThread: false });
+    const receipt = await (await this.disputes.resolveByProof(job, claim, proposal, p.output, p.proof)).wait();
+    let ruling: "NodeRight" | "NodeWrong" = "NodeWrong";
+    for (const l of receipt!.logs) {
+      const parsed = this.tryParse(l);
+      if (parsed?.name === "DisputeResolved") ruling = Number(parsed.args.ruling) === 0 ? "NodeRight" : "NodeWrong";
+    }
+    this.logger.info("resolved", { jobId: jobId.toString(), ruling, byProof: true, tx: receipt!.hash });
+    const entry = this.record(jobId, {
+      ...this.jobs.get(jobId.toString())!,
+      state: "resolved",
+      ruling,
+      resolveTx: receipt!.hash,
+    });
+    this.emit("resolved", entry);
+    if (this.config.collectRewards !== false) await this.collect();
+    return entry;
+  }
+
+  private tryParse(l: Log) {
+    try {
+      return this.disputes.interface.parseLog(l);
+    } catch {
+      return null;
+    }
+  }
+
+  private async bondFor(job: Job): Promise<bigint> {
+    const p = await this.disputes.params();
+    return p.bond > job.payment ? p.bond : BigInt(job.payment);
+  }
+
+  private async jobOf(jobId: bigint, atBlock: number): Promise<{ job: Job; inputURI: string } | undefined> {
+    const [e] = await this.escrow.queryFilter(this.escrow.filters.JobRequested(jobId), 0, atBlock);
+    return e ? { job: toJob(e.args.job as never), inputURI: e.args.inputURI } : undefined;
+  }
+
+  /** The claim the proposal was made under: the last `JobClaimed` up to the proposal's block. */
+  private async claimOf(jobId: bigint, atBlock: number): Promise<Claim> {
+    const last = (await this.escrow.queryFilter(this.escrow.filters.JobClaimed(jobId), 0, atBlock)).at(-1);
+    if (!last) throw new Error(`no JobClaimed event for job ${jobId}`);
+    return { node: last.args.node, deliverBy: BigInt(last.args.deliverBy) };
+  }
+
+  private record(jobId: bigint, e: JournalEntry): WatchedJob {
+    this.jobs.set(jobId.toString(), e);
+    this.save();
+    const w = this.watched(jobId)!;
+    if (e.state === "correct" || e.state === "skipped") this.emit("checked", w);
+    return w;
+  }
+
+  private load(): JournalFile | undefined {
+    const file = this.config.journalPath;
+    if (!file || !existsSync(file)) return undefined;
+    return JSON.parse(readFileSync(file, "utf8")) as JournalFile;
+  }
+
+  /** Writes the journal atomically (temporary file, then rename). */
+  private save(): void {
+    const file = this.config.journalPath;
+    if (!file) return;
+    mkdirSync(path.dirname(file), { recursive: true });
+    const data: JournalFile = { version: 1, cursor: this.cursor, jobs: Object.fromEntries(this.jobs) };
+    writeFileSync(`${file}.tmp`, JSON.stringify(data, null, 1));
+    renameSync(`${file}.tmp`, file);
+  }
+}
+
+type ProposedArgs = { jobId: bigint; node: string; outputHash: string; output: string; challengeEnds: bigint };

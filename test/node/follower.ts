@@ -1,0 +1,138 @@
+import { expect } from "chai";
+import { network } from "hardhat";
+import { appendFileSync, mkdtempSync, readFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { EventFollower, type FollowedLog, type FollowerOptions } from "../../src/node/follower.js";
+import { JobJournal } from "../../src/node/journal.js";
+import { deployTeeFixture } from "../helpers/fixtures.js";
+import { flakyProvider } from "../helpers/node.js";
+
+const { ethers, networkHelpers } = await network.create();
+const fixture = () => deployTeeFixture(ethers, networkHelpers);
+
+/** A follower of the escrow's JobRequested through a flaky provider, collecting job ids into `seen`. */
+async function flakyFollower(
+  f: Awaited<ReturnType<typeof fixture>>,
+  state: { failures: number; calls: number },
+  seen: bigint[],
+  opts: FollowerOptions,
+): Promise<EventFollower> {
+  return new EventFollower(
+    flakyProvider(ethers.provider, state),
+    [{ address: await f.escrow.getAddress(), iface: f.escrow.interface, events: ["JobRequested"] }],
+    (l) => {
+      seen.push(l.event.args.jobId);
+    },
+    opts,
+  );
+}
+
+describe("node/EventFollower", function () {
+  it("processes a log only once it is `confirmations` blocks deep, and advances its cursor", async function () {
+    const f = await networkHelpers.loadFixture(fixture);
+    const start = await ethers.provider.getBlockNumber();
+    const seen: FollowedLog[] = [];
+    const follower = new EventFollower(
+      ethers.provider,
+      [{ address: await f.escrow.getAddress(), iface: f.escrow.interface, events: ["JobRequested"] }],
+      (l) => {
+        seen.push(l);
+      },
+      { fromBlock: start + 1, confirmations: 2 },
+    );
+    const { jobId } = await f.request();
+    const requestBlock = await ethers.provider.getBlockNumber();
+    let r = await follower.poll();
+    expect(r.logs).to.have.length(0);
+    expect(follower.cursor).to.equal(requestBlock); // the safe head (head - 2) is below it: nothing read
+    await networkHelpers.mine(1);
+    expect((await follower.poll()).logs).to.have.length(0);
+    await networkHelpers.mine(1);
+    r = await follower.poll();
+    expect(r.logs).to.have.length(1);
+    expect(seen[0].name).to.equal("JobRequested");
+    expect(seen[0].event.args.jobId).to.equal(jobId);
+    expect(follower.cursor).to.equal(requestBlock + 1);
+    // Nothing is handled twice.
+    await networkHelpers.mine(3);
+    expect((await follower.poll()).logs).to.have.length(0);
+    expect(seen).to.have.length(1);
+  });
+
+  it("survives RPC errors: backs off, keeps its cursor and reads the range again", async function () {
+    const f = await networkHelpers.loadFixture(fixture);
+    const start = await ethers.provider.getBlockNumber();
+    await f.request();
+    await f.request();
+    const state = { failures: 3, calls: 0 };
+    const seen: bigint[] = [];
+    const follower = await flakyFollower(f, state, seen, {
+      fromBlock: start + 1,
+      maxRange: 1,
+      backoffMs: 100,
+      maxBackoffMs: 250,
+    });
+    for (let i = 1; i <= 3; i++) {
+      const r = await follower.poll();
+      expect(r.error).to.be.instanceOf(Error);
+      expect(follower.cursor).to.equal(start + 1);
+      expect(follower.consecutiveFailures).to.equal(i);
+    }
+    expect(follower.nextDelayMs).to.equal(250); // 100, 200, capped at 250
+    const r = await follower.poll();
+    expect(r.error).to.equal(undefined);
+    expect(seen).to.have.length(2);
+    expect(follower.consecutiveFailures).to.equal(0);
+  });
+
+  it("start() keeps polling through failures until stop()", async function () {
+    const f = await networkHelpers.loadFixture(fixture);
+    const start = await ethers.provider.getBlockNumber();
+    const state = { failures: 2, calls: 0 };
+    const seen: bigint[] = [];
+    const follower = await flakyFollower(f, state, seen, { fromBlock: start + 1, pollIntervalMs: 20, backoffMs: 20 });
+    const { jobId } = await f.request();
+    follower.start();
+    const deadline = Date.now() + 5_000;
+    while (seen.length === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    await follower.stop();
+    expect(seen).to.deep.equal([jobId]);
+    expect(state.calls).to.be.greaterThan(2);
+  });
+});
+
+describe("node/JobJournal", function () {
+  it("replays states, fields (bigints included) and the cursor; ignores a torn last line", function () {
+    const file = path.join(mkdtempSync(path.join(tmpdir(), "veritas-journal-")), "journal.jsonl");
+    const j = JobJournal.open(file);
+    j.record(7n, "seen", { job: { payment: 10n ** 30n, requester: "0xabc" } });
+    j.record(7n, "claimed", { claim: { node: "0xdef", deliverBy: 99n } });
+    j.record(8n, "skipped", { reason: "model not served" });
+    j.setCursor(42);
+    j.close();
+    appendFileSync(file, '{"jobId":{"$n":"7"},"state":"subm'); // a crash mid-write
+
+    const k = JobJournal.open(file);
+    expect(k.ignoredLines).to.equal(1);
+    expect(k.cursor).to.equal(42);
+    expect(k.stateOf(7n)).to.equal("claimed");
+    expect(k.get(7n)!.data.job).to.deep.equal({ payment: 10n ** 30n, requester: "0xabc" });
+    expect((k.get(7n)!.data.claim as { deliverBy: bigint }).deliverBy).to.equal(99n);
+    expect(k.get(8n)!.reason).to.equal("model not served");
+    expect(k.pending().map((r) => r.jobId)).to.deep.equal([7n]);
+    k.record(7n, "submitted", { txHash: "0x01" });
+    k.close();
+    const lines = readFileSync(file, "utf8").trim().split("\n");
+    expect(JSON.parse(lines[lines.length - 1]).state).to.equal("submitted");
+    expect(JobJournal.open(file).stateOf(7n)).to.equal("submitted");
+  });
+
+  it("starts empty on a new file", function () {
+    const file = path.join(mkdtempSync(path.join(tmpdir(), "veritas-journal-")), "sub", "j.jsonl");
+    const j = JobJournal.open(file);
+    expect(j.jobs()).to.deep.equal([]);
+    expect(j.cursor).to.equal(undefined);
+    j.close();
+  });
+});

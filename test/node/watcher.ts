@@ -1,0 +1,108 @@
+import { expect } from "chai";
+import { network } from "hardhat";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { AbiCoder } from "ethers";
+import { BPS, JobStatus } from "../../scripts/lib/constants.js";
+import { releaseSnarkjs } from "../../scripts/lib/zk/snark.js";
+import { silentLogger } from "../../src/node/logger.js";
+import { Watcher, type WatchedJob } from "../../src/node/watcher.js";
+import { PAYMENT } from "../helpers/fixtures.js";
+import { deployOptimisticFixture, trueOutput, type OptimisticFixture } from "../helpers/optimistic.js";
+
+const { ethers, networkHelpers } = await network.create();
+const fixture = () => deployOptimisticFixture(ethers, networkHelpers);
+const WRONG = AbiCoder.defaultAbiCoder().encode(["int256[]"], [[1n, 2n, 3n, 2n]]);
+const quiet = silentLogger;
+
+describe("node: the watcher (challenger)", function () {
+  let f: OptimisticFixture;
+  let TRUE: string;
+  let dir: string;
+  before(async function () {
+    TRUE = await trueOutput();
+  });
+  // The watcher proves with snarkjs' worker threads, which keep Node alive until released.
+  after(() => releaseSnarkjs());
+  beforeEach(async function () {
+    f = await networkHelpers.loadFixture(fixture);
+    dir = mkdtempSync(path.join(tmpdir(), "veritas-watcher-"));
+  });
+  afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+  const watcher = async (journal = "watcher.json") =>
+    new Watcher(
+      {
+        escrow: await f.escrow.getAddress(),
+        fromBlock: await ethers.provider.getBlockNumber(),
+        journalPath: path.join(dir, journal),
+      },
+      { signer: f.challenger, logger: quiet },
+    );
+
+  it("catches a wrong optimistic result, challenges it, proves it wrong by ZK and gets the node slashed", async function () {
+    const w = await watcher();
+    const good = await f.requestOptimistic(f.provableVersion);
+    await f.propose(good.job, TRUE, f.node2);
+    const bad = await f.requestOptimistic(f.provableVersion);
+    await f.propose(bad.job, WRONG);
+    const stakeBefore = await f.staking.totalStakeOf(f.node.address);
+    const vrtBefore = await f.token.balanceOf(f.challenger.address);
+    const usdBefore = await f.usd.balanceOf(f.challenger.address);
+    const requesterBefore = await f.escrow.balanceOf(f.requester.address);
+
+    const done = await w.runOnce();
+    const byId = new Map(done.map((d) => [d.jobId, d]));
+    expect(byId.get(good.jobId)?.state).to.equal("correct");
+    const judged = byId.get(bad.jobId) as WatchedJob;
+    expect(judged.state).to.equal("resolved");
+    expect(judged.ruling).to.equal("NodeWrong");
+    expect(judged.trueOutput).to.equal(TRUE);
+
+    expect(await f.escrow.jobStatus(good.jobId)).to.equal(JobStatus.Proposed);
+    expect(await f.escrow.jobStatus(bad.jobId)).to.equal(JobStatus.Refunded);
+    expect(await f.escrow.balanceOf(f.requester.address)).to.equal(requesterBefore + PAYMENT);
+    expect(await f.staking.totalStakeOf(f.node.address)).to.equal(stakeBefore - bad.job.collateral);
+    // The watcher claimed its half of the slash and got its bond back (withdrawn to its wallet).
+    const reward = (bad.job.collateral * 5_000n) / BPS;
+    expect(await f.token.balanceOf(f.challenger.address)).to.equal(vrtBefore + reward);
+    expect(await f.usd.balanceOf(f.challenger.address)).to.equal(usdBefore);
+    expect(await f.staking.rewardsOf(f.challenger.address)).to.equal(0n);
+    expect(await f.escrow.balanceOf(f.challenger.address)).to.equal(0n);
+  });
+
+  it("leaves correct results and unknown models alone, and a restart neither re-judges nor re-challenges", async function () {
+    const w = await watcher();
+    const opaque = await f.requestOptimistic(f.plainVersion); // a model the watcher does not have
+    await f.propose(opaque.job, WRONG);
+    const done = await w.runOnce();
+    expect(done.map((d) => [d.jobId, d.state, d.reason])).to.deep.equal([
+      [opaque.jobId, "skipped", "model not served"],
+    ]);
+    expect(await f.escrow.jobStatus(opaque.jobId)).to.equal(JobStatus.Proposed);
+
+    const bad = await f.requestOptimistic(f.provableVersion);
+    await f.propose(bad.job, WRONG);
+    const first = await w.runOnce();
+    expect(first.map((d) => d.state)).to.deep.equal(["resolved"]);
+    // A new process on the same journal: nothing left to do.
+    const again = await watcher();
+    expect(await again.runOnce()).to.deep.equal([]);
+    expect(again.watched(bad.jobId)?.state).to.equal("resolved");
+    expect((await f.disputes.queryFilter(f.disputes.filters.Challenged(bad.jobId))).length).to.equal(1);
+  });
+
+  it("finishes a dispute it opened before a restart (challenged, not yet resolved)", async function () {
+    const w = await watcher();
+    const first = new Watcher({ ...w.config, resolveByProof: false }, { signer: f.challenger, logger: quiet });
+    const bad = await f.requestOptimistic(f.provableVersion);
+    await f.propose(bad.job, WRONG);
+    expect((await first.runOnce()).map((d) => d.state)).to.deep.equal(["challenged"]);
+    expect(await f.escrow.jobStatus(bad.jobId)).to.equal(JobStatus.Disputed);
+    const second = await watcher();
+    const done = await second.runOnce();
+    expect(done.map((d) => [d.jobId, d.state, d.ruling])).to.deep.equal([[bad.jobId, "resolved", "NodeWrong"]]);
+    expect(await f.escrow.jobStatus(bad.jobId)).to.equal(JobStatus.Refunded);
+  });
+});
