@@ -113,17 +113,22 @@ export async function main(argv: string[]): Promise<number> {
       return 0;
     }
     await node.start();
-    await new Promise<void>((resolve) => {
-      process.once("SIGINT", resolve);
-      process.once("SIGTERM", resolve);
-    });
-    logger.info("stopping");
+    await untilSignal(logger);
     return 0;
   } finally {
     await node.stop();
     await releaseOnnxSession();
     provider.destroy();
   }
+}
+
+/** Waits for SIGINT or SIGTERM, then logs that the process is stopping. */
+async function untilSignal(logger: ReturnType<typeof jsonLogger>): Promise<void> {
+  await new Promise<void>((resolve) => {
+    process.once("SIGINT", resolve);
+    process.once("SIGTERM", resolve);
+  });
+  logger.info("stopping");
 }
 
 /** `--watch`: the watcher (challenger) with the config's escrow, first model, journal and polling settings. */
@@ -166,11 +171,7 @@ async function watch(
       return 0;
     }
     watcher.start();
-    await new Promise<void>((resolve) => {
-      process.once("SIGINT", resolve);
-      process.once("SIGTERM", resolve);
-    });
-    logger.info("stopping");
+    await untilSignal(logger);
     return 0;
   } finally {
     await watcher.stop();
