@@ -4,7 +4,7 @@ import { AbiCoder, keccak256, ZeroAddress } from "ethers";
 import { BPS, JobStatus, Ruling } from "../scripts/lib/constants.js";
 import { proveJob } from "../scripts/lib/zk/escrow.js";
 import { PAYMENT, ROYALTY } from "./helpers/fixtures.js";
-import { deployOptimisticFixture, trueOutput, type OptimisticFixture } from "./helpers/optimistic.js";
+import { deployOptimisticFixture, proposed, trueOutput, type OptimisticFixture } from "./helpers/optimistic.js";
 import { ZK_INPUT } from "./helpers/zk.js";
 import { MAX_ARBITRATION_PERIOD_SECONDS, MIN_ARBITRATION_PERIOD_SECONDS } from "../scripts/lib/constants.js";
 import { claimJob } from "./helpers/escrow.js";
@@ -26,15 +26,9 @@ describe("Optimistic results and DisputeManager", function () {
     f = await networkHelpers.loadFixture(fixture);
   });
 
-  async function proposed(versionId: bigint, output: string) {
-    const { jobId, job } = await f.requestOptimistic(versionId);
-    const { claim, proposal } = await f.propose(job, output);
-    return { jobId, job, claim, proposal };
-  }
-
   describe("propose and finalize", function () {
     it("claims and proposes in one call, then anyone finalizes after the window and the node is paid", async function () {
-      const { jobId, job, claim, proposal } = await proposed(f.plainVersion, TRUE);
+      const { jobId, job, claim, proposal } = await proposed(f, f.plainVersion, TRUE);
       expect(await f.escrow.jobStatus(jobId)).to.equal(JobStatus.Proposed);
       expect(await f.escrow.lockedCollateral(f.node.address)).to.equal(job.collateral);
       expect(proposal.challengeEnds - claim.deliverBy + 600n).to.equal(job.challengeWindow);
@@ -70,8 +64,8 @@ describe("Optimistic results and DisputeManager", function () {
     });
 
     it("finalizes a batch of jobs in one transaction", async function () {
-      const a = await proposed(f.plainVersion, TRUE);
-      const b = await proposed(f.plainVersion, WRONG);
+      const a = await proposed(f, f.plainVersion, TRUE);
+      const b = await proposed(f, f.plainVersion, WRONG);
       await time.increaseTo(b.proposal.challengeEnds);
       await f.escrow.finalizeBatch([a.job, b.job], [a.claim, b.claim], [a.proposal, b.proposal], [TRUE, WRONG]);
       expect(await f.escrow.jobStatus(a.jobId)).to.equal(JobStatus.Settled);
@@ -82,7 +76,7 @@ describe("Optimistic results and DisputeManager", function () {
 
   describe("disputes decided by a ZK proof", function () {
     it("a wrong result challenged and slashed, with every balance checked to the wei", async function () {
-      const { jobId, job, claim, proposal } = await proposed(f.provableVersion, WRONG);
+      const { jobId, job, claim, proposal } = await proposed(f, f.provableVersion, WRONG);
       const bond = PAYMENT; // max(params.bond = 1 USD, payment = 1 USD)
       await expect(f.disputes.connect(f.challenger).challenge(job, claim, proposal))
         .to.emit(f.disputes, "Challenged")
@@ -114,7 +108,7 @@ describe("Optimistic results and DisputeManager", function () {
     });
 
     it("a right result challenged and the challenger's bond lost", async function () {
-      const { jobId, job, claim, proposal } = await proposed(f.provableVersion, TRUE);
+      const { jobId, job, claim, proposal } = await proposed(f, f.provableVersion, TRUE);
       await f.disputes.connect(f.challenger).challenge(job, claim, proposal);
       const p = await proveJob(job, f.node.address, ZK_INPUT, f.chainId, await f.escrow.getAddress());
       const tx = f.disputes.connect(f.other).resolveByProof(job, claim, proposal, p.output, p.proof);
@@ -132,7 +126,7 @@ describe("Optimistic results and DisputeManager", function () {
     });
 
     it("a proof for another node's tag does not verify", async function () {
-      const { job, claim, proposal } = await proposed(f.provableVersion, WRONG);
+      const { job, claim, proposal } = await proposed(f, f.provableVersion, WRONG);
       await f.disputes.connect(f.challenger).challenge(job, claim, proposal);
       const p = await proveJob(job, f.node2.address, ZK_INPUT, f.chainId, await f.escrow.getAddress());
       await expect(f.disputes.resolveByProof(job, claim, proposal, p.output, p.proof)).to.be.revertedWithCustomError(
@@ -185,7 +179,7 @@ describe("Optimistic results and DisputeManager", function () {
     });
 
     it("finalize refuses an unknown job and a tampered proposal; finalizeBatch refuses a malformed batch", async function () {
-      const { jobId, job, claim, proposal } = await proposed(f.plainVersion, TRUE);
+      const { jobId, job, claim, proposal } = await proposed(f, f.plainVersion, TRUE);
       const unknown = { ...job, nonce: job.nonce + 1000n };
       await expect(f.escrow.finalize(unknown, claim, proposal, TRUE))
         .to.be.revertedWithCustomError(f.escrow, "UnknownJob")
@@ -214,7 +208,7 @@ describe("Optimistic results and DisputeManager", function () {
 
   describe("disputes decided by the arbitrator or by timeout", function () {
     it("the arbitrator rules the node wrong (slash) or right (bond to the node), before the deadline only", async function () {
-      const a = await proposed(f.plainVersion, WRONG);
+      const a = await proposed(f, f.plainVersion, WRONG);
       await f.disputes.connect(f.challenger).challenge(a.job, a.claim, a.proposal);
       await expect(f.disputes.connect(f.other).arbitrate(a.job, a.claim, a.proposal, false, "0x"))
         .to.be.revertedWithCustomError(f.disputes, "NotArbitrator")
@@ -223,7 +217,7 @@ describe("Optimistic results and DisputeManager", function () {
         .to.emit(f.escrow, "JobRefunded")
         .withArgs(a.jobId, PAYMENT, Ruling.NodeWrong, a.job.collateral);
 
-      const b = await proposed(f.plainVersion, TRUE);
+      const b = await proposed(f, f.plainVersion, TRUE);
       await f.disputes.connect(f.challenger).challenge(b.job, b.claim, b.proposal);
       await expect(
         f.disputes.connect(f.governance).arbitrate(b.job, b.claim, b.proposal, true, WRONG),
@@ -234,7 +228,7 @@ describe("Optimistic results and DisputeManager", function () {
       );
       expect(await f.escrow.balanceOf(f.node.address)).to.equal(NODE_FEE + PAYMENT);
 
-      const c = await proposed(f.plainVersion, TRUE);
+      const c = await proposed(f, f.plainVersion, TRUE);
       await f.disputes.connect(f.challenger).challenge(c.job, c.claim, c.proposal);
       const d = await f.disputes.disputeOf(c.jobId);
       await time.increaseTo(d.deadline);
@@ -244,7 +238,7 @@ describe("Optimistic results and DisputeManager", function () {
     });
 
     it("a dispute nobody rules on ends as a draw: bond back, requester refunded, no slash", async function () {
-      const { jobId, job, claim, proposal } = await proposed(f.plainVersion, WRONG);
+      const { jobId, job, claim, proposal } = await proposed(f, f.plainVersion, WRONG);
       await f.disputes.connect(f.challenger).challenge(job, claim, proposal);
       const d = await f.disputes.disputeOf(jobId);
       await expect(f.disputes.resolveTimeout(job, claim, proposal))

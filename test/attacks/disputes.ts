@@ -12,7 +12,7 @@ import {
   USD,
   type TeeFixture,
 } from "../helpers/fixtures.js";
-import { deployOptimisticFixture, trueOutput, type OptimisticFixture } from "../helpers/optimistic.js";
+import { deployOptimisticFixture, proposed, trueOutput, type OptimisticFixture } from "../helpers/optimistic.js";
 
 const { ethers, networkHelpers } = await network.create();
 const { time } = networkHelpers;
@@ -75,14 +75,8 @@ describe("attacks: escrow, collateral and disputes", function () {
       f = await networkHelpers.loadFixture(optimisticFixture);
     });
 
-    async function proposed(versionId: bigint, output: string) {
-      const { jobId, job } = await f.requestOptimistic(versionId);
-      const { claim, proposal } = await f.propose(job, output);
-      return { jobId, job, claim, proposal };
-    }
-
     it("requester escrow withdrawal during a challenge window: no cancel, no withdrawal of the payment, no refund before a ruling", async function () {
-      const { jobId, job, claim, proposal } = await proposed(f.plainVersion, TRUE);
+      const { jobId, job, claim, proposal } = await proposed(f, f.plainVersion, TRUE);
       const balance = await f.escrow.balanceOf(f.requester.address);
       await expect(f.escrow.connect(f.requester).cancel(job))
         .to.be.revertedWithCustomError(f.escrow, "InvalidJobStatus")
@@ -106,7 +100,7 @@ describe("attacks: escrow, collateral and disputes", function () {
     });
 
     it("node collateral withdrawal during a challenge window: unstake and withdraw fail, even when the dispute outlasts the thaw", async function () {
-      const { job, claim, proposal } = await proposed(f.plainVersion, WRONG);
+      const { job, claim, proposal } = await proposed(f, f.plainVersion, WRONG);
       const staked = (await f.staking.getNode(f.node.address)).staked;
       await f.staking.connect(f.node).requestUnstake(staked);
       const thawEnd = (await f.staking.getNode(f.node.address)).thawEnd;
@@ -124,7 +118,7 @@ describe("attacks: escrow, collateral and disputes", function () {
     });
 
     it("challenger bond griefing: a challenge of a right result costs the griefer a bond of at least the payment, paid to the node", async function () {
-      const { jobId, job, claim, proposal } = await proposed(f.plainVersion, TRUE);
+      const { jobId, job, claim, proposal } = await proposed(f, f.plainVersion, TRUE);
       const bond = (await f.disputes.params()).bond;
       const expectedBond = bond > job.payment ? bond : job.payment;
       await expect(f.disputes.connect(f.challenger).challenge(job, claim, proposal)).to.changeTokenBalances(
@@ -148,12 +142,12 @@ describe("attacks: escrow, collateral and disputes", function () {
     });
 
     it("challenger bond griefing: a second challenge of the same job and a challenge after the window are refused", async function () {
-      const a = await proposed(f.plainVersion, TRUE);
+      const a = await proposed(f, f.plainVersion, TRUE);
       await f.disputes.connect(f.challenger).challenge(a.job, a.claim, a.proposal);
       await expect(f.disputes.connect(f.other).challenge(a.job, a.claim, a.proposal))
         .to.be.revertedWithCustomError(f.disputes, "AlreadyChallenged")
         .withArgs(a.jobId);
-      const b = await proposed(f.plainVersion, TRUE);
+      const b = await proposed(f, f.plainVersion, TRUE);
       await time.increaseTo(b.proposal.challengeEnds + 10n);
       await expect(f.disputes.connect(f.challenger).challenge(b.job, b.claim, b.proposal))
         .to.be.revertedWithCustomError(f.escrow, "ChallengeWindowClosed")
@@ -161,7 +155,7 @@ describe("attacks: escrow, collateral and disputes", function () {
     });
 
     it("node and challenger colluding to exit via slash: they lose at least half of what they exit with", async function () {
-      const { job, claim, proposal } = await proposed(f.plainVersion, WRONG);
+      const { job, claim, proposal } = await proposed(f, f.plainVersion, WRONG);
       await f.disputes.connect(f.challenger).challenge(job, claim, proposal);
       await f.disputes.connect(f.governance).arbitrate(job, claim, proposal, false, "0x");
       const reward = await f.staking.rewardsOf(f.challenger.address);

@@ -5,7 +5,7 @@ import { NO_CLAIM } from "../../scripts/lib/jobs.js";
 import { OUTPUT } from "../helpers/attacks.js";
 import { claimJob, split } from "../helpers/escrow.js";
 import { deployTeeFixture, type TeeFixture } from "../helpers/fixtures.js";
-import { deployOptimisticFixture, trueOutput, type OptimisticFixture } from "../helpers/optimistic.js";
+import { deployOptimisticFixture, proposed, trueOutput, type OptimisticFixture } from "../helpers/optimistic.js";
 
 const { ethers, networkHelpers } = await network.create();
 const teeFixture = () => deployTeeFixture(ethers, networkHelpers);
@@ -75,21 +75,15 @@ describe("attacks: front-running", function () {
       f = await networkHelpers.loadFixture(optimisticFixture);
     });
 
-    async function proposed(versionId: bigint, output: string) {
-      const { jobId, job } = await f.requestOptimistic(versionId);
-      const { claim, proposal } = await f.propose(job, output);
-      return { jobId, job, claim, proposal };
-    }
-
     it("front-running finalize with a challenge: at the window's end only one of them can happen", async function () {
-      const { jobId, job, claim, proposal } = await proposed(f.plainVersion, TRUE);
+      const { jobId, job, claim, proposal } = await proposed(f, f.plainVersion, TRUE);
       await time.setNextBlockTimestamp(proposal.challengeEnds);
       await expect(f.disputes.connect(f.challenger).challenge(job, claim, proposal))
         .to.be.revertedWithCustomError(f.escrow, "ChallengeWindowClosed")
         .withArgs(jobId, proposal.challengeEnds);
       await expect(f.escrow.finalize(job, claim, proposal, TRUE)).to.emit(f.escrow, "JobSettled");
 
-      const second = await proposed(f.plainVersion, TRUE);
+      const second = await proposed(f, f.plainVersion, TRUE);
       await time.setNextBlockTimestamp(second.proposal.challengeEnds - 1n);
       await f.disputes.connect(f.challenger).challenge(second.job, second.claim, second.proposal);
       await expect(f.escrow.finalize(second.job, second.claim, second.proposal, TRUE))

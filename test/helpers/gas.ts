@@ -1,19 +1,11 @@
 import { expect } from "chai";
 import { AbiCoder, id, Wallet, type ContractTransactionResponse, type TransactionReceipt } from "ethers";
 import { JobStatus } from "../../scripts/lib/constants.js";
-import {
-  claimOf,
-  NO_CLAIM,
-  proposalOf,
-  requestedJobs,
-  type Claim,
-  type Job,
-  type Proposal,
-} from "../../scripts/lib/jobs.js";
+import { claimOf, NO_CLAIM, proposalOf, requestedJobs, type Job } from "../../scripts/lib/jobs.js";
 import { RESULT_TYPES, resultMessage, SimulatedEnclave, teeResultDomain } from "../../scripts/lib/tee.js";
 import { proveJob } from "../../scripts/lib/zk/escrow.js";
 import { MEASUREMENT, registerEnclave } from "./fixtures.js";
-import type { OptimisticFixture } from "./optimistic.js";
+import { proposed, type OptimisticFixture, type Proposed } from "./optimistic.js";
 import { ZK_INPUT } from "./zk.js";
 
 /**
@@ -43,15 +35,6 @@ export function calldataGas(data: string): bigint {
   let gas = 0n;
   for (let i = 2; i < data.length; i += 2) gas += data.slice(i, i + 2) === "00" ? 4n : 16n;
   return gas;
-}
-
-type Proposed = { jobId: bigint; job: Job; claim: Claim; proposal: Proposal };
-
-/** A job of `versionId` proposed (claim-and-propose) by `f.node` with `output`. */
-export async function proposed(f: OptimisticFixture, versionId: bigint, output: string): Promise<Proposed> {
-  const { jobId, job } = await f.requestOptimistic(versionId);
-  const { claim, proposal } = await f.propose(job, output);
-  return { jobId, job, claim, proposal };
 }
 
 async function finalized(f: OptimisticFixture, p: Proposed, output: string): Promise<bigint> {

@@ -84,3 +84,13 @@ export async function deployOptimisticFixture(
   };
   return { ...f, challenger, provableVersion: 2n, plainVersion: 3n, requestOptimistic, propose };
 }
+
+/** A proposed optimistic job: the request and its claim-and-propose. */
+export type Proposed = { jobId: bigint; job: Job; claim: Claim; proposal: Proposal };
+
+/** A job of `versionId` proposed (claim-and-propose) by `f.node` with `output`. */
+export async function proposed(f: OptimisticFixture, versionId: bigint, output: string): Promise<Proposed> {
+  const { jobId, job } = await f.requestOptimistic(versionId);
+  const { claim, proposal } = await f.propose(job, output);
+  return { jobId, job, claim, proposal };
+}
