@@ -12,6 +12,24 @@ const MIN_STAKE = VRT(1_000);
 const UNBONDING = 14n * 24n * 3600n;
 const TEE = modeBit(Mode.TEE);
 
+/** A NodeStaking whose staking token is the mock `name`, a registered node, and `amount` minted to and approved by the
+ * deployer (who stakes for the node). */
+async function stakingWithToken<T extends FeeOnTransferToken | NoReturnToken>(name: string, amount: bigint) {
+  const [deployer, governance, treasury, node] = await ethers.getSigners();
+  const token = (await ethers.deployContract(name)) as unknown as T;
+  const staking = (await ethers.deployContract("NodeStaking", [
+    await token.getAddress(),
+    MIN_STAKE,
+    UNBONDING,
+    treasury.address,
+    governance.address,
+  ])) as unknown as NodeStaking;
+  await staking.connect(node).registerNode("https://node", TEE);
+  await token.mint(deployer.address, amount);
+  await token.approve(await staking.getAddress(), amount);
+  return { staking, token, deployer, node };
+}
+
 /**
  * Odd ERC-20s as the payment or staking token (both fixed at deploy). Fee-on-transfer tokens are rejected: every pull
  * (escrow deposits and transferFrom requests, stakes, challenger bonds) checks the balance delta and reverts with
@@ -36,18 +54,7 @@ describe("attacks: odd tokens", function () {
   });
 
   it("fee-on-transfer token: refused as the staking token by NodeStaking.stake with TransferAmountMismatch", async function () {
-    const [deployer, governance, treasury, node] = await ethers.getSigners();
-    const fot = (await ethers.deployContract("FeeOnTransferToken")) as unknown as FeeOnTransferToken;
-    const staking = (await ethers.deployContract("NodeStaking", [
-      await fot.getAddress(),
-      MIN_STAKE,
-      UNBONDING,
-      treasury.address,
-      governance.address,
-    ])) as unknown as NodeStaking;
-    await staking.connect(node).registerNode("https://node", TEE);
-    await fot.mint(deployer.address, VRT(10_000));
-    await fot.approve(await staking.getAddress(), VRT(10_000));
+    const { staking, token: fot, node } = await stakingWithToken<FeeOnTransferToken>("FeeOnTransferToken", VRT(10_000));
     await expect(staking.stake(node.address, VRT(1_000)))
       .to.be.revertedWithCustomError(staking, "TransferAmountMismatch")
       .withArgs(VRT(1_000), VRT(990));
@@ -57,48 +64,38 @@ describe("attacks: odd tokens", function () {
     await staking.stake(node.address, 99n);
     expect(await staking.totalStakeOf(node.address)).to.equal(99n);
     expect(await fot.balanceOf(await staking.getAddress())).to.equal(99n);
-    it("no-return token: a USDT-style payment token works for deposit, requests and withdraw through SafeERC20", async function () {
-      const { s, token, escrowAddr: eAddr } = await suiteWithToken<NoReturnToken>(ethers, "NoReturnToken");
-      await token.mint(s.requester.address, USD(1_000));
-      await token.connect(s.requester).approve(eAddr, USD(1_000));
-      await expect(s.escrow.connect(s.requester).deposit(s.requester.address, USD(100)))
-        .to.emit(s.escrow, "Deposited")
-        .withArgs(s.requester.address, s.requester.address, USD(100));
-      expect(await token.balanceOf(eAddr)).to.equal(USD(100));
-      const { job } = await jobOf(
-        s.escrow,
-        s.escrow
-          .connect(s.requester)
-          .requestInferenceWithTransfer(requestParams(s, await now(networkHelpers), { mode: Mode.ZK })),
-      );
-      expect(await token.balanceOf(eAddr)).to.equal(USD(100) + PAYMENT);
-      await s.escrow.connect(s.node).submitResult(job, NO_CLAIM, OUTPUT, "0x");
-      await s.escrow.connect(s.node).withdraw(split(job).nodeFee, s.node.address);
-      await s.escrow.connect(s.requester).withdraw(USD(60), s.other.address);
-      expect(await token.balanceOf(s.node.address)).to.equal(split(job).nodeFee);
-      expect(await token.balanceOf(s.other.address)).to.equal(USD(60));
-      expect(await s.escrow.balanceOf(s.requester.address)).to.equal(USD(40));
-      // A failing transfer still reverts (the token's own require), rather than passing silently.
-      await expect(s.escrow.connect(s.requester).deposit(s.requester.address, USD(10_000))).to.be.revertedWith(
-        "allowance",
-      );
-      expect(await token.balanceOf(eAddr)).to.equal(USD(40) + split(job).royalty + split(job).protocolFee);
-    });
+  });
+
+  it("no-return token: a USDT-style payment token works for deposit, requests and withdraw through SafeERC20", async function () {
+    const { s, token, escrowAddr: eAddr } = await suiteWithToken<NoReturnToken>(ethers, "NoReturnToken");
+    await token.mint(s.requester.address, USD(1_000));
+    await token.connect(s.requester).approve(eAddr, USD(1_000));
+    await expect(s.escrow.connect(s.requester).deposit(s.requester.address, USD(100)))
+      .to.emit(s.escrow, "Deposited")
+      .withArgs(s.requester.address, s.requester.address, USD(100));
+    expect(await token.balanceOf(eAddr)).to.equal(USD(100));
+    const { job } = await jobOf(
+      s.escrow,
+      s.escrow
+        .connect(s.requester)
+        .requestInferenceWithTransfer(requestParams(s, await now(networkHelpers), { mode: Mode.ZK })),
+    );
+    expect(await token.balanceOf(eAddr)).to.equal(USD(100) + PAYMENT);
+    await s.escrow.connect(s.node).submitResult(job, NO_CLAIM, OUTPUT, "0x");
+    await s.escrow.connect(s.node).withdraw(split(job).nodeFee, s.node.address);
+    await s.escrow.connect(s.requester).withdraw(USD(60), s.other.address);
+    expect(await token.balanceOf(s.node.address)).to.equal(split(job).nodeFee);
+    expect(await token.balanceOf(s.other.address)).to.equal(USD(60));
+    expect(await s.escrow.balanceOf(s.requester.address)).to.equal(USD(40));
+    // A failing transfer still reverts (the token's own require), rather than passing silently.
+    await expect(s.escrow.connect(s.requester).deposit(s.requester.address, USD(10_000))).to.be.revertedWith(
+      "allowance",
+    );
+    expect(await token.balanceOf(eAddr)).to.equal(USD(40) + split(job).royalty + split(job).protocolFee);
   });
 
   it("no-return token: a USDT-style staking token works for stake and withdrawStake through SafeERC20", async function () {
-    const [deployer, governance, treasury, node] = await ethers.getSigners();
-    const token = (await ethers.deployContract("NoReturnToken")) as unknown as NoReturnToken;
-    const staking = (await ethers.deployContract("NodeStaking", [
-      await token.getAddress(),
-      MIN_STAKE,
-      UNBONDING,
-      treasury.address,
-      governance.address,
-    ])) as unknown as NodeStaking;
-    await staking.connect(node).registerNode("https://node", TEE);
-    await token.mint(deployer.address, VRT(2_000));
-    await token.approve(await staking.getAddress(), VRT(2_000));
+    const { staking, token, deployer, node } = await stakingWithToken<NoReturnToken>("NoReturnToken", VRT(2_000));
     await expect(staking.stake(node.address, VRT(2_000)))
       .to.emit(staking, "Staked")
       .withArgs(node.address, deployer.address, VRT(2_000));
