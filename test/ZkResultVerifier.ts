@@ -22,6 +22,8 @@ import {
   ZK_INPUT_DIGEST,
   type ZkFixture,
 } from "./helpers/zk.js";
+import { split } from "./helpers/escrow.js";
+import { calldataGas } from "./helpers/gas.js";
 
 const { ethers, networkHelpers } = await network.create();
 const fixture = () => deployZkFixture(ethers, networkHelpers);
@@ -34,8 +36,7 @@ const encodeValues = (values: bigint[]) => coder.encode(["int256[]"], [values]);
 
 /** Gas of a transaction's execution: gasUsed minus the intrinsic 21,000 and calldata (4 / 16 gas per zero / other byte). */
 function executionGas(receipt: TransactionReceipt, data: string): bigint {
-  const bytes = Buffer.from(data.slice(2), "hex");
-  return receipt.gasUsed - 21_000n - BigInt(bytes.reduce((g, b) => g + (b === 0 ? 4 : 16), 0));
+  return receipt.gasUsed - 21_000n - calldataGas(data);
 }
 
 describe("ZkResultVerifier (real Groth16 proofs through the escrow)", function () {
@@ -65,11 +66,6 @@ describe("ZkResultVerifier (real Groth16 proofs through the escrow)", function (
     await releaseSnarkjs();
   });
 
-  const split = (job: Job) => {
-    const fee = (job.payment * job.feeBps) / BPS;
-    return { fee, royalty: job.royalty, nodeFee: job.payment - job.royalty - fee };
-  };
-
   describe("settlement", function () {
     it("the proven output is the reference model's, with a negative logit (encoded r + v on chain)", function () {
       const expected = forward(readOnnxWeights(), ZK_INPUT);
@@ -84,7 +80,7 @@ describe("ZkResultVerifier (real Groth16 proofs through the escrow)", function (
       const { jobId, job } = await f.request();
       const claim = claimOf(f.escrow, (await (await f.escrow.connect(f.node).claim(job)).wait())!.logs);
       expect(await f.escrow.lockedCollateral(f.node.address)).to.equal(job.collateral);
-      const { fee, royalty, nodeFee } = split(job);
+      const { protocolFee: fee, royalty, nodeFee } = split(job);
       expect(fee).to.equal((PAYMENT * 250n) / BPS);
       expect(royalty).to.equal(ROYALTY);
       const escrowUsd = await f.usd.balanceOf(escrow);
@@ -106,7 +102,7 @@ describe("ZkResultVerifier (real Groth16 proofs through the escrow)", function (
     it("a valid proof settles and pays on the direct fulfil path (no claim, no collateral)", async function () {
       const { jobId, job } = await f.request();
       const requesterBalance = await f.escrow.balanceOf(f.requester.address);
-      const { fee, royalty, nodeFee } = split(job);
+      const { protocolFee: fee, royalty, nodeFee } = split(job);
       await expect(f.escrow.connect(f.node).submitResult(job, NO_CLAIM, proof.output, proof.proof))
         .to.emit(f.escrow, "JobSettled")
         .withArgs(jobId, f.node.address, keccak256(proof.output), proof.output, nodeFee, royalty, fee);

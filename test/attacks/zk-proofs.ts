@@ -2,8 +2,8 @@ import { expect } from "chai";
 import { network } from "hardhat";
 import { anyValue } from "@nomicfoundation/hardhat-ethers-chai-matchers/withArgs";
 import { keccak256 } from "ethers";
-import { BPS, JobStatus } from "../../scripts/lib/constants.js";
-import { claimOf, jobIdOf, NO_CLAIM, type Job } from "../../scripts/lib/jobs.js";
+import { JobStatus } from "../../scripts/lib/constants.js";
+import { claimOf, jobIdOf, NO_CLAIM } from "../../scripts/lib/jobs.js";
 import { decodeProof, jobTagOf, type EncodedProof } from "../../scripts/lib/zk/escrow.js";
 import { releaseSnarkjs } from "../../scripts/lib/zk/snark.js";
 import {
@@ -15,6 +15,7 @@ import {
   ZK_INPUT,
   type ZkFixture,
 } from "../helpers/zk.js";
+import { split } from "../helpers/escrow.js";
 
 const { ethers, networkHelpers } = await network.create();
 const fixture = () => deployZkFixture(ethers, networkHelpers);
@@ -53,11 +54,6 @@ describe("attacks: ZK proofs", function () {
   after(async function () {
     await releaseSnarkjs();
   });
-
-  const split = (job: Job) => {
-    const fee = (job.payment * job.feeBps) / BPS;
-    return { fee, royalty: job.royalty, nodeFee: job.payment - job.royalty - fee };
-  };
 
   describe("a proof is bound to its job, requester, node, chain and escrow", function () {
     it("ZK proof replay across jobs: the same proof for another job of the same requester fails with InvalidProof", async function () {
