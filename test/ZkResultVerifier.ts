@@ -15,7 +15,7 @@ import { MEASUREMENT, PAYMENT, ROYALTY } from "./helpers/fixtures.js";
 import {
   asEscrow,
   deployZkFixture,
-  proveJobOnce,
+  provedJobs,
   Q,
   resultContext,
   ZK_INPUT,
@@ -51,11 +51,7 @@ describe("ZkResultVerifier (real Groth16 proofs through the escrow)", function (
   before(async function () {
     // The fixture's addresses and the requester's first job id are deterministic: prove once, reuse in every test.
     f = await networkHelpers.loadFixture(fixture);
-    escrow = await f.escrow.getAddress();
-    const { job } = await f.request();
-    const { job: second } = await f.request();
-    proof = await proveJobOnce(job, f.node.address, ZK_INPUT, f.chainId, escrow);
-    secondProof = await proveJobOnce(second, f.node.address, ZK_INPUT, f.chainId, escrow);
+    ({ escrow, proof, secondProof } = await provedJobs(f));
   });
 
   beforeEach(async function () {

@@ -11,6 +11,7 @@ import {
   deployZkFixture,
   malleate,
   proveJobOnce,
+  provedJobs,
   resultContext,
   ZK_INPUT,
   type ZkFixture,
@@ -39,12 +40,9 @@ describe("attacks: ZK proofs", function () {
   before(async function () {
     // The fixture's addresses and the requester's first job id are deterministic: prove once, reuse in every test.
     f = await networkHelpers.loadFixture(fixture);
-    escrow = await f.escrow.getAddress();
-    const { job } = await f.request();
-    const { job: second } = await f.request();
-    proof = await proveJobOnce(job, f.node.address, ZK_INPUT, f.chainId, escrow);
-    secondProof = await proveJobOnce(second, f.node.address, ZK_INPUT, f.chainId, escrow);
-    otherChainProof = await proveJobOnce(job, f.node.address, ZK_INPUT, f.chainId + 1n, escrow);
+    const proven = await provedJobs(f);
+    ({ escrow, proof, secondProof } = proven);
+    otherChainProof = await proveJobOnce(proven.job, f.node.address, ZK_INPUT, f.chainId + 1n, escrow);
   });
 
   beforeEach(async function () {

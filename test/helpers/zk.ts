@@ -163,3 +163,24 @@ export function proveJobOnce(
   }
   return p;
 }
+
+/**
+ * The requester's first two jobs (nonces 0 and 1) on ZK_INPUT, requested in `f` and proven for `f.node` on this chain
+ * (memoised: the fixtures' addresses and job ids are deterministic, so the same proofs serve every test).
+ */
+export async function provedJobs(f: ZkFixture): Promise<{
+  escrow: string;
+  job: Job;
+  proof: EncodedProof;
+  secondProof: EncodedProof;
+}> {
+  const escrow = await f.escrow.getAddress();
+  const { job } = await f.request();
+  const { job: second } = await f.request();
+  return {
+    escrow,
+    job,
+    proof: await proveJobOnce(job, f.node.address, ZK_INPUT, f.chainId, escrow),
+    secondProof: await proveJobOnce(second, f.node.address, ZK_INPUT, f.chainId, escrow),
+  };
+}
