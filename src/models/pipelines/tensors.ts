@@ -7,7 +7,7 @@
  * (64-bit integers as decimal strings, floats as the shortest decimal that reads back to the same float).
  */
 import { canonicalJson, canonicalJsonBytes, parseCanonicalJson } from "../canonical.js";
-import { checkTensor, createSession, runSession, type NamedTensor } from "../runtime.js";
+import { checkTensor, type NamedTensor } from "../tensor.js";
 import { ModelError, type LoadedBundle, type Manifest, type Pipeline, type TensorSpec } from "../types.js";
 
 /** Largest input accepted, bytes (unless the manifest's input.maxBytes says otherwise). */
@@ -69,6 +69,7 @@ export const tensorsPipeline: Pipeline = {
   async load(bundle: LoadedBundle) {
     this.validate(bundle.manifest);
     const m = bundle.manifest;
+    const { createSession, runSession } = await import("../runtime.js");
     const session = await createSession(bundle.files.model, m.runtime, bundle.source);
     const outputs = Object.keys(specs(m, "output")).sort();
     for (const o of outputs)
