@@ -12,7 +12,6 @@ import path from "node:path";
 import { parseArgs } from "node:util";
 import { JsonRpcProvider, Wallet, type Signer } from "ethers";
 import { SimulatedEnclave } from "../../scripts/lib/tee.js";
-import { releaseOnnxSession } from "../../scripts/lib/zk/onnx.js";
 import { jsonLogger, type LogLevel } from "./logger.js";
 import { VeritasNode, type JobSummary, type NodeConfig } from "./operator.js";
 import { Watcher } from "./watcher.js";
@@ -42,13 +41,19 @@ export type NodeConfigFile = Omit<NodeConfig, "minFee"> & {
   minFee?: string | number;
   /** The simulated enclave's measurement (bytes32), for the tee mode. */
   enclave?: { measurement: string };
+  /** Watcher: also rule, as the appointed arbitrator, on disputes assigned to this account. */
+  arbitrate?: boolean;
 };
 
 /** Reads a configuration file; relative paths in it resolve against its directory. */
 export function loadNodeConfig(file: string): NodeConfigFile {
   const cfg = JSON.parse(readFileSync(file, "utf8")) as NodeConfigFile;
-  if (!Array.isArray(cfg.models) || !Array.isArray(cfg.modes) || typeof cfg.journalPath !== "string") {
-    throw new Error(`${file}: "models", "modes" and "journalPath" are required`);
+  if (
+    (!Array.isArray(cfg.models) && cfg.anyModel !== true) ||
+    !Array.isArray(cfg.modes) ||
+    typeof cfg.journalPath !== "string"
+  ) {
+    throw new Error(`${file}: "models" (or "anyModel": true), "modes" and "journalPath" are required`);
   }
   return { ...cfg, baseDir: cfg.baseDir ?? path.dirname(path.resolve(file)) };
 }
@@ -117,7 +122,6 @@ export async function main(argv: string[]): Promise<number> {
     return 0;
   } finally {
     await node.stop();
-    await releaseOnnxSession();
     provider.destroy();
   }
 }
@@ -155,7 +159,12 @@ async function watch(
       pollInterval: cfg.pollIntervalMs,
       maxBlockRange: cfg.maxLogRange,
       journalPath: path.resolve(cfg.baseDir ?? ".", cfg.journalPath),
-      modelPath: cfg.models[0] ? path.resolve(cfg.baseDir ?? ".", cfg.models[0].onnx) : undefined,
+      bundles: Object.fromEntries(
+        (cfg.models ?? []).filter((m) => m.bundle !== undefined).map((m) => [String(m.versionId), m.bundle!]),
+      ),
+      gateways: cfg.gateways,
+      baseDir: cfg.baseDir,
+      arbitrate: cfg.arbitrate,
     },
     { signer, logger },
   );
@@ -175,7 +184,6 @@ async function watch(
     return 0;
   } finally {
     await watcher.stop();
-    await releaseOnnxSession();
     provider.destroy();
   }
 }

@@ -3,7 +3,6 @@
  * journal, input fetching, artefact digests and the logger. Repository-only (it runs the reference model with
  * onnxruntime-node and the snarkjs prover): not part of the npm package's dist/.
  */
-export { artefactDigests, artefactMatches, type ArtefactDigests } from "./artefacts.js";
 export {
   EventFollower,
   errorMessage,
@@ -12,7 +11,8 @@ export {
   type FollowerOptions,
   type PollResult,
 } from "./follower.js";
-export { fetchInput, inputDigestMatches, MAX_INPUT_BYTES, parseModelInput } from "./inputs.js";
+export { fetchInput, inputDigestOk, MAX_INPUT_BYTES } from "./inputs.js";
+export { ModelHost, type HostedModel, type ModelHostOptions } from "./models.js";
 export { JobJournal, TERMINAL_STATES, type JobRecord, type JobState, type JournalEntry } from "./journal.js";
 export { jsonLogger, silentLogger, type LogFields, type Logger, type LogLevel } from "./logger.js";
 export {

@@ -1,22 +1,34 @@
 /**
- * Job inputs: fetching the bytes behind a job's `inputURI`, parsing them as the reference model's input, and checking
- * them against the job's `inputDigest`.
+ * Job inputs: fetching the bytes behind a job's `inputURI` and checking them against the job's `inputDigest` (the
+ * model's pipeline parses them).
  *
- * URI schemes: `data:` (RFC 2397, percent-encoded or `;base64`), `file://` URLs, plain paths (relative ones resolve
- * against the node's input directory), and `http(s)://` (fetched, with a size limit).
+ * URI schemes: `data:` (RFC 2397, percent-encoded or `;base64`), `ipfs://CID[/path]` (from the configured gateways,
+ * verified against the CID), `file://` URLs, plain paths (relative ones resolve against the node's input directory),
+ * and `http(s)://` (fetched, with a size limit; the job's digest is what makes it trustworthy).
  */
 import { readFile } from "node:fs/promises";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { keccak256 } from "ethers";
-import { inputCommitment, toBytes32 } from "../../scripts/lib/zk/commitment.js";
+import { fetchIpfsFile } from "../ipfs/index.js";
+import { Mode } from "../constants.js";
+import type { HostedModel } from "./models.js";
 
-/** Largest input the node fetches, in bytes. */
-export const MAX_INPUT_BYTES = 1 << 20;
+/** Largest input the node fetches, in bytes (8 MiB: an image). */
+export const MAX_INPUT_BYTES = 8 << 20;
 
 /** The bytes at `uri`. Throws with a short reason when it cannot be fetched. */
-export async function fetchInput(uri: string, inputDir: string = process.cwd()): Promise<Uint8Array> {
+export async function fetchInput(
+  uri: string,
+  inputDir: string = process.cwd(),
+  gateways: string[] = [],
+): Promise<Uint8Array> {
   if (uri.startsWith("data:")) return decodeDataUri(uri);
+  if (uri.startsWith("ipfs://")) {
+    const bytes = await fetchIpfsFile(uri, { gateways, maxBytes: MAX_INPUT_BYTES + (1 << 16) });
+    if (bytes.length > MAX_INPUT_BYTES) throw new Error(`input larger than ${MAX_INPUT_BYTES} bytes`);
+    return bytes;
+  }
   if (uri.startsWith("file:")) return readLocal(fileURLToPath(uri));
   if (uri.startsWith("http://") || uri.startsWith("https://")) {
     const res = await fetch(uri, { signal: AbortSignal.timeout(10_000) });
@@ -45,26 +57,18 @@ function decodeDataUri(uri: string): Uint8Array {
   return new TextEncoder().encode(decodeURIComponent(body));
 }
 
-/** The reference model's input in `bytes`: a JSON array of 8 int8 values, or `{ "input": [...] }`. */
-export function parseModelInput(bytes: Uint8Array): number[] {
-  const value = JSON.parse(new TextDecoder().decode(bytes)) as unknown;
-  const arr = Array.isArray(value) ? value : (value as { input?: unknown })?.input;
-  if (!Array.isArray(arr) || !arr.every((v) => Number.isInteger(v) && v >= -128 && v <= 127)) {
-    throw new Error("input is not an array of int8 values");
-  }
-  return arr as number[];
-}
-
 /**
- * Whether `digest` (a job's inputDigest) commits to this input: either the Poseidon input commitment of the values
- * (what ZK jobs need, and what the demo uses) or keccak256 of the fetched bytes (what `VeritasClient` computes from
- * `input`).
+ * Whether `digest` (a job's inputDigest) commits to these input bytes for `mode`: keccak256 of the bytes (TEE and
+ * optimistic jobs), or the pipeline's ZK input digest (what ZK jobs need; also accepted for the other modes, since it
+ * binds the same values).
  */
-export function inputDigestMatches(digest: string, bytes: Uint8Array, input: readonly number[]): boolean {
+export function inputDigestOk(digest: string, bytes: Uint8Array, model: HostedModel, mode: number): boolean {
   const d = digest.toLowerCase();
-  if (keccak256(bytes) === d) return true;
+  if (mode !== Mode.ZK && keccak256(bytes) === d) return true;
+  const zk = model.pipeline.zkInputDigest;
+  if (!zk) return false;
   try {
-    return toBytes32(inputCommitment(input)) === d;
+    return zk.call(model.pipeline, bytes, model.manifest).toLowerCase() === d;
   } catch {
     return false;
   }

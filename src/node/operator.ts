@@ -1,9 +1,10 @@
 /**
- * The reference Veritas node operator: follows `JobRequested`, skips what it cannot serve, fetches the input, checks
- * the model artefact against the registry, runs the ONNX model with onnxruntime-node and then
+ * The reference Veritas node operator: follows `JobRequested`, skips what it cannot serve, loads the version's model
+ * bundle (the configured source, else the version's `artifactURI` through IPFS gateways) and checks it against the
+ * registry's digests, fetches the input and checks its digest, runs the bundle's pipeline (onnxruntime-node) and then
  *   - TEE: signs with its enclave key (a SIMULATED enclave: an ordinary key in this process) and submits, many results
  *     under one signature with `submitBatch`;
- *   - ZK: proves with the reference Groth16 prover and submits;
+ *   - ZK: proves with the bundle's Groth16 circuit and submits;
  *   - optimistic: claims and proposes in one call, and finalizes its own proposals once their window has passed.
  * Every step is recorded in an fsync'd journal before the next one starts, so a killed node restarted on the same
  * journal resumes each job from its last step and never submits one twice.
@@ -20,15 +21,15 @@ import {
 } from "../../typechain-types/index.js";
 import type { SimulatedEnclave } from "../../scripts/lib/tee.js";
 import { teeResultDomain } from "../../scripts/lib/tee.js";
-import { readOnnxWeights, runOnnx } from "../../scripts/lib/zk/onnx.js";
-import { encodeOutput } from "../../scripts/lib/zk/prover.js";
+import { jobTagOf } from "../../scripts/lib/zk/escrow.js";
+import { getBytes, hexlify } from "ethers";
 import { JOB_STATUS_NAMES, JobStatus, Mode } from "../constants.js";
 import { parseDeployment, type DeploymentRecord } from "../deployments.js";
 import { decodeVeritasError, describeError } from "../errors.js";
 import { NO_CLAIM, toJob, type Claim, type Job, type Proposal } from "../jobs.js";
-import { artefactMatches } from "./artefacts.js";
 import { EventFollower, errorMessage, type FollowedLog } from "./follower.js";
-import { fetchInput, inputDigestMatches, parseModelInput } from "./inputs.js";
+import { fetchInput, inputDigestOk } from "./inputs.js";
+import { ModelHost, type HostedModel } from "./models.js";
 import { JobJournal, type JobRecord } from "./journal.js";
 import { jsonLogger, type Logger } from "./logger.js";
 import { PollLoop } from "./loop.js";
@@ -42,14 +43,17 @@ const MODE_NAMES: Record<number, NodeModeName> = {
   [Mode.OPTIMISTIC]: "optimistic",
 };
 
-/** A model version the node serves, and the ONNX file it runs for it. */
+/** A model version the node serves, and where its bundle comes from. */
 export type ServedModel = {
   /** The registry's version id. */
   versionId: bigint | number | string;
   /** The version's model (optional: checked against the job when given). */
   modelId?: bigint | number | string;
-  /** Path to the ONNX artefact (relative paths resolve against `baseDir`). */
-  onnx: string;
+  /**
+   * The bundle: a directory (relative paths resolve against `baseDir`), a `file://`, `ipfs://` or `http(s)://` URI.
+   * Default: the version's `artifactURI`, fetched through `gateways`. Either way it must match the registry's digests.
+   */
+  bundle?: string;
 };
 
 /**
@@ -69,7 +73,11 @@ export type NodeConfig = {
   /** Or a deployment record (an object, or the path of a deployments/<chainId>.json file). */
   deployment?: string | DeploymentRecord;
   /** The model versions served. */
-  models: ServedModel[];
+  models?: ServedModel[];
+  /** Also serve every other version whose bundle (from its artifactURI) verifies and runs here. Default false. */
+  anyModel?: boolean;
+  /** IPFS gateways (base URLs) for `ipfs://` bundles and inputs, tried in order. */
+  gateways?: string[];
   /** The modes served. */
   modes: NodeModeName[];
   /** Smallest node fee (payment − royalty − protocol fee, payment-token units) worth serving. Default 0. */
@@ -126,7 +134,7 @@ export type JobSummary = {
   requestedAt?: number;
   /** Block timestamp of the settlement (or proposal). */
   settledAt?: number;
-  /** The output bytes (abi.encode(int256[] [logits…, label]) for the reference model). */
+  /** The output bytes (hex; their layout is the version's output schema, e.g. canonical JSON or abi.encode(int256[])). */
   output?: string;
 };
 
@@ -159,7 +167,8 @@ class Retry extends Error {}
 export class VeritasNode extends EventEmitter {
   readonly journal: JobJournal;
   private readonly logger: Logger;
-  private readonly models = new Map<bigint, ServedModel & { file: string }>();
+  private readonly models = new Map<bigint, ServedModel>();
+  private host?: ModelHost;
   private readonly modes: Set<number>;
   private readonly minFee: bigint;
   private readonly batchSize: number;
@@ -171,7 +180,6 @@ export class VeritasNode extends EventEmitter {
   private readonly batch = new Map<bigint, { job: Job; claim: Claim; output: string; since: number }>();
   private readonly halted = new Set<bigint>();
   private readonly attempts = new Map<bigint, number>();
-  private readonly weightsDigests = new Map<bigint, string>();
   private readonly measurementAllowed = new Map<bigint, boolean>();
   private cycle: JobSummary[] = [];
   private readonly loop = new PollLoop(
@@ -199,9 +207,8 @@ export class VeritasNode extends EventEmitter {
       }),
     );
     if (this.modes.has(Mode.TEE) && !deps.enclave) throw new Error("the tee mode needs an enclave");
-    for (const m of config.models) {
-      this.models.set(BigInt(m.versionId), { ...m, file: path.resolve(this.baseDir, m.onnx) });
-    }
+    for (const m of config.models ?? []) this.models.set(BigInt(m.versionId), m);
+    if (this.models.size === 0 && !config.anyModel) throw new Error("NodeConfig: give models, or anyModel: true");
     this.minFee = BigInt(config.minFee ?? 0);
     this.batchSize = Math.max(1, config.teeBatchSize ?? 16);
     this.maxWaitMs = config.teeMaxWaitMs ?? 2_000;
@@ -233,6 +240,7 @@ export class VeritasNode extends EventEmitter {
         this.logger.error("final batch failed; it stays in the journal", { error: errorMessage(e) });
       }
     }
+    await this.host?.release();
     this.journal.close();
   }
 
@@ -298,6 +306,17 @@ export class VeritasNode extends EventEmitter {
     const escrow = InferenceEscrow__factory.connect(escrowAddress, signer);
     const registryAddress = this.config.contracts?.registry ?? record?.contracts.registry ?? (await escrow.registry());
     const registry = ModelRegistry__factory.connect(registryAddress, provider);
+    const sources = new Map<bigint, string>();
+    for (const [v, m] of this.models) if (m.bundle !== undefined) sources.set(v, m.bundle);
+    this.host = new ModelHost(
+      { getVersion: (v) => registry.getVersion(v) },
+      {
+        sources,
+        onlyConfigured: false,
+        gateways: this.config.gateways,
+        baseDir: this.baseDir,
+      },
+    );
     const me = await signer.getAddress();
     const chainId = (await provider.getNetwork()).chainId;
     let teeDomain: Resolved["teeDomain"];
@@ -374,11 +393,12 @@ export class VeritasNode extends EventEmitter {
       case "seen": {
         const why = await this.cannotServe(jobId, d);
         if (why) return this.skip(jobId, why);
-        const input = await this.loadInput(jobId, d);
+        // The bundle is fetched and checked against the registry before claiming: nothing is locked for a job the
+        // node would refuse to run.
+        const model = await this.modelFor(jobId, d);
+        if (!model) return;
+        const input = await this.loadInput(jobId, d, model);
         if (!input) return;
-        // The artefact is checked before claiming (nothing is locked for a job the node would refuse to run) and
-        // again right before running it.
-        if (!(await this.artefactOk(jobId, d, this.models.get(BigInt(d.job.versionId))!))) return;
         const status = await this.status(jobId);
         if (status === JobStatus.Claimed) {
           // Claimed by us before a crash that lost the journal line? Recover the claim from the chain.
@@ -399,7 +419,9 @@ export class VeritasNode extends EventEmitter {
         return this.compute(jobId, d, input, claim);
       }
       case "claimed": {
-        const input = await this.loadInput(jobId, d);
+        const model = await this.modelFor(jobId, d);
+        if (!model) return;
+        const input = await this.loadInput(jobId, d, model);
         if (!input) return;
         return this.compute(jobId, d, input, d.claim!);
       }
@@ -412,31 +434,43 @@ export class VeritasNode extends EventEmitter {
     }
   }
 
-  /** Runs the model (and, for ZK, the prover) and journals the output. */
-  private async compute(jobId: bigint, d: JobData, input: number[], claim: Claim): Promise<void> {
+  /** Runs the model's pipeline (and, for ZK, its prover) and journals the output. */
+  private async compute(jobId: bigint, d: JobData, input: Uint8Array, claim: Claim): Promise<void> {
     if (this.halt(jobId, "compute")) return;
-    const model = this.models.get(BigInt(d.job.versionId))!;
-    if (!(await this.artefactOk(jobId, d, model))) return;
+    const model = await this.modelFor(jobId, d);
+    if (!model) return;
     const t0 = Date.now();
-    const result = await runOnnx(input, model.file);
-    let label = result.label;
-    if (this.config.faults?.wrongOutput && Number(d.job.mode) === Mode.OPTIMISTIC) {
-      label = (label + 1) % result.logits.length;
-      this.logger.warn("FAULT: proposing a wrong label on purpose", { jobId, trueLabel: result.label, label });
-    }
-    const output = encodeOutput(result.logits, label);
+    const mode = Number(d.job.mode);
+    let output: Uint8Array;
     let proof: string | undefined;
-    if (Number(d.job.mode) === Mode.ZK) {
-      const { proveJob } = await import("../../scripts/lib/zk/escrow.js");
-      const p = await proveJob(d.job, this.r!.me, input, this.r!.chainId, this.r!.escrowAddress, {
-        weights: readOnnxWeights(model.file),
-        singleThread: false, // snarkjs worker threads: a proof does not block the event loop (RPC keep-alive, other jobs)
-      });
-      if (p.output !== output) throw new Error("the proof's output differs from onnxruntime's");
-      proof = p.proof;
+    if (mode === Mode.ZK) {
+      if (!ModelHost.canProve(model)) return this.skip(jobId, "the bundle has no ZK circuit");
+      const tag = jobTagOf(this.r!.chainId, this.r!.escrowAddress, d.job, this.r!.me);
+      // snarkjs worker threads: a proof does not block the event loop (RPC keep-alive, other jobs)
+      const p = await model.runner.prove(input, tag, { singleThread: false });
+      const plain = await model.runner.run(input);
+      if (hexlify(p.output) !== hexlify(plain)) throw new Error("the proof's output differs from onnxruntime's");
+      output = p.output;
+      proof = hexlify(p.proof);
+    } else {
+      output = await model.runner.run(input);
     }
-    this.journal.record(jobId, "computed", { output, proof, claim });
-    this.logger.info("computed", { jobId, label, logits: result.logits, ms: Date.now() - t0 });
+    if (this.config.faults?.wrongOutput && mode === Mode.OPTIMISTIC) {
+      const right = output;
+      output = model.pipeline.tamper(output, model.manifest);
+      this.logger.warn("FAULT: proposing a wrong output on purpose", {
+        jobId,
+        trueOutput: hexlify(right),
+        output: hexlify(output),
+      });
+    }
+    this.journal.record(jobId, "computed", { output: hexlify(output), proof, claim });
+    this.logger.info("computed", {
+      jobId,
+      pipeline: model.manifest.pipeline,
+      bytes: output.length,
+      ms: Date.now() - t0,
+    });
     return this.submit(jobId, this.journal.get(jobId)!.data as JobData);
   }
 
@@ -448,8 +482,8 @@ export class VeritasNode extends EventEmitter {
     if (job.node !== NO_CLAIM.node && job.node.toLowerCase() !== r.me.toLowerCase()) return "reserved for another node";
     if (!this.modes.has(mode)) return `mode ${MODE_NAMES[mode] ?? mode} not served`;
     const model = this.models.get(BigInt(job.versionId));
-    if (!model) return `model version ${job.versionId} not served`;
-    if (model.modelId !== undefined && BigInt(model.modelId) !== BigInt(job.modelId))
+    if (!model && !this.config.anyModel) return `model version ${job.versionId} not served`;
+    if (model?.modelId !== undefined && BigInt(model.modelId) !== BigInt(job.modelId))
       return `version ${job.versionId} belongs to model ${job.modelId}, configured for ${model.modelId}`;
     const fee = nodeFeeOf(job);
     if (fee < this.minFee) return `fee below minimum (${fee} < ${this.minFee})`;
@@ -465,36 +499,38 @@ export class VeritasNode extends EventEmitter {
     return undefined;
   }
 
-  /** The job's input, or undefined after journaling it skipped. */
-  private async loadInput(jobId: bigint, d: JobData): Promise<number[] | undefined> {
-    let bytes: Uint8Array;
-    let input: number[];
+  /** The version's model, loaded and checked; undefined after journaling the job skipped (a refused bundle). */
+  private async modelFor(jobId: bigint, d: JobData): Promise<HostedModel | undefined> {
+    const v = BigInt(d.job.versionId);
     try {
-      bytes = await fetchInput(d.inputURI, this.baseDir);
-      input = parseModelInput(bytes);
+      return await this.host!.get(v);
+    } catch (e) {
+      const code = (e as { code?: string }).code;
+      if (code === "FetchFailed") throw e; // a gateway down: retried next cycle
+      this.logger.error("model bundle refused: the job is not claimed", {
+        jobId,
+        versionId: v,
+        error: errorMessage(e),
+      });
+      this.skip(jobId, `model bundle refused: ${errorMessage(e)}`);
+      return undefined;
+    }
+  }
+
+  /** The job's input bytes, or undefined after journaling it skipped. */
+  private async loadInput(jobId: bigint, d: JobData, model: HostedModel): Promise<Uint8Array | undefined> {
+    let bytes: Uint8Array;
+    try {
+      bytes = await fetchInput(d.inputURI, this.baseDir, this.config.gateways);
     } catch (e) {
       this.skip(jobId, `input unavailable: ${errorMessage(e)}`);
       return undefined;
     }
-    if (!inputDigestMatches(d.job.inputDigest, bytes, input)) {
+    if (!inputDigestOk(d.job.inputDigest, bytes, model, Number(d.job.mode))) {
       this.skip(jobId, "input digest mismatch");
       return undefined;
     }
-    return input;
-  }
-
-  private async artefactOk(jobId: bigint, d: JobData, model: { file: string }): Promise<boolean> {
-    const v = BigInt(d.job.versionId);
-    if (!this.weightsDigests.has(v)) this.weightsDigests.set(v, (await this.r!.registry.getVersion(v)).weightsDigest);
-    let ok = false;
-    try {
-      ok = artefactMatches(model.file, this.weightsDigests.get(v)!);
-    } catch (e) {
-      this.skip(jobId, `artefact unreadable: ${errorMessage(e)}`);
-      return false;
-    }
-    if (!ok) this.skip(jobId, "artefact digest mismatch");
-    return ok;
+    return bytes;
   }
 
   private async submit(jobId: bigint, d: JobData): Promise<void> {

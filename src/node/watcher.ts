@@ -1,9 +1,12 @@
 /**
  * The watcher (challenger) role of `veritas-node`: follows `ResultProposed` events, re-executes each proposed
- * optimistic result of a model it can run (the version's weights digest must equal the commitment of the local ONNX
- * artefact) with onnxruntime, and when the proposed output is wrong, challenges it with the bond (DisputeManager) and,
- * when the version has a ZK verifier, decides the dispute at once with a Groth16 proof of the true output
- * (`resolveByProof`). It then claims its share of the slash (NodeStaking rewards) and withdraws the returned bond.
+ * optimistic result of a model it can run (the version's bundle, from its artifactURI or a configured source, checked
+ * against the registry's digests) with the bundle's pipeline, and when the proposed output is wrong, challenges it
+ * with the bond (DisputeManager) and, when the version has a ZK verifier and the bundle a circuit, decides the dispute
+ * at once with a Groth16 proof of the true output (`resolveByProof`). Without a verifier (e.g. the OCR model) the
+ * dispute goes to the appointed arbitrator; a watcher whose account *is* that arbitrator (`arbitrate: true`) rules on
+ * the disputes assigned to it by re-executing the model. It then claims its share of the slash (NodeStaking rewards)
+ * and withdraws the returned bond.
  *
  * Everything it has done is journaled on disk (`journalPath`): a restart resumes from the journal's cursor and never
  * challenges or resolves a job twice.
@@ -26,14 +29,11 @@ import { ERC20_ABI } from "../client.js";
 import { Mode } from "../constants.js";
 import { toJob, type Claim, type Job, type Proposal } from "../jobs.js";
 import { Contract } from "ethers";
-import { inputCommitment, toBytes32 } from "../../scripts/lib/zk/commitment.js";
-import { ZK_PATHS } from "../../scripts/lib/zk/constants.js";
-import { runOnnx } from "../../scripts/lib/zk/onnx.js";
-import { encodeOutput } from "../../scripts/lib/zk/prover.js";
-import { proveJob } from "../../scripts/lib/zk/escrow.js";
-import { artefactDigests, artefactMatches } from "./artefacts.js";
+import { jobTagOf } from "../../scripts/lib/zk/escrow.js";
+import { hexlify } from "ethers";
 import { errorMessage } from "./follower.js";
-import { fetchInput, inputDigestMatches, parseModelInput } from "./inputs.js";
+import { fetchInput, inputDigestOk } from "./inputs.js";
+import { ModelHost, type HostedModel } from "./models.js";
 import { jsonLogger, type Logger } from "./logger.js";
 
 export type WatcherConfig = {
@@ -49,8 +49,14 @@ export type WatcherConfig = {
   maxBlockRange?: number;
   /** The on-disk journal (default: in memory only). */
   journalPath?: string;
-  /** The ONNX artefact the watcher runs (default: the reference model, zk/model/mlp.onnx). */
-  modelPath?: string;
+  /** Bundle sources per version id (default: each version's artifactURI through `gateways`). */
+  bundles?: Record<string, string>;
+  /** IPFS gateways for ipfs:// bundles and inputs. */
+  gateways?: string[];
+  /** Directory relative paths resolve against. */
+  baseDir?: string;
+  /** Rule, as the appointed arbitrator, on the disputes assigned to this account (default false). */
+  arbitrate?: boolean;
   /** Resolve a dispute with a ZK proof when the version has a verifier (default true). */
   resolveByProof?: boolean;
   /** Claim slash rewards and withdraw returned bonds after each resolution (default true). */
@@ -65,18 +71,20 @@ export type WatchedJob = {
   node: string;
   /** `correct`: the proposal matched the re-execution; `challenged`: a dispute is open; `resolved`: decided by proof;
    * `skipped`: the watcher cannot judge it (unknown model, input it cannot fetch, window closed). */
-  state: "correct" | "challenged" | "resolved" | "skipped";
+  state: "correct" | "challenged" | "resolved" | "skipped" | "arbitrated";
   reason?: string;
   proposedOutput: string;
   trueOutput?: string;
   challengeTx?: string;
   resolveTx?: string;
   ruling?: "NodeRight" | "NodeWrong";
+  /** Whether a ZK proof decided it (else the arbitrator). */
+  byProof?: boolean;
   bond?: bigint;
 };
 
 type JournalEntry = Omit<WatchedJob, "jobId" | "bond"> & { bond?: string };
-type JournalFile = { version: 1; cursor: number; jobs: Record<string, JournalEntry> };
+type JournalFile = { version: 1; cursor: number; jobs: Record<string, JournalEntry>; arbitrated?: string[] };
 
 export class Watcher extends EventEmitter {
   readonly escrow: InferenceEscrow;
@@ -85,7 +93,8 @@ export class Watcher extends EventEmitter {
   private disputes!: DisputeManager;
   private address = "";
   private chainId = 0n;
-  private modelFile = "";
+  private host!: ModelHost;
+  private arbitrated = new Set<string>();
   private cursor = -1;
   private readonly jobs = new Map<string, JournalEntry>();
   private readonly logger: Logger;
@@ -135,6 +144,7 @@ export class Watcher extends EventEmitter {
     this.timer = undefined;
     if (t) clearTimeout(t);
     await this.running?.catch(() => undefined);
+    await this.host?.release();
   }
 
   /**
@@ -158,6 +168,15 @@ export class Watcher extends EventEmitter {
         const id = BigInt(log.args.jobId).toString();
         if (this.jobs.has(id)) continue;
         done.push(await this.judge(log as unknown as Log & { args: ProposedArgs }));
+      }
+      if (this.config.arbitrate) {
+        for (const c of await this.disputes.queryFilter(this.disputes.filters.Challenged(), from, to)) {
+          const id = BigInt(c.args.jobId);
+          if (c.args.arbitrator.toLowerCase() !== this.address.toLowerCase() || this.arbitrated.has(id.toString()))
+            continue;
+          const ruled = await this.arbitrateOne(id, c.blockNumber);
+          if (ruled) done.push(ruled);
+        }
       }
       this.cursor = to;
       this.save();
@@ -187,11 +206,16 @@ export class Watcher extends EventEmitter {
       this.registry = ModelRegistry__factory.connect(await this.escrow.registry(), signer);
       this.staking = NodeStaking__factory.connect(await this.escrow.staking(), signer);
       this.disputes = DisputeManager__factory.connect(await this.escrow.disputeManager(), signer);
-      this.modelFile = this.config.modelPath ?? ZK_PATHS.onnx;
+      const sources = new Map(Object.entries(this.config.bundles ?? {}).map(([v, s]) => [BigInt(v), s] as const));
+      this.host = new ModelHost(
+        { getVersion: (v) => this.registry.getVersion(v) },
+        { sources, onlyConfigured: false, gateways: this.config.gateways, baseDir: this.config.baseDir },
+      );
       const journal = this.load();
       if (journal) {
         this.cursor = journal.cursor;
         for (const [id, e] of Object.entries(journal.jobs)) this.jobs.set(id, e);
+        for (const id of journal.arbitrated ?? []) this.arbitrated.add(id);
       } else {
         this.cursor = (this.config.fromBlock ?? (await signer.provider!.getBlockNumber())) - 1;
       }
@@ -199,7 +223,7 @@ export class Watcher extends EventEmitter {
         account: this.address,
         escrow: this.config.escrow,
         fromBlock: this.cursor + 1,
-        model: artefactDigests(this.modelFile),
+        arbitrate: this.config.arbitrate ?? false,
       });
     })();
     return this.ready;
@@ -215,17 +239,9 @@ export class Watcher extends EventEmitter {
     const { job, inputURI } = found;
     if (Number(job.mode) !== Mode.OPTIMISTIC) return skip("not optimistic");
     const version = await this.registry.getVersion(job.versionId);
-    if (!artefactMatches(this.modelFile, version.weightsDigest)) return skip("model not served");
-    let input: number[];
-    try {
-      const bytes = await fetchInput(inputURI);
-      input = parseModelInput(bytes);
-      if (!inputDigestMatches(job.inputDigest, bytes, input)) return skip("input does not match its digest");
-    } catch (e) {
-      return skip(`input: ${errorMessage(e)}`);
-    }
-    const r = await runOnnx(input, this.modelFile);
-    const trueOutput = encodeOutput(r.logits, r.label);
+    const judged = await this.rerun(job, inputURI);
+    if ("skip" in judged) return skip(judged.skip);
+    const { model, input, trueOutput } = judged;
     if (keccak256(trueOutput) === proposal.outputHash) {
       this.logger.info("checked", { jobId: jobId.toString(), node: base.node, correct: true });
       return this.record(jobId, { ...base, state: "correct", trueOutput });
@@ -260,14 +276,84 @@ export class Watcher extends EventEmitter {
       bond: bond.toString(),
     });
     this.emit("challenged", entry);
-    if (!this.provable(version.zkVerifier, job, input)) {
+    if (!this.provable(version.zkVerifier, job, model, input)) {
       this.logger.info("awaiting arbitration", {
         jobId,
         reason: "no ZK verifier, or the input digest is not its commitment",
       });
       return entry;
     }
-    return this.resolve(jobId, job, claim, proposal, input);
+    return this.resolve(jobId, job, claim, proposal, model, input);
+  }
+
+  /**
+   * Rules, as the dispute's arbitrator, on a challenged proposal: re-executes the model and calls `arbitrate` with
+   * nodeRight = (the proposed output is the true output). Nothing is done when the model cannot be run here (the
+   * dispute then ends as a draw by timeout) or the dispute is already over.
+   */
+  private async arbitrateOne(jobId: bigint, atBlock: number): Promise<WatchedJob | undefined> {
+    const key = jobId.toString();
+    const dispute = await this.disputes.disputeOf(jobId);
+    if (dispute.resolved) {
+      this.arbitrated.add(key);
+      return undefined;
+    }
+    const found = await this.jobOf(jobId, atBlock);
+    const [proposed] = (await this.escrow.queryFilter(this.escrow.filters.ResultProposed(jobId), 0, atBlock)).slice(-1);
+    if (!found || !proposed) return undefined;
+    const proposal = { outputHash: proposed.args.outputHash, challengeEnds: BigInt(proposed.args.challengeEnds) };
+    const judged = await this.rerun(found.job, found.inputURI);
+    if ("skip" in judged) {
+      this.logger.warn("cannot arbitrate", { jobId: key, reason: judged.skip });
+      return undefined;
+    }
+    const claim = await this.claimOf(jobId, proposed.blockNumber);
+    const nodeRight = keccak256(judged.trueOutput) === proposal.outputHash;
+    const receipt = await (
+      await this.disputes.arbitrate(found.job, claim, proposal, nodeRight, nodeRight ? proposed.args.output : "0x")
+    ).wait();
+    this.arbitrated.add(key);
+    this.save();
+    const ruling = nodeRight ? "NodeRight" : "NodeWrong";
+    this.logger.info("arbitrated", { jobId: key, ruling, tx: receipt!.hash });
+    const w: WatchedJob = {
+      jobId,
+      node: claim.node,
+      state: "arbitrated",
+      proposedOutput: proposed.args.output,
+      trueOutput: judged.trueOutput,
+      resolveTx: receipt!.hash,
+      ruling,
+      byProof: false,
+    };
+    this.emit("arbitrated", w);
+    return w;
+  }
+
+  /** Re-executes a job's model on its input: the true output, or why the watcher cannot judge it. */
+  private async rerun(
+    job: Job,
+    inputURI: string,
+  ): Promise<{ model: HostedModel; input: Uint8Array; trueOutput: string } | { skip: string }> {
+    let model: HostedModel;
+    try {
+      model = await this.host.get(BigInt(job.versionId));
+    } catch (e) {
+      return { skip: `model not served: ${errorMessage(e)}` };
+    }
+    let input: Uint8Array;
+    try {
+      input = await fetchInput(inputURI, this.config.baseDir, this.config.gateways);
+    } catch (e) {
+      return { skip: `input: ${errorMessage(e)}` };
+    }
+    if (!inputDigestOk(job.inputDigest, input, model, Number(job.mode)))
+      return { skip: "input does not match its digest" };
+    try {
+      return { model, input, trueOutput: hexlify(await model.runner.run(input)) };
+    } catch (e) {
+      return { skip: `input: ${errorMessage(e)}` };
+    }
   }
 
   /** Finishes a dispute this watcher opened (after a restart). */
@@ -276,29 +362,38 @@ export class Watcher extends EventEmitter {
     const dispute = await this.disputes.disputeOf(jobId);
     if (dispute.resolved) return this.record(jobId, { ...e, state: "resolved" });
     const found = await this.jobOf(jobId, await this.escrow.runner!.provider!.getBlockNumber());
-    const version = found ? await this.registry.getVersion(found.job.versionId) : undefined;
-    const input = found ? parseModelInput(await fetchInput(found.inputURI)) : [];
-    if (!found || !version || !this.provable(version.zkVerifier, found.job, input)) return this.watched(jobId)!;
+    if (!found) return this.watched(jobId)!;
+    const version = await this.registry.getVersion(found.job.versionId);
+    const judged = await this.rerun(found.job, found.inputURI);
+    if ("skip" in judged || !this.provable(version.zkVerifier, found.job, judged.model, judged.input))
+      return this.watched(jobId)!;
     const [proposed] = (await this.escrow.queryFilter(this.escrow.filters.ResultProposed(jobId))).slice(-1);
     const proposal = { outputHash: proposed.args.outputHash, challengeEnds: BigInt(proposed.args.challengeEnds) };
     const claim = await this.claimOf(jobId, proposed.blockNumber);
-    return this.resolve(jobId, found.job, claim, proposal, input);
+    return this.resolve(jobId, found.job, claim, proposal, judged.model, judged.input);
   }
 
-  /** Whether this watcher can decide the dispute with a proof: a ZK verifier and a Poseidon input commitment. */
-  private provable(zkVerifier: string, job: Job, input: number[]): boolean {
-    if (zkVerifier === ZeroAddress || this.config.resolveByProof === false) return false;
-    try {
-      return toBytes32(inputCommitment(input)) === job.inputDigest.toLowerCase();
-    } catch {
-      return false;
-    }
+  /** Whether this watcher can decide the dispute with a proof: a ZK verifier, a circuit, the ZK input digest. */
+  private provable(zkVerifier: string, job: Job, model: HostedModel, input: Uint8Array): boolean {
+    if (zkVerifier === ZeroAddress || this.config.resolveByProof === false || !ModelHost.canProve(model)) return false;
+    return inputDigestOk(job.inputDigest, input, model, Mode.ZK);
   }
 
-  private async resolve(jobId: bigint, job: Job, claim: Claim, proposal: Proposal, input: number[]) {
+  private async resolve(
+    jobId: bigint,
+    job: Job,
+    claim: Claim,
+    proposal: Proposal,
+    model: HostedModel,
+    input: Uint8Array,
+  ) {
+    if (!ModelHost.canProve(model)) throw new Error("the bundle has no ZK circuit");
     // The proof is bound to the proposing node: the escrow rebuilds the job tag for the claimer.
-    const p = await proveJob(job, claim.node, input, this.chainId, this.config.escrow, { singleThread: false });
-    const receipt = await (await this.disputes.resolveByProof(job, claim, proposal, p.output, p.proof)).wait();
+    const tag = jobTagOf(this.chainId, this.config.escrow, job, claim.node);
+    const p = await model.runner.prove(input, tag, { singleThread: false });
+    const receipt = await (
+      await this.disputes.resolveByProof(job, claim, proposal, hexlify(p.output), hexlify(p.proof))
+    ).wait();
     let ruling: "NodeRight" | "NodeWrong" = "NodeWrong";
     for (const l of receipt!.logs) {
       const parsed = this.tryParse(l);
@@ -309,6 +404,7 @@ export class Watcher extends EventEmitter {
       ...this.jobs.get(jobId.toString())!,
       state: "resolved",
       ruling,
+      byProof: true,
       resolveTx: receipt!.hash,
     });
     this.emit("resolved", entry);
@@ -360,7 +456,12 @@ export class Watcher extends EventEmitter {
     const file = this.config.journalPath;
     if (!file) return;
     mkdirSync(path.dirname(file), { recursive: true });
-    const data: JournalFile = { version: 1, cursor: this.cursor, jobs: Object.fromEntries(this.jobs) };
+    const data: JournalFile = {
+      version: 1,
+      cursor: this.cursor,
+      jobs: Object.fromEntries(this.jobs),
+      arbitrated: [...this.arbitrated],
+    };
     writeFileSync(`${file}.tmp`, JSON.stringify(data, null, 1));
     renameSync(`${file}.tmp`, file);
   }
