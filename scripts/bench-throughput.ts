@@ -15,7 +15,8 @@ import { network } from "hardhat";
 import { id, Wallet, ZeroAddress } from "ethers";
 import { Mode } from "./lib/constants.js";
 import { SimulatedEnclave } from "./lib/tee.js";
-import { inputCommitment, releaseOnnxSession, releaseSnarkjs, toBytes32, ZK_PATHS } from "./lib/zk/index.js";
+import { inputCommitment, releaseOnnxSession, releaseSnarkjs, toBytes32 } from "./lib/zk/index.js";
+import { bundleDir, materializeBundle } from "../src/models/materialize.js";
 import { silentLogger, VeritasNode, type JobSummary, type NodeModeName } from "../src/node/index.js";
 import { MEASUREMENT, registerEnclave } from "../test/helpers/fixtures.js";
 import { deployOptimisticFixture } from "../test/helpers/optimistic.js";
@@ -57,13 +58,15 @@ async function request(mode: number, versionId: bigint, i: number): Promise<bigi
   return BigInt(parsed!.args.jobId);
 }
 
+materializeBundle("mlp-8x8x3");
+
 function node(modes: NodeModeName[], batch: number) {
   return new VeritasNode(
     {
       contracts: { escrow: f.escrow.target as string },
       models: [
-        { versionId: f.versionId, onnx: ZK_PATHS.onnx },
-        { versionId: f.provableVersion, onnx: ZK_PATHS.onnx },
+        { versionId: f.versionId, bundle: bundleDir("mlp-8x8x3") },
+        { versionId: f.provableVersion, bundle: bundleDir("mlp-8x8x3") },
       ],
       modes,
       journalPath: path.join(dir, `node-${journals++}.jsonl`),

@@ -1,12 +1,13 @@
 import type { HardhatEthers, HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/types";
 import type { NetworkHelpers } from "@nomicfoundation/hardhat-network-helpers/types";
-import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { cpSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import onnxProto from "onnx-proto";
 import { id, Wallet, type Provider } from "ethers";
 import { SimulatedEnclave } from "../../scripts/lib/tee.js";
-import { ZK_PATHS } from "../../scripts/lib/zk/constants.js";
+import { sha256Hex } from "../../src/models/bundle.js";
+import { bundleDir, materializeBundle } from "../../src/models/materialize.js";
 import { silentLogger, type Logger } from "../../src/node/logger.js";
 import { VeritasNode, type NodeConfig } from "../../src/node/operator.js";
 import { MEASUREMENT, registerEnclave } from "./fixtures.js";
@@ -35,17 +36,35 @@ export function tempDir(): string {
   return mkdtempSync(path.join(tmpdir(), "veritas-node-"));
 }
 
-/** A copy of the reference ONNX artefact in `dir` with one weight changed (its digest no longer matches). */
-export function tamperedArtefact(dir: string): string {
+/** The reference model's bundle directory (materialized from its recipe, models/mlp-8x8x3). */
+export function referenceBundle(): string {
+  materializeBundle("mlp-8x8x3");
+  return bundleDir("mlp-8x8x3");
+}
+
+/**
+ * A copy of the reference bundle in `dir` with one weight of its ONNX file changed. `consistent`: the manifest's
+ * file digest is updated too (the bundle reads back, but its weights no longer give the registered commitment);
+ * otherwise the manifest still names the old bytes.
+ */
+export function tamperedBundle(dir: string, consistent = false): string {
+  const src = referenceBundle();
+  const out = path.join(dir, consistent ? "tampered-consistent" : "tampered");
+  cpSync(src, out, { recursive: true });
   const { onnx } = onnxProto;
-  const model = onnx.ModelProto.decode(readFileSync(ZK_PATHS.onnx));
+  const model = onnx.ModelProto.decode(readFileSync(path.join(src, "model.onnx")));
   const w1 = model.graph!.initializer!.find((t) => t.name === "W1")!;
   const raw = Buffer.from(w1.rawData!);
   raw[0] = raw[0] ^ 1;
   w1.rawData = raw;
-  const file = path.join(dir, "tampered.onnx");
-  writeFileSync(file, onnx.ModelProto.encode(model).finish());
-  return file;
+  const bytes = onnx.ModelProto.encode(model).finish();
+  writeFileSync(path.join(out, "model.onnx"), bytes);
+  if (consistent) {
+    const m = JSON.parse(readFileSync(path.join(out, "manifest.json"), "utf8"));
+    m.files.model = { ...m.files.model, size: bytes.length, sha256: sha256Hex(bytes) };
+    writeFileSync(path.join(out, "manifest.json"), JSON.stringify(m, null, 2));
+  }
+  return out;
 }
 
 /** A node for `f` serving the reference model's versions 1 and 2 in every mode (overrides merged in). */
@@ -61,8 +80,8 @@ export function makeNode(
         {
           contracts: { escrow },
           models: [
-            { versionId: 1, modelId: 1, onnx: ZK_PATHS.onnx },
-            { versionId: 2, modelId: 1, onnx: ZK_PATHS.onnx },
+            { versionId: 1, modelId: 1, bundle: referenceBundle() },
+            { versionId: 2, modelId: 1, bundle: referenceBundle() },
           ],
           modes: ["tee", "zk", "optimistic"],
           journalPath: path.join(dir, "journal.jsonl"),

@@ -1,11 +1,11 @@
 import type { HardhatEthers, HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/types";
 import type { NetworkHelpers } from "@nomicfoundation/hardhat-network-helpers/types";
-import { id, keccak256, toUtf8Bytes, ZeroAddress } from "ethers";
+import { keccak256, toUtf8Bytes, ZeroAddress } from "ethers";
 import { Mode, modeBit } from "../../scripts/lib/constants.js";
 import { claimOf, proposalOf, requestedJobs, type Claim, type Job, type Proposal } from "../../scripts/lib/jobs.js";
 import { encodeOutput } from "../../scripts/lib/zk/prover.js";
 import { MIN_COLLATERAL, PAYMENT, ROYALTY } from "./fixtures.js";
-import { deployZkFixture, ZK_INPUT, ZK_INPUT_DIGEST, type ZkFixture } from "./zk.js";
+import { deployZkFixture, REFERENCE_IO_SCHEMA_DIGEST, ZK_INPUT, ZK_INPUT_DIGEST, type ZkFixture } from "./zk.js";
 
 export type OptimisticFixture = ZkFixture & {
   challenger: HardhatEthersSigner;
@@ -36,7 +36,7 @@ export async function deployOptimisticFixture(
   const challenger = signers[8];
   const base = {
     weightsDigest: f.weightsDigest,
-    ioSchemaDigest: id("int8[8] -> int256[4]"),
+    ioSchemaDigest: REFERENCE_IO_SCHEMA_DIGEST,
     artifactURI: "ipfs://mlp.onnx",
     royalty: ROYALTY,
     minCollateral: MIN_COLLATERAL,

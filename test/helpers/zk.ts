@@ -1,6 +1,9 @@
 import type { HardhatEthers } from "@nomicfoundation/hardhat-ethers/types";
 import type { NetworkHelpers } from "@nomicfoundation/hardhat-network-helpers/types";
-import { id } from "ethers";
+import { readFileSync } from "node:fs";
+import path from "node:path";
+import { ioSchemaDigest } from "../../src/models/bundle.js";
+import { RECIPES_DIR } from "../../src/models/materialize.js";
 import { Mode, modeBit } from "../../scripts/lib/constants.js";
 import { deploySuite, LOCAL_PARAMS } from "../../scripts/lib/deploy.js";
 import { jobIdOf, type Job } from "../../scripts/lib/jobs.js";
@@ -23,6 +26,10 @@ import {
 export const ZK_INPUT = [5, 119, -128, 4, -64, -7, -69, 15];
 /** bytes32 input commitment of ZK_INPUT (the job's inputDigest). */
 export const ZK_INPUT_DIGEST = toBytes32(inputCommitment(ZK_INPUT));
+/** The I/O schema digest of the reference model's bundle (models/mlp-8x8x3/manifest.json), by the bundle rule. */
+export const REFERENCE_IO_SCHEMA_DIGEST = ioSchemaDigest(
+  JSON.parse(readFileSync(path.join(RECIPES_DIR, "mlp-8x8x3", "manifest.json"), "utf8")),
+);
 
 /** `versionId` is a ZK + TEE version of the reference model whose verifier is `groth16`; `request` asks for ZK jobs on
  * ZK_INPUT unless overridden. */
@@ -55,7 +62,7 @@ export async function deployZkFixture(ethers: HardhatEthers, helpers: NetworkHel
   const modelId = 1n;
   await suite.registry.connect(modelOwner).publishVersion(modelId, {
     weightsDigest,
-    ioSchemaDigest: id("int8[8] -> int256[4]"),
+    ioSchemaDigest: REFERENCE_IO_SCHEMA_DIGEST,
     artifactURI: "ipfs://mlp.onnx",
     royalty: ROYALTY,
     minCollateral: MIN_COLLATERAL,

@@ -6,10 +6,9 @@ import path from "node:path";
 import { encryptKeystoreJson, HDNodeWallet, id } from "ethers";
 import { Mode } from "../../scripts/lib/constants.js";
 import { ROOT } from "../../scripts/lib/deployment.js";
-import { ZK_PATHS } from "../../scripts/lib/zk/constants.js";
 import { nodeFeeOf } from "../../src/node/operator.js";
 import { MEASUREMENT } from "../helpers/fixtures.js";
-import { deployNodeFixture, tempDir, type NodeFixture } from "../helpers/node.js";
+import { deployNodeFixture, referenceBundle, tempDir, type NodeFixture } from "../helpers/node.js";
 import { PROJECT_ENV, runCaptured, startNode, type RpcNode } from "../helpers/rpc-node.js";
 
 const NODE = path.join(ROOT, "node_modules", ".bin", "node");
@@ -61,8 +60,8 @@ describe("veritas-node as a command (hardhat node over JSON-RPC)", function () {
         {
           contracts: { escrow: await f.escrow.getAddress() },
           models: [
-            { versionId: 1, modelId: 1, onnx: ZK_PATHS.onnx },
-            { versionId: 2, modelId: 1, onnx: ZK_PATHS.onnx },
+            { versionId: 1, modelId: 1, bundle: referenceBundle() },
+            { versionId: 2, modelId: 1, bundle: referenceBundle() },
           ],
           modes: ["tee", "optimistic"],
           enclave: { measurement: MEASUREMENT },

@@ -9,7 +9,7 @@ import { decodeOutput } from "../../scripts/lib/zk/prover.js";
 import { NO_CLAIM } from "../../src/jobs.js";
 import { JobJournal } from "../../src/node/journal.js";
 import { nodeFeeOf, type JobSummary } from "../../src/node/operator.js";
-import { deployNodeFixture, flakyProvider, makeNode, tamperedArtefact, tempDir } from "../helpers/node.js";
+import { deployNodeFixture, flakyProvider, makeNode, tamperedBundle, tempDir } from "../helpers/node.js";
 import { trueOutput } from "../helpers/optimistic.js";
 import { ZK_INPUT } from "../helpers/zk.js";
 
@@ -238,25 +238,28 @@ describe("node/VeritasNode", function () {
   });
 
   describe("skips what it cannot serve", function () {
-    it("jobs for an unknown model version and for a tampered artefact are journaled as skipped", async function () {
+    it("jobs for an unknown model version and for a tampered bundle are journaled as skipped", async function () {
       const f = await networkHelpers.loadFixture(fixture);
       const dir = tempDir();
       const unknown = await f.requestOptimistic(f.plainVersion);
       const tee = await f.request({ mode: Mode.TEE });
       const node = await makeNode(f, dir, {
-        models: [{ versionId: 1, onnx: tamperedArtefact(dir) }],
-        claimFirst: true, // the artefact is checked before claiming: nothing gets locked
+        models: [{ versionId: 1, bundle: tamperedBundle(dir) }],
+        claimFirst: true, // the bundle is checked before claiming: nothing gets locked
       });
       const summaries = await node.runOnce();
       await node.stop();
-      expect(summaries.map((s) => [s.jobId, s.status, s.reason])).to.deep.equal([
-        [unknown.jobId, "skipped", `model version ${f.plainVersion} not served`],
-        [tee.jobId, "skipped", "artefact digest mismatch"],
+      const refused = summaries.find((s) => s.jobId === tee.jobId)!;
+      expect(summaries.map((s) => [s.jobId, s.status])).to.deep.equal([
+        [unknown.jobId, "skipped"],
+        [tee.jobId, "skipped"],
       ]);
+      expect(summaries[0].reason).to.equal(`model version ${f.plainVersion} not served`);
+      expect(refused.reason).to.match(/^model bundle refused: .*file model \(model\.onnx\) is 1088 bytes with sha256/);
       expect(await f.escrow.jobStatus(tee.jobId)).to.equal(JobStatus.Open);
       expect(await f.escrow.jobStatus(unknown.jobId)).to.equal(JobStatus.Open);
       const journal = JobJournal.open(`${dir}/journal.jsonl`);
-      expect(journal.get(tee.jobId)).to.include({ state: "skipped", reason: "artefact digest mismatch" });
+      expect(journal.get(tee.jobId)).to.include({ state: "skipped", reason: refused.reason });
       const lines = readFileSync(`${dir}/journal.jsonl`, "utf8").trim().split("\n");
       expect(lines.some((l) => l.includes('"state":"claimed"'))).to.equal(false);
       expect(await f.escrow.queryFilter(f.escrow.filters.JobClaimed())).to.have.length(0);
