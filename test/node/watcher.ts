@@ -9,6 +9,7 @@ import { releaseSnarkjs } from "../../scripts/lib/zk/snark.js";
 import { silentLogger } from "../../src/node/logger.js";
 import { Watcher, type WatchedJob } from "../../src/node/watcher.js";
 import { PAYMENT } from "../helpers/fixtures.js";
+import { referenceBundle } from "../helpers/node.js";
 import { deployOptimisticFixture, trueOutput, type OptimisticFixture } from "../helpers/optimistic.js";
 
 const { ethers, networkHelpers } = await network.create();
@@ -37,6 +38,7 @@ describe("node: the watcher (challenger)", function () {
         escrow: await f.escrow.getAddress(),
         fromBlock: await ethers.provider.getBlockNumber(),
         journalPath: path.join(dir, journal),
+        bundles: { [f.provableVersion.toString()]: referenceBundle() },
       },
       { signer: f.challenger, logger: quiet },
     );
@@ -77,9 +79,9 @@ describe("node: the watcher (challenger)", function () {
     const opaque = await f.requestOptimistic(f.plainVersion); // a model the watcher does not have
     await f.propose(opaque.job, WRONG);
     const done = await w.runOnce();
-    expect(done.map((d) => [d.jobId, d.state, d.reason])).to.deep.equal([
-      [opaque.jobId, "skipped", "model not served"],
-    ]);
+    expect(done.map((d) => [d.jobId, d.state])).to.deep.equal([[opaque.jobId, "skipped"]]);
+    // Its artifactURI is no bundle this watcher can fetch (no gateway, not a CID).
+    expect(done[0].reason).to.match(/^model not served: .*ipfs:\/\/mlp\.onnx/);
     expect(await f.escrow.jobStatus(opaque.jobId)).to.equal(JobStatus.Proposed);
 
     const bad = await f.requestOptimistic(f.provableVersion);
