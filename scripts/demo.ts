@@ -20,15 +20,11 @@ import { BPS, JobStatus, Mode, modeBit } from "./lib/constants.js";
 import { deploySuite, LOCAL_PARAMS } from "./lib/deploy.js";
 import { viaTimelock } from "./lib/governance.js";
 import { attestationDomain, signAttestation, SimulatedEnclave } from "./lib/tee.js";
-import {
-  decodeOutput,
-  inputCommitment,
-  releaseOnnxSession,
-  releaseSnarkjs,
-  toBytes32,
-  weightsCommitmentFromOnnx,
-  ZK_PATHS,
-} from "./lib/zk/index.js";
+import { decodeOutput, inputCommitment, releaseSnarkjs, toBytes32 } from "./lib/zk/index.js";
+import { IpfsGateway } from "../src/ipfs/gateway.js";
+import { versionDigests } from "../src/models/bundle.js";
+import { materializeBundle } from "../src/models/materialize.js";
+import { bundleFiles } from "../src/models/source.js";
 import { VERIFIER_CONTRACT_NAME } from "./lib/zk/verifier-export.js";
 import { VeritasClient, type VerifiedResult } from "../src/client.js";
 import { nodeFeeOf, VeritasNode, type JobSummary, type Logger, type NodeConfig } from "../src/node/index.js";
@@ -95,16 +91,25 @@ await viaTimelock(
 );
 
 // ---------------------------------------------------------------------------------------------------- model
-say("model owner publishes the reference ONNX model (quantized MLP 8→8→3) for TEE, ZK and optimistic jobs");
+const gateway = new IpfsGateway();
+await gateway.start();
+say(`a local IPFS gateway serves the model bundles and inputs at ${gateway.url}`);
+say("model owner publishes the reference model bundle (quantized MLP 8→8→3) for TEE, ZK and optimistic jobs");
+const mlpBundle = materializeBundle("mlp-8x8x3");
+const mlpCid = await gateway.addDirectory(bundleFiles(mlpBundle));
+const mlpDigests = versionDigests(mlpBundle.manifest);
+say(
+  `  bundle ipfs://${mlpCid} (manifest + ONNX + circuit), weights commitment ${mlpDigests.weightsDigest.slice(0, 12)}…`,
+);
 const groth16 = await ethers.deployContract(VERIFIER_CONTRACT_NAME, [], deployer);
 const ROYALTY = 50_000n; // 0.05 mUSD per inference
 const MIN_COLLATERAL = 100n * 10n ** 18n;
 await (await s.registry.connect(modelOwner).createModel("ipfs://veritas-reference-mlp/model-card.json")).wait();
 await (
   await s.registry.connect(modelOwner).publishVersion(1n, {
-    weightsDigest: toBytes32(weightsCommitmentFromOnnx()),
-    ioSchemaDigest: id("int8[8] -> int256[4] (logits[3], label)"),
-    artifactURI: `file://${ZK_PATHS.onnx}`,
+    weightsDigest: mlpDigests.weightsDigest,
+    ioSchemaDigest: mlpDigests.ioSchemaDigest,
+    artifactURI: `ipfs://${mlpCid}`,
     royalty: ROYALTY,
     minCollateral: MIN_COLLATERAL,
     modes: modeBit(Mode.TEE) | modeBit(Mode.ZK) | modeBit(Mode.OPTIMISTIC),
@@ -165,7 +170,10 @@ const lineLogger = (who: string): Logger => ({
 });
 const base = (journal: string): Omit<NodeConfig, "modes"> => ({
   contracts: { escrow: escrowAddress },
-  models: [{ versionId: 1n, onnx: ZK_PATHS.onnx }],
+  // No local files: each node fetches the bundle named by the version's artifactURI from the gateway, verifies it
+  // against its CID and the registry's digests, and only then serves the version.
+  models: [{ versionId: 1n }],
+  gateways: [gateway.url],
   journalPath: path.join(dir, journal),
   fromBlock: deployedAtBlock,
   pollIntervalMs: 250,
@@ -187,7 +195,13 @@ const nodes = [
   ),
 ];
 const watcher = new Watcher(
-  { escrow: escrowAddress, fromBlock: deployedAtBlock, journalPath: path.join(dir, "watcher.json"), pollInterval: 250 },
+  {
+    escrow: escrowAddress,
+    fromBlock: deployedAtBlock,
+    journalPath: path.join(dir, "watcher.json"),
+    pollInterval: 250,
+    gateways: [gateway.url],
+  },
   { signer: watcherAcct, logger: lineLogger("watcher") },
 );
 await s.usd.mint(watcherAcct.address, 10_000_000n); // bonds
@@ -314,6 +328,7 @@ if (failed) {
   console.error(`\nDemo FAILED: ${failed instanceof Error ? failed.message : String(failed)}`);
   for (const [i, j] of ids.entries()) console.error(`  job #${i + 1}: status ${await status(j)}`);
   rmSync(dir, { recursive: true, force: true });
+  await gateway.stop();
   process.exit(1);
 }
 
@@ -479,8 +494,8 @@ for (const [who, addr, expectedUsd, expectedVrt] of balances) {
 }
 check("every balance matches the fee split, the refunds and the slash split", failures.length, 0);
 
-await releaseOnnxSession();
 await releaseSnarkjs();
+await gateway.stop();
 rmSync(dir, { recursive: true, force: true });
 const seconds = ((Date.now() - started) / 1000).toFixed(1);
 if (failures.length > 0) {
