@@ -57,6 +57,8 @@ export type WatcherConfig = {
   baseDir?: string;
   /** Rule, as the appointed arbitrator, on the disputes assigned to this account (default false). */
   arbitrate?: boolean;
+  /** Judge and challenge proposals (default true; an arbitrator-only process sets false). */
+  challenge?: boolean;
   /** Resolve a dispute with a ZK proof when the version has a verifier (default true). */
   resolveByProof?: boolean;
   /** Claim slash rewards and withdraw returned bonds after each resolution (default true). */
@@ -163,7 +165,10 @@ export class Watcher extends EventEmitter {
     while (this.cursor < head) {
       const from = this.cursor + 1;
       const to = Math.min(head, from + range - 1);
-      const logs = await this.escrow.queryFilter(this.escrow.filters.ResultProposed(), from, to);
+      const logs =
+        this.config.challenge === false
+          ? []
+          : await this.escrow.queryFilter(this.escrow.filters.ResultProposed(), from, to);
       for (const log of logs) {
         const id = BigInt(log.args.jobId).toString();
         if (this.jobs.has(id)) continue;

@@ -3,8 +3,9 @@ import { network } from "hardhat";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { AbiCoder } from "ethers";
-import { BPS, JobStatus } from "../../scripts/lib/constants.js";
+import { AbiCoder, ZeroAddress } from "ethers";
+import { BPS, JobStatus, Mode, modeBit } from "../../scripts/lib/constants.js";
+import { readBundleDir, versionDigests } from "../../src/models/bundle.js";
 import { releaseSnarkjs } from "../../scripts/lib/zk/snark.js";
 import { silentLogger } from "../../src/node/logger.js";
 import { Watcher, type WatchedJob } from "../../src/node/watcher.js";
@@ -106,5 +107,75 @@ describe("node: the watcher (challenger)", function () {
     const done = await second.runOnce();
     expect(done.map((d) => [d.jobId, d.state, d.ruling])).to.deep.equal([[bad.jobId, "resolved", "NodeWrong"]]);
     expect(await f.escrow.jobStatus(bad.jobId)).to.equal(JobStatus.Refunded);
+  });
+
+  describe("disputes without a ZK verifier go to the arbitrator", function () {
+    /** The reference bundle published again as an OPTIMISTIC-only version with no verifier. */
+    async function arbitratedVersion(): Promise<bigint> {
+      const d = versionDigests(readBundleDir(referenceBundle()).manifest);
+      await f.registry.connect(f.modelOwner).publishVersion(f.modelId, {
+        weightsDigest: d.weightsDigest,
+        ioSchemaDigest: d.ioSchemaDigest,
+        artifactURI: "ipfs://not-fetched",
+        royalty: 0n,
+        minCollateral: 0n,
+        modes: modeBit(Mode.OPTIMISTIC),
+        zkVerifier: ZeroAddress,
+        teeMeasurements: [],
+      });
+      return f.registry.versionCount();
+    }
+    const arbitrator = async (v: bigint, journal = "arbitrator.json") =>
+      new Watcher(
+        {
+          escrow: await f.escrow.getAddress(),
+          fromBlock: await ethers.provider.getBlockNumber(),
+          journalPath: path.join(dir, journal),
+          bundles: { [v.toString()]: referenceBundle() },
+          arbitrate: true,
+          challenge: false,
+        },
+        { signer: f.governance, logger: quiet }, // the fixture's appointed arbitrator
+      );
+
+    it("a wrong proposal: the watcher challenges, the arbitrator re-executes and rules NodeWrong (slash, refund)", async function () {
+      const v = await arbitratedVersion();
+      const w = new Watcher(
+        { ...(await watcher()).config, bundles: { [v.toString()]: referenceBundle() } },
+        { signer: f.challenger, logger: quiet },
+      );
+      const arb = await arbitrator(v);
+      const bad = await f.requestOptimistic(v);
+      await f.propose(bad.job, WRONG);
+      const stakeBefore = await f.staking.totalStakeOf(f.node.address);
+      const challenged = await w.runOnce();
+      expect(challenged.map((d) => [d.jobId, d.state])).to.deep.equal([[bad.jobId, "challenged"]]);
+      expect(await f.escrow.jobStatus(bad.jobId)).to.equal(JobStatus.Disputed);
+
+      const ruled = await arb.runOnce();
+      expect(ruled.map((d) => [d.jobId, d.state, d.ruling, d.byProof])).to.deep.equal([
+        [bad.jobId, "arbitrated", "NodeWrong", false],
+      ]);
+      expect(ruled[0].trueOutput).to.equal(TRUE);
+      expect(await f.escrow.jobStatus(bad.jobId)).to.equal(JobStatus.Refunded);
+      expect(await f.staking.totalStakeOf(f.node.address)).to.equal(stakeBefore - bad.job.collateral);
+      const [resolved] = await f.disputes.queryFilter(f.disputes.filters.DisputeResolved(bad.jobId));
+      expect(resolved.args.byProof).to.equal(false);
+      // A restarted arbitrator on the same journal does not rule twice.
+      expect(await (await arbitrator(v)).runOnce()).to.deep.equal([]);
+    });
+
+    it("a right proposal challenged anyway: the arbitrator rules NodeRight and the result settles", async function () {
+      const v = await arbitratedVersion();
+      const arb = await arbitrator(v);
+      const good = await f.requestOptimistic(v);
+      const { claim, proposal } = await f.propose(good.job, TRUE);
+      await f.disputes.connect(f.challenger).challenge(good.job, claim, proposal); // a griefing challenger
+      const ruled = await arb.runOnce();
+      expect(ruled.map((d) => [d.jobId, d.state, d.ruling])).to.deep.equal([[good.jobId, "arbitrated", "NodeRight"]]);
+      expect(await f.escrow.jobStatus(good.jobId)).to.equal(JobStatus.Settled);
+      const [settled] = await f.escrow.queryFilter(f.escrow.filters.JobSettled(good.jobId));
+      expect(settled.args.output).to.equal(TRUE);
+    });
   });
 });
