@@ -1,7 +1,8 @@
 import { expect } from "chai";
 import { network } from "hardhat";
 import { readFileSync } from "node:fs";
-import { JobStatus, Mode } from "../../scripts/lib/constants.js";
+import { ZeroAddress } from "ethers";
+import { JobStatus, Mode, modeBit } from "../../scripts/lib/constants.js";
 import { teeResultDomain } from "../../scripts/lib/tee.js";
 import { proveJob } from "../../scripts/lib/zk/escrow.js";
 import { releaseSnarkjs } from "../../scripts/lib/zk/snark.js";
@@ -9,7 +10,20 @@ import { decodeOutput } from "../../scripts/lib/zk/prover.js";
 import { NO_CLAIM } from "../../src/jobs.js";
 import { JobJournal } from "../../src/node/journal.js";
 import { nodeFeeOf, type JobSummary } from "../../src/node/operator.js";
-import { deployNodeFixture, flakyProvider, makeNode, tamperedBundle, tempDir } from "../helpers/node.js";
+import { IpfsGateway } from "../../src/ipfs/gateway.js";
+import { readBundleDir, versionDigests } from "../../src/models/bundle.js";
+import { bundleFiles } from "../../src/models/source.js";
+import { silentLogger } from "../../src/node/logger.js";
+import { MEASUREMENT } from "../helpers/fixtures.js";
+import {
+  deployNodeFixture,
+  flakyProvider,
+  makeNode,
+  referenceBundle,
+  tamperedBundle,
+  tempDir,
+  type NodeFixture,
+} from "../helpers/node.js";
 import { trueOutput } from "../helpers/optimistic.js";
 import { ZK_INPUT } from "../helpers/zk.js";
 
@@ -234,6 +248,76 @@ describe("node/VeritasNode", function () {
       expect(s).to.include({ jobId, status: "settled" });
       await second.stop();
       expect(await f.escrow.queryFilter(f.escrow.filters.JobSettled(jobId))).to.have.length(1);
+    });
+  });
+
+  describe("bundles from IPFS", function () {
+    /** The reference bundle on a local gateway, published as a TEE version whose artifactURI is its CID. */
+    async function ipfsVersion(f: NodeFixture, gw: IpfsGateway): Promise<bigint> {
+      const b = readBundleDir(referenceBundle());
+      const cid = await gw.addDirectory(bundleFiles(b));
+      const d = versionDigests(b.manifest);
+      await f.registry.connect(f.modelOwner).publishVersion(f.modelId, {
+        weightsDigest: d.weightsDigest,
+        ioSchemaDigest: d.ioSchemaDigest,
+        artifactURI: `ipfs://${cid}`,
+        royalty: 0n,
+        minCollateral: 0n,
+        modes: modeBit(Mode.TEE),
+        zkVerifier: ZeroAddress,
+        teeMeasurements: [MEASUREMENT],
+      });
+      return f.registry.versionCount();
+    }
+
+    it("fetches the version's bundle from its artifactURI through a gateway, verifies it and serves the job", async function () {
+      const f = await networkHelpers.loadFixture(fixture);
+      const gw = new IpfsGateway();
+      await gw.start();
+      try {
+        const v = await ipfsVersion(f, gw);
+        const { jobId } = await f.request({ mode: Mode.TEE, versionId: v });
+        const node = await makeNode(f, tempDir(), { models: [{ versionId: v }], gateways: [gw.url] });
+        const [s] = await node.runOnce();
+        await node.stop();
+        expect(s).to.include({ jobId, status: "settled" });
+        expect(s.output).to.equal(await trueOutput());
+        expect(gw.requests).to.be.greaterThan(0);
+      } finally {
+        await gw.stop();
+      }
+    });
+
+    it("a gateway serving tampered bytes: the bundle is refused with the reason and nothing is claimed", async function () {
+      const f = await networkHelpers.loadFixture(fixture);
+      const gw = new IpfsGateway();
+      await gw.start();
+      try {
+        const v = await ipfsVersion(f, gw);
+        gw.tamper = true;
+        const { jobId } = await f.request({ mode: Mode.TEE, versionId: v });
+        const lines: string[] = [];
+        const logger = {
+          ...silentLogger,
+          error: (msg: string, o?: object) =>
+            lines.push(`${msg} ${JSON.stringify(o, (_k, x) => (typeof x === "bigint" ? x.toString() : x))}`),
+        };
+        const node = await makeNode(
+          f,
+          tempDir(),
+          { models: [{ versionId: v }], gateways: [gw.url], claimFirst: true },
+          { logger },
+        );
+        const [s] = await node.runOnce();
+        await node.stop();
+        expect(s).to.include({ jobId, status: "skipped" });
+        expect(s.reason).to.match(/^model bundle refused: .*does not hash to its CID \(tampered\)/);
+        expect(lines.some((l) => l.startsWith("model bundle refused: the job is not claimed"))).to.equal(true);
+        expect(await f.escrow.jobStatus(jobId)).to.equal(JobStatus.Open);
+        expect(await f.escrow.queryFilter(f.escrow.filters.JobClaimed())).to.have.length(0);
+      } finally {
+        await gw.stop();
+      }
     });
   });
 
