@@ -33,11 +33,12 @@ function resolveSource(spec: string): string {
     const parts = spec.split("/");
     const pkg = spec.startsWith("@") ? parts.slice(0, 2).join("/") : parts[0];
     const rest = parts.slice(spec.startsWith("@") ? 2 : 1).join("/");
-    try {
-      return path.join(path.dirname(require.resolve(`${pkg}/package.json`, { paths: [REPO_ROOT] })), rest);
-    } catch {
-      throw new ModelError("BadBundle", `recipe source ${spec}: not a repository file nor an installed package file`);
+    // (A package whose `exports` hide package.json: look in the node_modules folders Node would search.)
+    for (const dir of require.resolve.paths(pkg) ?? []) {
+      const p = path.join(dir, pkg, rest);
+      if (existsSync(p)) return p;
     }
+    throw new ModelError("BadBundle", `recipe source ${spec}: not a repository file nor an installed package file`);
   }
 }
 

@@ -7,6 +7,7 @@ import { ModelError, type Manifest, type Pipeline } from "../types.js";
 const loaders: Record<string, () => Promise<Pipeline>> = {
   tensors: async () => (await import("./tensors.js")).tensorsPipeline,
   "quantized-mlp": async () => (await import("./quantized-mlp.js")).quantizedMlpPipeline,
+  "paddle-ocr": async () => (await import("./paddle-ocr.js")).paddleOcrPipeline,
 };
 
 /** Registers a pipeline under its name (a node or an integrator adding its own). */
