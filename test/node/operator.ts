@@ -12,7 +12,10 @@ import { JobJournal } from "../../src/node/journal.js";
 import { nodeFeeOf, type JobSummary } from "../../src/node/operator.js";
 import { IpfsGateway } from "../../src/ipfs/gateway.js";
 import { readBundleDir, versionDigests } from "../../src/models/bundle.js";
-import { bundleFiles } from "../../src/models/source.js";
+import { bundleCid, bundleFiles } from "../../src/models/source.js";
+import { bundleDir, materializeBundle } from "../../src/models/materialize.js";
+import { pipelineFor } from "../../src/models/pipelines/index.js";
+import { keccak256 } from "ethers";
 import { silentLogger } from "../../src/node/logger.js";
 import { MEASUREMENT } from "../helpers/fixtures.js";
 import {
@@ -404,5 +407,53 @@ describe("node/VeritasNode", function () {
     const s = await settled;
     await node.stop();
     expect(s).to.include({ jobId, status: "settled" });
+  });
+
+  describe("a real model: PaddleOCR v4 on a real image", function () {
+    it("a TEE job on a PNG (ipfs:// input) is recognised, signed and settled with the canonical OCR JSON", async function () {
+      this.timeout(120_000);
+      const f = await networkHelpers.loadFixture(fixture);
+      const b = materializeBundle("paddleocr-v4");
+      const d = versionDigests(b.manifest);
+      await f.registry.connect(f.modelOwner).publishVersion(f.modelId, {
+        weightsDigest: d.weightsDigest,
+        ioSchemaDigest: d.ioSchemaDigest,
+        artifactURI: `ipfs://${await bundleCid(b)}`,
+        royalty: 0n,
+        minCollateral: 0n,
+        modes: modeBit(Mode.TEE),
+        zkVerifier: ZeroAddress,
+        teeMeasurements: [MEASUREMENT],
+      });
+      const v = await f.registry.versionCount();
+      const png = new Uint8Array(readFileSync("test/fixtures/ocr/img-000.png"));
+      const gw = new IpfsGateway();
+      await gw.start();
+      try {
+        const cid = await gw.addFile(png);
+        const { jobId } = await f.request({
+          mode: Mode.TEE,
+          versionId: v,
+          inputURI: `ipfs://${cid}`,
+          inputDigest: keccak256(png),
+        });
+        // The bundle from a configured directory (its digests are still checked against the registry).
+        const node = await makeNode(f, tempDir(), {
+          models: [{ versionId: v, bundle: bundleDir("paddleocr-v4") }],
+          gateways: [gw.url],
+        });
+        const [s] = await node.runOnce();
+        await node.stop();
+        expect(s).to.include({ jobId, status: "settled" });
+        const pipeline = await pipelineFor(b.manifest);
+        const out = pipeline.decodeOutput(Buffer.from(s.output!.slice(2), "hex"), b.manifest) as {
+          lines: { text: string }[];
+        };
+        expect(out.lines.map((l) => l.text)).to.deep.equal(["Bridge: 7625"]);
+        expect(await f.escrow.jobStatus(jobId)).to.equal(JobStatus.Settled);
+      } finally {
+        await gw.stop();
+      }
+    });
   });
 });
