@@ -14,7 +14,12 @@ export type OptimisticFixture = ZkFixture & {
   /** OPTIMISTIC-only version: disputes are decided by the arbitrator (governance) or time out. */
   plainVersion: bigint;
   /** Requests an optimistic job (prepaid) of `versionId` on ZK_INPUT. */
-  requestOptimistic: (versionId: bigint, from?: HardhatEthersSigner) => Promise<{ jobId: bigint; job: Job }>;
+  /** An optimistic request of `versionId` on the ZK reference input, or on `input` (digest and URI). */
+  requestOptimistic: (
+    versionId: bigint,
+    from?: HardhatEthersSigner,
+    input?: { inputDigest: string; inputURI: string },
+  ) => Promise<{ jobId: bigint; job: Job }>;
   /** `node` claims and proposes `output` in one call. */
   propose: (job: Job, output: string, node?: HardhatEthersSigner) => Promise<{ claim: Claim; proposal: Proposal }>;
 };
@@ -58,7 +63,11 @@ export async function deployOptimisticFixture(
   await f.usd.mint(challenger.address, 1_000_000_000n);
   await f.usd.connect(challenger).approve(await f.disputes.getAddress(), 1_000_000_000n);
 
-  const requestOptimistic = async (versionId: bigint, from: HardhatEthersSigner = f.requester) => {
+  const requestOptimistic = async (
+    versionId: bigint,
+    from: HardhatEthersSigner = f.requester,
+    input?: { inputDigest: string; inputURI: string },
+  ) => {
     const now = BigInt(await helpers.time.latest());
     const tx = await f.escrow.connect(from).requestInference({
       versionId,
@@ -68,8 +77,8 @@ export async function deployOptimisticFixture(
       deliveryWindow: 600n,
       expiresAt: now + 3600n,
       callbackGasLimit: 0n,
-      inputDigest: ZK_INPUT_DIGEST,
-      inputURI: `data:application/json,${JSON.stringify(ZK_INPUT)}`,
+      inputDigest: input?.inputDigest ?? ZK_INPUT_DIGEST,
+      inputURI: input?.inputURI ?? `data:application/json,${JSON.stringify(ZK_INPUT)}`,
     });
     const [r] = requestedJobs(f.escrow, (await tx.wait())!.logs);
     return { jobId: r.jobId, job: r.job };

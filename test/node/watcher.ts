@@ -6,6 +6,10 @@ import path from "node:path";
 import { AbiCoder, ZeroAddress } from "ethers";
 import { BPS, JobStatus, Mode, modeBit } from "../../scripts/lib/constants.js";
 import { readBundleDir, versionDigests } from "../../src/models/bundle.js";
+import { readFileSync } from "node:fs";
+import { keccak256 } from "ethers";
+import { bundleDir, materializeBundle } from "../../src/models/materialize.js";
+import { pipelineFor } from "../../src/models/pipelines/index.js";
 import { releaseSnarkjs } from "../../scripts/lib/zk/snark.js";
 import { silentLogger } from "../../src/node/logger.js";
 import { Watcher, type WatchedJob } from "../../src/node/watcher.js";
@@ -163,6 +167,48 @@ describe("node: the watcher (challenger)", function () {
       expect(resolved.args.byProof).to.equal(false);
       // A restarted arbitrator on the same journal does not rule twice.
       expect(await (await arbitrator(v)).runOnce()).to.deep.equal([]);
+    });
+
+    it("a real model: a wrong PaddleOCR output is challenged and the arbitrator, re-running OCR, rules NodeWrong", async function () {
+      this.timeout(120_000);
+      const b = materializeBundle("paddleocr-v4");
+      const d = versionDigests(b.manifest);
+      await f.registry.connect(f.modelOwner).publishVersion(f.modelId, {
+        weightsDigest: d.weightsDigest,
+        ioSchemaDigest: d.ioSchemaDigest,
+        artifactURI: "ipfs://not-fetched",
+        royalty: 0n,
+        minCollateral: 0n,
+        modes: modeBit(Mode.OPTIMISTIC),
+        zkVerifier: ZeroAddress,
+        teeMeasurements: [],
+      });
+      const v = await f.registry.versionCount();
+      const png = new Uint8Array(readFileSync("test/fixtures/ocr/img-017.png"));
+      const pipeline = await pipelineFor(b.manifest);
+      const runner = await pipeline.load(b);
+      const honest = await runner.run(png);
+      await runner.release();
+      const wrong = pipeline.tamper(honest, b.manifest);
+      const bundles = { [v.toString()]: bundleDir("paddleocr-v4") };
+      const w = new Watcher({ ...(await watcher()).config, bundles }, { signer: f.challenger, logger: quiet });
+      const arb = new Watcher({ ...(await arbitrator(v)).config, bundles }, { signer: f.governance, logger: quiet });
+      const bad = await f.requestOptimistic(v, f.requester, {
+        inputDigest: keccak256(png),
+        inputURI: `data:image/png;base64,${Buffer.from(png).toString("base64")}`,
+      });
+      await f.propose(bad.job, "0x" + Buffer.from(wrong).toString("hex"));
+      const stakeBefore = await f.staking.totalStakeOf(f.node.address);
+      const challenged = await w.runOnce();
+      expect(challenged.map((x) => [x.jobId, x.state])).to.deep.equal([[bad.jobId, "challenged"]]);
+      const ruled = await arb.runOnce();
+      expect(ruled.map((x) => [x.jobId, x.state, x.ruling, x.byProof])).to.deep.equal([
+        [bad.jobId, "arbitrated", "NodeWrong", false],
+      ]);
+      expect(ruled[0].trueOutput).to.equal("0x" + Buffer.from(honest).toString("hex"));
+      expect(new TextDecoder().decode(honest)).to.include('"text":"escrow email"');
+      expect(await f.escrow.jobStatus(bad.jobId)).to.equal(JobStatus.Refunded);
+      expect(await f.staking.totalStakeOf(f.node.address)).to.equal(stakeBefore - bad.job.collateral);
     });
 
     it("a right proposal challenged anyway: the arbitrator rules NodeRight and the result settles", async function () {
