@@ -114,9 +114,9 @@ describe("node: the watcher (challenger)", function () {
   });
 
   describe("disputes without a ZK verifier go to the arbitrator", function () {
-    /** The reference bundle published again as an OPTIMISTIC-only version with no verifier. */
-    async function arbitratedVersion(): Promise<bigint> {
-      const d = versionDigests(readBundleDir(referenceBundle()).manifest);
+    /** The reference bundle (or `manifest`'s) published as an OPTIMISTIC-only version with no verifier. */
+    async function arbitratedVersion(manifest = readBundleDir(referenceBundle()).manifest): Promise<bigint> {
+      const d = versionDigests(manifest);
       await f.registry.connect(f.modelOwner).publishVersion(f.modelId, {
         weightsDigest: d.weightsDigest,
         ioSchemaDigest: d.ioSchemaDigest,
@@ -172,18 +172,7 @@ describe("node: the watcher (challenger)", function () {
     it("a real model: a wrong PaddleOCR output is challenged and the arbitrator, re-running OCR, rules NodeWrong", async function () {
       this.timeout(120_000);
       const b = materializeBundle("paddleocr-v4");
-      const d = versionDigests(b.manifest);
-      await f.registry.connect(f.modelOwner).publishVersion(f.modelId, {
-        weightsDigest: d.weightsDigest,
-        ioSchemaDigest: d.ioSchemaDigest,
-        artifactURI: "ipfs://not-fetched",
-        royalty: 0n,
-        minCollateral: 0n,
-        modes: modeBit(Mode.OPTIMISTIC),
-        zkVerifier: ZeroAddress,
-        teeMeasurements: [],
-      });
-      const v = await f.registry.versionCount();
+      const v = await arbitratedVersion(b.manifest);
       const png = new Uint8Array(readFileSync("test/fixtures/ocr/img-017.png"));
       const pipeline = await pipelineFor(b.manifest);
       const runner = await pipeline.load(b);
