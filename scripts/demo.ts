@@ -11,11 +11,11 @@
  * (`scripts/run-demo.ts` turns `--rpc URL` into `VERITAS_LOCAL_RPC=URL hardhat run --network localhost`.) Challenge
  * windows and the governance delay are skipped with `evm_increaseTime` (networkHelpers), on either kind of chain.
  */
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { network } from "hardhat";
-import { formatUnits, id, Wallet, ZeroAddress, type Signer } from "ethers";
+import { formatUnits, id, keccak256, Wallet, ZeroAddress, type Signer } from "ethers";
 import { BPS, JobStatus, Mode, modeBit } from "./lib/constants.js";
 import { deploySuite, LOCAL_PARAMS } from "./lib/deploy.js";
 import { viaTimelock } from "./lib/governance.js";
@@ -23,7 +23,8 @@ import { attestationDomain, signAttestation, SimulatedEnclave } from "./lib/tee.
 import { decodeOutput, inputCommitment, releaseSnarkjs, toBytes32 } from "./lib/zk/index.js";
 import { IpfsGateway } from "../src/ipfs/gateway.js";
 import { versionDigests } from "../src/models/bundle.js";
-import { materializeBundle } from "../src/models/materialize.js";
+import { materializeBundle, REPO_ROOT } from "../src/models/materialize.js";
+import { pipelineFor } from "../src/models/pipelines/index.js";
 import { bundleFiles } from "../src/models/source.js";
 import { VERIFIER_CONTRACT_NAME } from "./lib/zk/verifier-export.js";
 import { VeritasClient, type VerifiedResult } from "../src/client.js";
@@ -494,6 +495,86 @@ for (const [who, addr, expectedUsd, expectedVrt] of balances) {
 }
 check("every balance matches the fee split, the refunds and the slash split", failures.length, 0);
 
+// ---------------------------------------------------------------------------------------------------- a real model
+say("model owner publishes a real pretrained model: PaddleOCR v4 (detection + recognition ONNX, 15.6 MB) for TEE jobs");
+const ocrBundle = materializeBundle("paddleocr-v4");
+const ocrCid = await gateway.addDirectory(bundleFiles(ocrBundle));
+const ocrDigests = versionDigests(ocrBundle.manifest);
+await (await s.registry.connect(modelOwner).createModel("ipfs://veritas-paddleocr-v4/model-card.json")).wait();
+await (
+  await s.registry.connect(modelOwner).publishVersion(await s.registry.modelCount(), {
+    weightsDigest: ocrDigests.weightsDigest,
+    ioSchemaDigest: ocrDigests.ioSchemaDigest,
+    artifactURI: `ipfs://${ocrCid}`,
+    royalty: 0n,
+    minCollateral: 0n,
+    modes: modeBit(Mode.TEE),
+    zkVerifier: ZeroAddress,
+    teeMeasurements: [MEASUREMENT],
+  })
+).wait();
+const ocrVersion = await s.registry.versionCount();
+say(`  bundle ipfs://${ocrCid}, version ${ocrVersion}`);
+const ocrNode = new VeritasNode(
+  {
+    ...base("ocr.jsonl"),
+    models: [{ versionId: ocrVersion }],
+    modes: ["tee"],
+    fromBlock: await ethers.provider.getBlockNumber(),
+  },
+  { signer: teeOp, provider: ethers.provider, enclave, logger: lineLogger("tee-node") },
+);
+const ocrImages = ["img-000.png", "img-017.png", "img-047.png"];
+const truthOcr = JSON.parse(
+  readFileSync(path.join(REPO_ROOT, "test", "fixtures", "ocr", "ground-truth.json"), "utf8"),
+) as Record<string, { lines: string[] }>;
+const ocrJobs = new Map<bigint, string>();
+const ocrRequester = requesters[0];
+await (await s.usd.mint(ocrRequester.address, PAYMENT * BigInt(ocrImages.length))).wait();
+await (await s.usd.connect(ocrRequester).approve(escrowAddress, PAYMENT * BigInt(ocrImages.length))).wait();
+await (await s.escrow.connect(ocrRequester).deposit(ocrRequester.address, PAYMENT * BigInt(ocrImages.length))).wait();
+const ocrNow = BigInt(await networkHelpers.time.latest());
+for (const f of ocrImages) {
+  const png = new Uint8Array(readFileSync(path.join(REPO_ROOT, "test", "fixtures", "ocr", f)));
+  const inputCid = await gateway.addFile(png);
+  const receipt = await (
+    await s.escrow.connect(ocrRequester).requestInference({
+      versionId: ocrVersion,
+      mode: Mode.TEE,
+      node: ZeroAddress,
+      payment: PAYMENT,
+      deliveryWindow: 600n,
+      expiresAt: ocrNow + 86_400n,
+      callbackGasLimit: 0n,
+      inputDigest: keccak256(png),
+      inputURI: `ipfs://${inputCid}`,
+    })
+  ).wait();
+  const parsed = receipt!.logs.map((l) => s.escrow.interface.parseLog(l)).find((e) => e?.name === "JobRequested");
+  ocrJobs.set(BigInt(parsed!.args.jobId), f);
+}
+say(`requested ${ocrJobs.size} OCR jobs on PNG images (inputs on IPFS, keccak256 digests)`);
+const ocrPipeline = await pipelineFor(ocrBundle.manifest);
+let ocrSettled = 0;
+for (let round = 0; round < 5; round++) {
+  await ocrNode.runOnce();
+  const statuses = await Promise.all([...ocrJobs.keys()].map((j) => status(j)));
+  if (statuses.every((st) => st === JobStatus.Settled)) break;
+}
+await ocrNode.stop();
+for (const [jobId, f] of ocrJobs) {
+  const r = await client.waitForVerifiedResult(jobId, { timeout: 5_000 });
+  const lines = (
+    ocrPipeline.decodeOutput(Buffer.from(r.output.slice(2), "hex"), ocrBundle.manifest) as {
+      lines: { text: string; confidence: number }[];
+    }
+  ).lines;
+  say(`  job #${jobId} ${f}: ${lines.map((l) => `"${l.text}" (${(l.confidence / 100).toFixed(1)} %)`).join(", ")}`);
+  check(`OCR job #${jobId} settled`, await status(jobId), JobStatus.Settled);
+  if ((await status(jobId)) === JobStatus.Settled) ocrSettled++;
+  check(`OCR text of ${f}`, JSON.stringify(lines.map((l) => l.text)), JSON.stringify(truthOcr[f].lines));
+}
+
 await releaseSnarkjs();
 await gateway.stop();
 rmSync(dir, { recursive: true, force: true });
@@ -504,5 +585,6 @@ if (failures.length > 0) {
 }
 console.log(
   `\nDemo complete in ${seconds} s: ${settledIds.length} jobs settled and verified (12 TEE, 4 ZK, 4 optimistic), ` +
-    `${dishonest.length} wrong proposals challenged, proven wrong by ZK and slashed, the watcher paid ${vrt(reward)}.`,
+    `${dishonest.length} wrong proposals challenged, proven wrong by ZK and slashed, the watcher paid ${vrt(reward)}; ` +
+    `${ocrSettled} PaddleOCR jobs on real images settled.`,
 );
