@@ -15,9 +15,9 @@ import { Mode, modeBit } from "./lib/constants.js";
 import { SimulatedEnclave } from "./lib/tee.js";
 import { releaseSnarkjs } from "./lib/zk/index.js";
 import { IpfsGateway } from "../src/ipfs/gateway.js";
-import { versionDigests } from "../src/models/bundle.js";
 import { materializeBundle, RECIPES_DIR, REPO_ROOT } from "../src/models/materialize.js";
 import { getPipeline, pipelineNames } from "../src/models/pipelines/index.js";
+import { publishBundleVersion } from "../src/models/publish.js";
 import { bundleFiles } from "../src/models/source.js";
 import type { LoadedBundle } from "../src/models/types.js";
 import { silentLogger, VeritasNode, type JobSummary } from "../src/node/index.js";
@@ -112,20 +112,10 @@ for (const name of recipes) {
 
   // Through the network: publish a TEE version from the gateway, one node, one job at a time.
   const cid = await gateway.addDirectory(bundleFiles(bundle));
-  const d = versionDigests(bundle.manifest);
-  await (
-    await f.registry.connect(f.modelOwner).publishVersion(f.modelId, {
-      weightsDigest: d.weightsDigest,
-      ioSchemaDigest: d.ioSchemaDigest,
-      artifactURI: `ipfs://${cid}`,
-      royalty: 0n,
-      minCollateral: 0n,
-      modes: modeBit(Mode.TEE),
-      zkVerifier: ZeroAddress,
-      teeMeasurements: [MEASUREMENT],
-    })
-  ).wait();
-  const versionId = await f.registry.versionCount();
+  const versionId = await publishBundleVersion(f.registry, f.modelOwner, f.modelId, bundle.manifest, `ipfs://${cid}`, {
+    modes: modeBit(Mode.TEE),
+    teeMeasurements: [MEASUREMENT],
+  });
   const node = new VeritasNode(
     {
       contracts: { escrow: await f.escrow.getAddress() },

@@ -24,6 +24,7 @@ import { decodeOutput, inputCommitment, releaseSnarkjs, toBytes32 } from "./lib/
 import { IpfsGateway } from "../src/ipfs/gateway.js";
 import { versionDigests } from "../src/models/bundle.js";
 import { materializeBundle, REPO_ROOT } from "../src/models/materialize.js";
+import { publishBundleVersion } from "../src/models/publish.js";
 import { pipelineFor } from "../src/models/pipelines/index.js";
 import { bundleFiles } from "../src/models/source.js";
 import { VERIFIER_CONTRACT_NAME } from "./lib/zk/verifier-export.js";
@@ -499,21 +500,15 @@ check("every balance matches the fee split, the refunds and the slash split", fa
 say("model owner publishes a real pretrained model: PaddleOCR v4 (detection + recognition ONNX, 15.6 MB) for TEE jobs");
 const ocrBundle = materializeBundle("paddleocr-v4");
 const ocrCid = await gateway.addDirectory(bundleFiles(ocrBundle));
-const ocrDigests = versionDigests(ocrBundle.manifest);
 await (await s.registry.connect(modelOwner).createModel("ipfs://veritas-paddleocr-v4/model-card.json")).wait();
-await (
-  await s.registry.connect(modelOwner).publishVersion(await s.registry.modelCount(), {
-    weightsDigest: ocrDigests.weightsDigest,
-    ioSchemaDigest: ocrDigests.ioSchemaDigest,
-    artifactURI: `ipfs://${ocrCid}`,
-    royalty: 0n,
-    minCollateral: 0n,
-    modes: modeBit(Mode.TEE),
-    zkVerifier: ZeroAddress,
-    teeMeasurements: [MEASUREMENT],
-  })
-).wait();
-const ocrVersion = await s.registry.versionCount();
+const ocrVersion = await publishBundleVersion(
+  s.registry,
+  modelOwner,
+  await s.registry.modelCount(),
+  ocrBundle.manifest,
+  `ipfs://${ocrCid}`,
+  { modes: modeBit(Mode.TEE), teeMeasurements: [MEASUREMENT] },
+);
 say(`  bundle ipfs://${ocrCid}, version ${ocrVersion}`);
 const ocrNode = new VeritasNode(
   {
