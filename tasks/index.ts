@@ -10,8 +10,8 @@ import type { TaskDefinition } from "hardhat/types/tasks";
 const S = ArgumentType.STRING_WITHOUT_DEFAULT;
 
 /** A `veritas` subcommand with the options every command takes. */
-function command(name: string, description: string) {
-  return task(["veritas", name], description)
+function command(name: string | string[], description: string) {
+  return task(["veritas", ...(Array.isArray(name) ? name : [name])], description)
     .addOption({
       name: "deployment",
       description: "Deployment record (default: deployments/<chainId>.json)",
@@ -76,6 +76,61 @@ export const veritasTasks: TaskDefinition[] = [
       description: "Allowed enclave measurements, comma-separated (TEE mode)",
     })
     .setAction(() => import("./actions/publish-version.js"))
+    .build(),
+  emptyTask(["veritas", "model"], "Model owners: publish a model bundle, inspect a version").build(),
+  command(["model", "publish"], "Check a model bundle, compute its digests and CID, create the model and publish it")
+    .addOption({
+      name: "bundle",
+      type: S,
+      defaultValue: undefined,
+      description: "The bundle directory (manifest.json)",
+    })
+    .addOption({
+      name: "modelId",
+      type: ArgumentType.BIGINT,
+      defaultValue: 0n,
+      description: "Publish as a version of this model of yours (default: create a model)",
+    })
+    .addOption({
+      name: "metadataUri",
+      type: S,
+      defaultValue: undefined,
+      description: "The new model's metadata (default: ipfs://<bundle CID>/manifest.json)",
+    })
+    .addOption({
+      name: "artifactUri",
+      type: S,
+      defaultValue: undefined,
+      description: "Where nodes fetch the bundle (default: ipfs://<bundle CID>)",
+    })
+    .addOption({ name: "car", type: S, defaultValue: undefined, description: "Write the bundle as a CAR file here" })
+    .addOption({ name: "modes", defaultValue: "tee", description: "Verification modes: tee,zk,optimistic" })
+    .addOption({ name: "royalty", defaultValue: "0", description: "Royalty per inference, in payment-token units" })
+    .addOption({
+      name: "minCollateral",
+      defaultValue: "0",
+      description: "Minimum claim collateral, staking-token units",
+    })
+    .addOption({ name: "zkVerifier", type: S, defaultValue: undefined, description: "ZK verifier contract (zk mode)" })
+    .addOption({
+      name: "measurements",
+      type: S,
+      defaultValue: undefined,
+      description: "Allowed enclave measurements, comma-separated (tee mode)",
+    })
+    .addFlag({ name: "fillDigests", description: "First write each listed file's size and sha256 into manifest.json" })
+    .setAction(() => import("./actions/model-publish.js"))
+    .build(),
+  command(["model", "inspect"], "Show a model version (--gateway or --bundle: and verify its bundle)")
+    .addPositionalArgument({ name: "versionId", type: S, defaultValue: undefined, description: "The version id" })
+    .addOption({
+      name: "gateway",
+      type: S,
+      defaultValue: undefined,
+      description: "IPFS gateways (comma-separated) to fetch and verify the bundle from",
+    })
+    .addOption({ name: "bundle", type: S, defaultValue: undefined, description: "Verify this local bundle directory" })
+    .setAction(() => import("./actions/model-inspect.js"))
     .build(),
   command("register-node", "Register the signer as a node (or --update its endpoint and capabilities)")
     .addOption({ name: "endpoint", type: S, defaultValue: undefined, description: "The node's endpoint URI" })

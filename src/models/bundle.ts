@@ -12,7 +12,7 @@
  * bundle's CID in the version's `artifactURI` binds the rest.
  */
 import { createHash } from "node:crypto";
-import { readFileSync, statSync } from "node:fs";
+import { readFileSync, statSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { keccak256 } from "ethers";
 import { canonicalJsonBytes } from "./canonical.js";
@@ -203,4 +203,33 @@ export function describeFiles(dir: string, roles: Record<string, string>): Recor
     out[role] = { path: p, size: statSync(full).size, sha256: sha256Hex(readFileSync(full)) };
   }
   return out;
+}
+
+/**
+ * Writes each file's `size` and `sha256` into `dir/manifest.json` from the files next to it (a model owner lists
+ * only `{ path }` per role and lets this fill the rest). Returns the roles whose entries changed.
+ */
+export function fillFileDigests(dir: string): string[] {
+  const file = path.join(path.resolve(dir), MANIFEST_FILE);
+  let m: { files?: Record<string, { path?: unknown }> };
+  try {
+    m = JSON.parse(readFileSync(file, "utf8"));
+  } catch (e) {
+    bad(dir, `${MANIFEST_FILE} unreadable: ${(e as Error).message}`);
+  }
+  if (typeof m.files !== "object" || m.files === null) bad(dir, "no files");
+  const roles: Record<string, string> = {};
+  for (const [role, f] of Object.entries(m.files)) {
+    if (typeof f?.path !== "string") bad(dir, `file ${role} has no path`);
+    roles[role] = f.path;
+  }
+  let described: Record<string, BundleFile>;
+  try {
+    described = describeFiles(path.resolve(dir), roles);
+  } catch (e) {
+    bad(dir, `a listed file is unreadable: ${(e as Error).message}`);
+  }
+  const changed = Object.keys(roles).filter((r) => JSON.stringify(m.files![r]) !== JSON.stringify(described[r]));
+  if (changed.length) writeFileSync(file, JSON.stringify({ ...m, files: described }, null, 2) + "\n");
+  return changed;
 }

@@ -2,7 +2,7 @@
  * Publishing a bundle as a model version: the registry's weights and I/O schema digests come from the manifest by the
  * one rule of `versionDigests`, the artefact URI is where nodes fetch the bundle (normally `ipfs://CID`).
  */
-import { ZeroAddress, type Signer } from "ethers";
+import { ZeroAddress, type Signer, type TransactionReceipt } from "ethers";
 import type { ModelRegistry } from "../../typechain-types/index.js";
 import { versionDigests } from "./bundle.js";
 import type { Manifest } from "./types.js";
@@ -16,6 +16,30 @@ export type VersionTerms = {
   teeMeasurements?: string[];
 };
 
+/** The registry's `publishVersion` parameters for `manifest` served at `artifactURI`. */
+export function versionParams(manifest: Manifest, artifactURI: string, terms: VersionTerms) {
+  const d = versionDigests(manifest);
+  return {
+    weightsDigest: d.weightsDigest,
+    ioSchemaDigest: d.ioSchemaDigest,
+    artifactURI,
+    royalty: terms.royalty ?? 0n,
+    minCollateral: terms.minCollateral ?? 0n,
+    modes: terms.modes,
+    zkVerifier: terms.zkVerifier ?? ZeroAddress,
+    teeMeasurements: terms.teeMeasurements ?? [],
+  };
+}
+
+/** The id a `VersionPublished` log of `receipt` records (throws if the receipt has none). */
+export function publishedVersionId(registry: ModelRegistry, receipt: TransactionReceipt | null): bigint {
+  for (const log of receipt?.logs ?? []) {
+    const parsed = registry.interface.parseLog(log);
+    if (parsed?.name === "VersionPublished") return BigInt(parsed.args.versionId);
+  }
+  throw new Error("the transaction has no VersionPublished event");
+}
+
 /** Publishes `manifest` (served at `artifactURI`) as a new version of `modelId` and returns the version id. */
 export async function publishBundleVersion(
   registry: ModelRegistry,
@@ -25,18 +49,6 @@ export async function publishBundleVersion(
   artifactURI: string,
   terms: VersionTerms,
 ): Promise<bigint> {
-  const d = versionDigests(manifest);
-  await (
-    await registry.connect(owner).publishVersion(modelId, {
-      weightsDigest: d.weightsDigest,
-      ioSchemaDigest: d.ioSchemaDigest,
-      artifactURI,
-      royalty: terms.royalty ?? 0n,
-      minCollateral: terms.minCollateral ?? 0n,
-      modes: terms.modes,
-      zkVerifier: terms.zkVerifier ?? ZeroAddress,
-      teeMeasurements: terms.teeMeasurements ?? [],
-    })
-  ).wait();
-  return registry.versionCount();
+  const tx = await registry.connect(owner).publishVersion(modelId, versionParams(manifest, artifactURI, terms));
+  return publishedVersionId(registry, await tx.wait());
 }
