@@ -15,7 +15,7 @@ import * as raw from "multiformats/codecs/raw";
 import { sha256 } from "multiformats/hashes/sha2";
 import { ModelError } from "../models/types.js";
 
-/** The import settings every CID in Veritas is computed with (documented in docs/model-bundles.md). */
+/** The import settings every CID in Veritas is computed with (documented in docs/publishing-a-model.md). */
 export const IMPORT_OPTIONS: ImporterOptions = { profile: "unixfs-v1-2025" };
 
 /** A blockstore as the importer and exporter use it. */

@@ -1,5 +1,5 @@
 /**
- * Reading, checking and describing model bundles (docs/model-bundles.md).
+ * Reading, checking and describing model bundles (docs/publishing-a-model.md).
  *
  * The digest rule (what a model owner registers and what every node checks):
  *   manifestDigest = keccak256(JCS(manifest))                       (RFC 8785 canonical JSON of manifest.json)

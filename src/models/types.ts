@@ -4,7 +4,7 @@
  * A model version's artefact is a *bundle*: a directory with `manifest.json` and the files it lists (one or more ONNX
  * files, vocabularies, ZK proving artefacts). It is content-addressed (an IPFS UnixFS directory CID, `ipfs://CID`),
  * and the registry's `weightsDigest` / `ioSchemaDigest` are derived from the manifest by the rule in
- * docs/model-bundles.md (implemented in `./bundle.ts`).
+ * docs/publishing-a-model.md (implemented in `./bundle.ts`).
  *
  * A *pipeline* is named by `manifest.pipeline` and turns request bytes into canonical output bytes with the bundle's
  * ONNX sessions: pre-processing, one or more `run`s, post-processing, canonical encoding. Two honest nodes with the
