@@ -3,7 +3,9 @@
  * starts an honest TEE node, an honest ZK node (which also serves optimistic jobs), a DISHONEST optimistic node
  * (`faults.wrongOutput`) and a watcher, runs a mix of jobs from three requesters, and shows every job settled with its
  * verification, the dishonest node challenged, proven wrong by a ZK proof and slashed, and the watcher paid. Ends with
- * a table and the final balances, checked against the fee split; exits non-zero if anything differs.
+ * a table and the final balances, checked against the fee split. Then a real pretrained model, PaddleOCR v4, served from
+ * a local IPFS gateway: TEE and optimistic OCR jobs on real PNG images, a wrong OCR proposal by the dishonest node
+ * challenged by the watcher and ruled wrong by the arbitrator (OCR has no ZK proof). Exits non-zero if anything differs.
  *
  *   npm run demo                          # Hardhat's in-process chain
  *   npm run demo -- --rpc http://127.0.0.1:8545   # any JSON-RPC dev chain with unlocked accounts (hardhat node, anvil)
@@ -40,6 +42,8 @@ const signers = await ethers.getSigners();
 if (signers.length < 10) throw new Error(`the demo needs 10 unlocked accounts; the chain has ${signers.length}`);
 const [deployer, treasury, modelOwner, teeOp, zkOp, badOp, watcherAcct, ...requesters] = signers.slice(0, 10);
 const chainId = (await ethers.provider.getNetwork()).chainId;
+/** Rules on disputes no ZK proof can settle (OCR): the deployer's account stands in for an arbitration committee. */
+const arbitrator = deployer;
 
 const usd = (v: bigint) => `${formatUnits(v, 6)} mUSD`;
 const vrt = (v: bigint) => `${formatUnits(v, 18)} VRT`;
@@ -64,11 +68,10 @@ const timelock = (await ethers.deployContract(
   [3600n, [deployer.address], [ZeroAddress], ZeroAddress],
   deployer,
 )) as unknown as VeritasTimelock;
-const s = await deploySuite(
-  ethers,
-  deployer,
-  LOCAL_PARAMS(await timelock.getAddress(), treasury.address, deployer.address),
-);
+const s = await deploySuite(ethers, deployer, {
+  ...LOCAL_PARAMS(await timelock.getAddress(), treasury.address, deployer.address),
+  dispute: { arbitrator: arbitrator.address },
+});
 const deployedAtBlock = await ethers.provider.getBlockNumber();
 const escrowAddress = await s.escrow.getAddress();
 say(`escrow ${escrowAddress}, dispute manager ${await s.disputes.getAddress()}`);
@@ -127,6 +130,7 @@ const names = new Map<string, string>([
   [zkOp.address, "zk-node"],
   [badOp.address, "bad-node"],
   [watcherAcct.address, "watcher"],
+  [deployer.address, "arbitrator"],
 ]);
 const nameOf = (a: string) => names.get(a) ?? a.slice(0, 10);
 async function registerNode(op: Signer & { address: string }, modes: number[]) {
@@ -230,7 +234,9 @@ const requestedWall = new Map<bigint, number>();
 const settledWall = new Map<bigint, number>();
 const judged = new Set<bigint>();
 const watched = new Map<bigint, WatchedJob>();
-const short = (jobId: bigint) => `#${ids.indexOf(jobId) + 1}`;
+/** Short names of jobs for log lines: `#n` in the order requested (OCR jobs get theirs when requested). */
+const labels = new Map<bigint, string>();
+const short = (jobId: bigint) => labels.get(jobId) ?? `#${ids.indexOf(jobId) + 1}`;
 const ids: bigint[] = [];
 const MODE_NAME: Record<number, string> = { [Mode.TEE]: "TEE", [Mode.ZK]: "ZK", [Mode.OPTIMISTIC]: "optimistic" };
 for (const [i, n] of nodes.entries()) {
@@ -497,7 +503,9 @@ for (const [who, addr, expectedUsd, expectedVrt] of balances) {
 check("every balance matches the fee split, the refunds and the slash split", failures.length, 0);
 
 // ---------------------------------------------------------------------------------------------------- a real model
-say("model owner publishes a real pretrained model: PaddleOCR v4 (detection + recognition ONNX, 15.6 MB) for TEE jobs");
+say(
+  "model owner publishes a real pretrained model: PaddleOCR v4 (detection + recognition ONNX, 15.6 MB), TEE and optimistic",
+);
 const ocrBundle = materializeBundle("paddleocr-v4");
 const ocrCid = await gateway.addDirectory(bundleFiles(ocrBundle));
 await (await s.registry.connect(modelOwner).createModel("ipfs://veritas-paddleocr-v4/model-card.json")).wait();
@@ -507,36 +515,62 @@ const ocrVersion = await publishBundleVersion(
   await s.registry.modelCount(),
   ocrBundle.manifest,
   `ipfs://${ocrCid}`,
-  { modes: modeBit(Mode.TEE), teeMeasurements: [MEASUREMENT] },
+  { modes: modeBit(Mode.TEE) | modeBit(Mode.OPTIMISTIC), teeMeasurements: [MEASUREMENT] },
 );
-say(`  bundle ipfs://${ocrCid}, version ${ocrVersion}`);
-const ocrNode = new VeritasNode(
-  {
-    ...base("ocr.jsonl"),
-    models: [{ versionId: ocrVersion }],
-    modes: ["tee"],
-    fromBlock: await ethers.provider.getBlockNumber(),
-  },
-  { signer: teeOp, provider: ethers.provider, enclave, logger: lineLogger("tee-node") },
+say(`  bundle ipfs://${ocrCid}, version ${ocrVersion}; OCR has no ZK circuit, so its disputes go to the arbitrator`);
+const ocrFrom = await ethers.provider.getBlockNumber();
+const ocrBase = (journal: string) => ({ ...base(journal), models: [{ versionId: ocrVersion }], fromBlock: ocrFrom });
+const ocrNodes = [
+  new VeritasNode(
+    { ...ocrBase("ocr-tee.jsonl"), modes: ["tee"] },
+    { signer: teeOp, provider: ethers.provider, enclave, logger: lineLogger("tee-node") },
+  ),
+  new VeritasNode(
+    { ...ocrBase("ocr-zk.jsonl"), modes: ["optimistic"] },
+    { signer: zkOp, provider: ethers.provider, logger: lineLogger("zk-node") },
+  ),
+  new VeritasNode(
+    { ...ocrBase("ocr-bad.jsonl"), modes: ["optimistic"], faults: { wrongOutput: true } },
+    { signer: badOp, provider: ethers.provider, logger: lineLogger("bad-node") },
+  ),
+];
+// The watcher re-runs every OCR proposal from the bundle it fetched by CID; the appointed arbitrator (here the
+// deployer's account stands in for an arbitration committee) re-runs the disputed ones and rules.
+const ocrWatcher = new Watcher(
+  { escrow: escrowAddress, fromBlock: ocrFrom, gateways: [gateway.url], collectRewards: false },
+  { signer: watcherAcct, logger: lineLogger("watcher") },
 );
-const ocrImages = ["img-000.png", "img-017.png", "img-047.png"];
+const ocrArbitrator = new Watcher(
+  { escrow: escrowAddress, fromBlock: ocrFrom, gateways: [gateway.url], arbitrate: true, challenge: false },
+  { signer: arbitrator, logger: lineLogger("arbitrator") },
+);
+type OcrJob = { file: string; mode: number; node?: string };
+const ocrPlan: OcrJob[] = [
+  { file: "img-000.png", mode: Mode.TEE },
+  { file: "img-017.png", mode: Mode.TEE },
+  { file: "img-047.png", mode: Mode.TEE },
+  { file: "img-001.png", mode: Mode.OPTIMISTIC, node: zkOp.address },
+  { file: "img-020.png", mode: Mode.OPTIMISTIC, node: zkOp.address },
+  { file: "img-031.png", mode: Mode.OPTIMISTIC, node: badOp.address },
+];
 const truthOcr = JSON.parse(
   readFileSync(path.join(REPO_ROOT, "test", "fixtures", "ocr", "ground-truth.json"), "utf8"),
 ) as Record<string, { lines: string[] }>;
-const ocrJobs = new Map<bigint, string>();
+const ocrJobs = new Map<bigint, OcrJob>();
 const ocrRequester = requesters[0];
-await (await s.usd.mint(ocrRequester.address, PAYMENT * BigInt(ocrImages.length))).wait();
-await (await s.usd.connect(ocrRequester).approve(escrowAddress, PAYMENT * BigInt(ocrImages.length))).wait();
-await (await s.escrow.connect(ocrRequester).deposit(ocrRequester.address, PAYMENT * BigInt(ocrImages.length))).wait();
+const ocrTotal = PAYMENT * BigInt(ocrPlan.length);
+await (await s.usd.mint(ocrRequester.address, ocrTotal)).wait();
+await (await s.usd.connect(ocrRequester).approve(escrowAddress, ocrTotal)).wait();
+await (await s.escrow.connect(ocrRequester).deposit(ocrRequester.address, ocrTotal)).wait();
 const ocrNow = BigInt(await networkHelpers.time.latest());
-for (const f of ocrImages) {
-  const png = new Uint8Array(readFileSync(path.join(REPO_ROOT, "test", "fixtures", "ocr", f)));
+for (const j of ocrPlan) {
+  const png = new Uint8Array(readFileSync(path.join(REPO_ROOT, "test", "fixtures", "ocr", j.file)));
   const inputCid = await gateway.addFile(png);
   const receipt = await (
     await s.escrow.connect(ocrRequester).requestInference({
       versionId: ocrVersion,
-      mode: Mode.TEE,
-      node: ZeroAddress,
+      mode: j.mode,
+      node: j.node ?? ZeroAddress,
       payment: PAYMENT,
       deliveryWindow: 600n,
       expiresAt: ocrNow + 86_400n,
@@ -546,29 +580,76 @@ for (const f of ocrImages) {
     })
   ).wait();
   const parsed = receipt!.logs.map((l) => s.escrow.interface.parseLog(l)).find((e) => e?.name === "JobRequested");
-  ocrJobs.set(BigInt(parsed!.args.jobId), f);
+  ocrJobs.set(BigInt(parsed!.args.jobId), j);
+  labels.set(BigInt(parsed!.args.jobId), `#${ids.length + ocrJobs.size}`);
 }
-say(`requested ${ocrJobs.size} OCR jobs on PNG images (inputs on IPFS, keccak256 digests)`);
+say(`requested ${ocrJobs.size} OCR jobs on PNG images from ipfs://: 3 TEE, 2 optimistic for zk-node, 1 for bad-node`);
+const ocrName = (jobId: bigint) => `${short(jobId)} ${ocrJobs.get(jobId)!.file}`;
 const ocrPipeline = await pipelineFor(ocrBundle.manifest);
-let ocrSettled = 0;
-for (let round = 0; round < 5; round++) {
-  await ocrNode.runOnce();
-  const statuses = await Promise.all([...ocrJobs.keys()].map((j) => status(j)));
-  if (statuses.every((st) => st === JobStatus.Settled)) break;
-}
-await ocrNode.stop();
-for (const [jobId, f] of ocrJobs) {
-  const r = await client.waitForVerifiedResult(jobId, { timeout: 5_000 });
-  const lines = (
-    ocrPipeline.decodeOutput(Buffer.from(r.output.slice(2), "hex"), ocrBundle.manifest) as {
+const ocrText = (hex: string) =>
+  (
+    ocrPipeline.decodeOutput(Buffer.from(hex.slice(2), "hex"), ocrBundle.manifest) as {
       lines: { text: string; confidence: number }[];
     }
   ).lines;
-  say(`  job #${jobId} ${f}: ${lines.map((l) => `"${l.text}" (${(l.confidence / 100).toFixed(1)} %)`).join(", ")}`);
-  check(`OCR job #${jobId} settled`, await status(jobId), JobStatus.Settled);
-  if ((await status(jobId)) === JobStatus.Settled) ocrSettled++;
-  check(`OCR text of ${f}`, JSON.stringify(lines.map((l) => l.text)), JSON.stringify(truthOcr[f].lines));
+const ocrBad = [...ocrJobs].filter(([, j]) => j.node === badOp.address).map(([id]) => id);
+const ocrHonestOptimistic = [...ocrJobs].filter(([, j]) => j.node === zkOp.address).map(([id]) => id);
+const ocrStatuses = () => Promise.all([...ocrJobs.keys()].map(async (j) => [j, await status(j)] as const));
+const ocrRulings = new Map<bigint, WatchedJob>();
+const ocrChallenged = new Set<bigint>();
+for (let round = 0; round < 8; round++) {
+  for (const n of ocrNodes) await n.runOnce();
+  for (const w of await ocrWatcher.runOnce()) {
+    if (w.state === "challenged") {
+      ocrChallenged.add(w.jobId);
+      say(`[watcher] OCR job ${ocrName(w.jobId)}: proposal by ${nameOf(w.node)} is WRONG, challenged`);
+    } else say(`[watcher] OCR job ${ocrName(w.jobId)} re-executed: ${w.state}`);
+  }
+  for (const w of await ocrArbitrator.runOnce()) {
+    ocrRulings.set(w.jobId, w);
+    say(`[arbitrator] OCR job ${ocrName(w.jobId)} re-run and ruled ${w.ruling}: ${nameOf(w.node)} slashed`);
+  }
+  const st = new Map(await ocrStatuses());
+  const proposedOrDone = ocrHonestOptimistic.every((j) => st.get(j) === JobStatus.Proposed);
+  if (proposedOrDone && ocrBad.every((j) => st.get(j) === JobStatus.Refunded)) break;
 }
+const ocrWindow = (await s.escrow.config()).challengeWindow;
+say(`the honest OCR proposals stand unchallenged: skipping the ${ocrWindow} s challenge window, zk-node finalizes`);
+await networkHelpers.time.increase(ocrWindow + 1n);
+for (let round = 0; round < 4; round++) {
+  for (const n of ocrNodes) await n.runOnce();
+  if (
+    ocrHonestOptimistic.every((j) => ocrJobs.has(j)) &&
+    (await Promise.all(ocrHonestOptimistic.map(status))).every((x) => x === JobStatus.Settled)
+  )
+    break;
+}
+for (const n of ocrNodes) await n.stop();
+let ocrSettled = 0;
+for (const [jobId, j] of ocrJobs) {
+  if (j.node === badOp.address) {
+    const ruling = ocrRulings.get(jobId);
+    check(`OCR job ${ocrName(jobId)} (bad-node's wrong text) challenged`, ocrChallenged.has(jobId), true);
+    check(`OCR job ${ocrName(jobId)} ruled by the arbitrator`, ruling?.ruling, "NodeWrong");
+    check(`OCR job ${ocrName(jobId)} refunded`, await status(jobId), JobStatus.Refunded);
+    continue;
+  }
+  const r = await client.waitForVerifiedResult(jobId, { timeout: 5_000 });
+  const lines = ocrText(r.output);
+  const how = r.verification.mode === "TEE" ? "TEE" : "optimistic, finalized";
+  say(
+    `  job ${ocrName(jobId)} (${how}): ${lines.map((l) => `"${l.text}" (${(l.confidence / 100).toFixed(1)} %)`).join(", ")}`,
+  );
+  check(`OCR job ${ocrName(jobId)} settled`, await status(jobId), JobStatus.Settled);
+  if ((await status(jobId)) === JobStatus.Settled) ocrSettled++;
+  check(`OCR text of ${j.file}`, JSON.stringify(lines.map((l) => l.text)), JSON.stringify(truthOcr[j.file].lines));
+}
+const ocrCollateral = (await client.getJob(ocrBad[0])).job.collateral;
+check(
+  "bad-node slashed again for its wrong OCR text",
+  await s.staking.totalStakeOf(badOp.address),
+  STAKE - slash - ocrCollateral,
+);
 
 await releaseSnarkjs();
 await gateway.stop();
@@ -581,5 +662,6 @@ if (failures.length > 0) {
 console.log(
   `\nDemo complete in ${seconds} s: ${settledIds.length} jobs settled and verified (12 TEE, 4 ZK, 4 optimistic), ` +
     `${dishonest.length} wrong proposals challenged, proven wrong by ZK and slashed, the watcher paid ${vrt(reward)}; ` +
-    `${ocrSettled} PaddleOCR jobs on real images settled.`,
+    `${ocrSettled} PaddleOCR jobs on real images settled (TEE and optimistic), ${ocrBad.length} wrong OCR result ` +
+    `challenged and ruled wrong by the arbitrator.`,
 );
