@@ -79,7 +79,10 @@ export type RequestInferenceParams = {
   callbackGasLimit?: BigNumberish;
   /** The input digest (ZK: the input commitment). */
   inputDigest?: string;
-  /** The input itself: the digest is keccak256 of its bytes (a string is hashed as UTF-8). Used when `inputDigest` is absent. */
+  /**
+   * The input itself: the digest is keccak256 of its bytes (a string is hashed as UTF-8). Used when `inputDigest` is
+   * absent; TEE and optimistic modes only (a ZK job needs its input commitment: see `requestTypedInference`).
+   */
   input?: string | Uint8Array;
   /** Where nodes fetch the input (emitted in `JobRequested`, not stored). */
   inputURI?: string;
@@ -348,6 +351,13 @@ export class VeritasClient {
     let inputDigest = params.inputDigest;
     if (inputDigest === undefined) {
       if (params.input === undefined) throw new Error("requestInference: give `inputDigest` or `input`");
+      // keccak256 of the bytes is the digest of TEE and optimistic jobs only: a ZK job needs the circuit's input
+      // commitment, or it can never be proven.
+      if (Number(params.mode ?? Mode.TEE) === Mode.ZK)
+        throw new Error(
+          "requestInference: a ZK job's inputDigest is the circuit's input commitment, not keccak256(input): give " +
+            "`inputDigest`, or use requestTypedInference (src/models/typed.ts), which computes it from the model's input",
+        );
       inputDigest = keccak256(typeof params.input === "string" ? toUtf8Bytes(params.input) : params.input);
     }
     let expiresAt = params.expiresAt;
