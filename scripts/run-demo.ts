@@ -18,8 +18,28 @@ for (let i = 0; i < args.length; i++) {
     process.exit(2);
   }
 }
-const child = spawn("hardhat", ["run", "scripts/demo.ts", ...(rpc ? ["--network", "localhost"] : [])], {
-  stdio: "inherit",
-  env: rpc ? { ...process.env, VERITAS_LOCAL_RPC: rpc } : process.env,
-});
-child.on("exit", (code, signal) => process.exit(code ?? (signal ? 1 : 0)));
+const env = rpc ? { ...process.env, VERITAS_LOCAL_RPC: rpc } : process.env;
+const started = Date.now();
+const seconds = () => `${((Date.now() - started) / 1000).toFixed(0)} s`;
+
+/** Runs `hardhat <args>` with its output shown; resolves with its exit code. */
+function hardhat(args: string[], onTick?: () => void): Promise<number> {
+  return new Promise((resolve) => {
+    const child = spawn("hardhat", args, { stdio: "inherit", env });
+    const tick = onTick ? setInterval(onTick, 15_000) : undefined;
+    child.on("exit", (code, signal) => {
+      if (tick) clearInterval(tick);
+      resolve(code ?? (signal ? 1 : 0));
+    });
+  });
+}
+
+// The demo deploys only contracts/ (no Solidity tests): compile just those, in the open, then run without compiling.
+console.log(
+  "Compiling the contracts the demo deploys (hardhat build --no-tests): about a minute on 2 cores the first time, " +
+    "then cached.",
+);
+const built = await hardhat(["build", "--no-tests"], () => console.log(`  … still compiling (${seconds()})`));
+if (built !== 0) process.exit(built);
+console.log(`Compiled in ${seconds()}; starting the demo.\n`);
+process.exit(await hardhat(["run", "--no-compile", "scripts/demo.ts", ...(rpc ? ["--network", "localhost"] : [])]));

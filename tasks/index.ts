@@ -26,6 +26,29 @@ function command(name: string | string[], description: string) {
     });
 }
 
+/** A command that publishes a version: the terms every version sets (royalty, collateral, modes, verifier, images). */
+function versionCommand(name: string | string[], description: string) {
+  return command(name, description)
+    .addOption({
+      name: "royalty",
+      defaultValue: "0",
+      description: "Royalty per inference, in payment-token units (e.g. 0.05)",
+    })
+    .addOption({
+      name: "minCollateral",
+      defaultValue: "0",
+      description: "Minimum claim collateral, in staking-token units",
+    })
+    .addOption({ name: "modes", defaultValue: "tee", description: "Verification modes: tee,zk,optimistic" })
+    .addOption({ name: "zkVerifier", type: S, defaultValue: undefined, description: "ZK verifier contract (ZK mode)" })
+    .addOption({
+      name: "measurements",
+      type: S,
+      defaultValue: undefined,
+      description: "Allowed enclave measurements, comma-separated (TEE mode)",
+    });
+}
+
 export const veritasTasks: TaskDefinition[] = [
   emptyTask("veritas", "Veritas: models, nodes, enclave keys, requests and withdrawals").build(),
   command("register-model", "Create a model (an ERC-721 token minted to the signer)")
@@ -37,7 +60,7 @@ export const veritasTasks: TaskDefinition[] = [
     })
     .setAction(() => import("./actions/register-model.js"))
     .build(),
-  command("publish-version", "Publish an immutable version of a model you own")
+  versionCommand("publish-version", "Publish an immutable version of a model you own")
     .addOption({ name: "modelId", type: ArgumentType.BIGINT, defaultValue: 0n, description: "The model" })
     .addOption({
       name: "weightsDigest",
@@ -57,28 +80,13 @@ export const veritasTasks: TaskDefinition[] = [
       defaultValue: undefined,
       description: "Where the artefact lives (ipfs://, ar://…)",
     })
-    .addOption({
-      name: "royalty",
-      defaultValue: "0",
-      description: "Royalty per inference, in payment-token units (e.g. 0.05)",
-    })
-    .addOption({
-      name: "minCollateral",
-      defaultValue: "0",
-      description: "Minimum claim collateral, in staking-token units",
-    })
-    .addOption({ name: "modes", defaultValue: "tee", description: "Verification modes: tee,zk,optimistic" })
-    .addOption({ name: "zkVerifier", type: S, defaultValue: undefined, description: "ZK verifier contract (ZK mode)" })
-    .addOption({
-      name: "measurements",
-      type: S,
-      defaultValue: undefined,
-      description: "Allowed enclave measurements, comma-separated (TEE mode)",
-    })
     .setAction(() => import("./actions/publish-version.js"))
     .build(),
   emptyTask(["veritas", "model"], "Model owners: publish a model bundle, inspect a version").build(),
-  command(["model", "publish"], "Check a model bundle, compute its digests and CID, create the model and publish it")
+  versionCommand(
+    ["model", "publish"],
+    "Check a model bundle, compute its digests and CID, create the model and publish it",
+  )
     .addOption({
       name: "bundle",
       type: S,
@@ -104,20 +112,6 @@ export const veritasTasks: TaskDefinition[] = [
       description: "Where nodes fetch the bundle (default: ipfs://<bundle CID>)",
     })
     .addOption({ name: "car", type: S, defaultValue: undefined, description: "Write the bundle as a CAR file here" })
-    .addOption({ name: "modes", defaultValue: "tee", description: "Verification modes: tee,zk,optimistic" })
-    .addOption({ name: "royalty", defaultValue: "0", description: "Royalty per inference, in payment-token units" })
-    .addOption({
-      name: "minCollateral",
-      defaultValue: "0",
-      description: "Minimum claim collateral, staking-token units",
-    })
-    .addOption({ name: "zkVerifier", type: S, defaultValue: undefined, description: "ZK verifier contract (zk mode)" })
-    .addOption({
-      name: "measurements",
-      type: S,
-      defaultValue: undefined,
-      description: "Allowed enclave measurements, comma-separated (tee mode)",
-    })
     .addFlag({ name: "fillDigests", description: "First write each listed file's size and sha256 into manifest.json" })
     .setAction(() => import("./actions/model-publish.js"))
     .build(),

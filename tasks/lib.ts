@@ -205,3 +205,36 @@ export function printVerifiedResult(r: VerifiedResult): void {
       `settled ${r.settledAt - r.requestedAt} s after the request`,
   );
 }
+
+/** A token's units, read once: parse whole-unit amounts from flags and format base units back. */
+export type TokenUnits = {
+  decimals: bigint;
+  symbol: string;
+  parse(value: string, flag: string): bigint;
+  format(v: bigint): string;
+};
+
+export async function tokenUnits(token: object): Promise<TokenUnits> {
+  const t = token as { decimals(): Promise<bigint>; symbol(): Promise<string> };
+  const [decimals, symbol] = [BigInt(await t.decimals()), String(await t.symbol())];
+  return {
+    decimals,
+    symbol,
+    parse: (value, flag) => parseAmount(value, decimals, flag),
+    format: (v) => formatAmount(v, decimals, symbol),
+  };
+}
+
+/** The payment token's and the staking token's units of a task's deployment. */
+export async function suiteUnits(ctx: TaskContext): Promise<{ usd: TokenUnits; vrt: TokenUnits }> {
+  return { usd: await tokenUnits(await ctx.client.paymentToken()), vrt: await tokenUnits(await ctx.stakingToken()) };
+}
+
+/** `--measurements 0x…,0x…` as bytes32 values (none when absent). */
+export function parseMeasurements(spec: string | undefined): string[] {
+  return (spec ?? "")
+    .split(",")
+    .map((m) => m.trim())
+    .filter(Boolean)
+    .map((m) => requireBytes32(m, "--measurements"));
+}

@@ -5,7 +5,7 @@ import { checkBundleDigests, readBundleDir, versionDigests } from "../../src/mod
 import { pipelineFor } from "../../src/models/pipelines/index.js";
 import { bundleCid, loadBundle } from "../../src/models/source.js";
 import { ModelError, type LoadedBundle, type Manifest } from "../../src/models/types.js";
-import { formatAmount, io, runTask, taskContext, UsageError, type CommonArgs } from "../lib.js";
+import { type CommonArgs, io, runTask, suiteUnits, taskContext, UsageError } from "../lib.js";
 
 type Args = CommonArgs & { versionId: string | undefined; gateway: string | undefined; bundle: string | undefined };
 
@@ -34,10 +34,7 @@ export default async function modelInspect(args: Args, hre: HardhatRuntimeEnviro
     const modelId = v.terms.modelId;
     const owner = await ctx.registry.modelOwner(modelId);
     const modes = Number(v.terms.modes);
-    const usd = await ctx.client.paymentToken();
-    const [usdDecimals, usdSymbol] = [(await usd.decimals()) as bigint, (await usd.symbol()) as string];
-    const vrt = await ctx.stakingToken();
-    const [vrtDecimals, vrtSymbol] = [await vrt.decimals(), await vrt.symbol()];
+    const { usd, vrt } = await suiteUnits(ctx);
     const measurements = modes & modeBit(Mode.TEE) ? await ctx.registry.teeMeasurementsOf(versionId) : [];
     const published = new Date(Number(v.publishedAt) * 1000).toISOString();
     io.out(`Version ${versionId} of model ${modelId} (owner ${owner})${v.terms.deprecated ? ", DEPRECATED" : ""}`);
@@ -45,8 +42,8 @@ export default async function modelInspect(args: Args, hre: HardhatRuntimeEnviro
     io.out(`  weights digest  ${v.weightsDigest}`);
     io.out(`  I/O schema      ${v.ioSchemaDigest === ZeroHash ? "(none registered)" : v.ioSchemaDigest}`);
     io.out(`  modes           ${modeNames(modes)}`);
-    io.out(`  royalty         ${formatAmount(v.terms.royalty, usdDecimals, usdSymbol)} per job`);
-    io.out(`  min collateral  ${formatAmount(v.terms.minCollateral, vrtDecimals, vrtSymbol)}`);
+    io.out(`  royalty         ${usd.format(v.terms.royalty)} per job`);
+    io.out(`  min collateral  ${vrt.format(v.terms.minCollateral)}`);
     if (v.zkVerifier !== ZeroAddress) io.out(`  zk verifier     ${v.zkVerifier} (codehash ${v.zkVerifierCodehash})`);
     for (const m of measurements) io.out(`  enclave image   ${m}`);
     io.out(`  published       ${published}`);

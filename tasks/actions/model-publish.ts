@@ -9,15 +9,14 @@ import { publishedVersionId, versionParams } from "../../src/models/publish.js";
 import { bundleFiles } from "../../src/models/source.js";
 import { ModelError } from "../../src/models/types.js";
 import {
-  formatAmount,
+  type CommonArgs,
   io,
-  parseAmount,
+  parseMeasurements,
   parseModes,
-  requireBytes32,
   runTask,
+  suiteUnits,
   taskContext,
   UsageError,
-  type CommonArgs,
 } from "../lib.js";
 
 type Args = CommonArgs & {
@@ -47,11 +46,7 @@ export default async function modelPublish(args: Args, hre: HardhatRuntimeEnviro
     if (!args.bundle) throw new UsageError("--bundle DIR is required");
     const dir = path.resolve(args.bundle);
     const modes = parseModes(args.modes);
-    const measurements = (args.measurements ?? "")
-      .split(",")
-      .map((m) => m.trim())
-      .filter(Boolean)
-      .map((m) => requireBytes32(m, "--measurements"));
+    const measurements = parseMeasurements(args.measurements);
 
     // The bundle: files, pipeline rules, runtime, and a real load of its sessions.
     let bundle;
@@ -101,12 +96,9 @@ export default async function modelPublish(args: Args, hre: HardhatRuntimeEnviro
     }
 
     const ctx = await taskContext(args, hre);
-    const usd = await ctx.client.paymentToken();
-    const [usdDecimals, usdSymbol] = [(await usd.decimals()) as bigint, (await usd.symbol()) as string];
-    const vrt = await ctx.stakingToken();
-    const [vrtDecimals, vrtSymbol] = [await vrt.decimals(), await vrt.symbol()];
-    const royalty = parseAmount(args.royalty, usdDecimals, "--royalty");
-    const minCollateral = parseAmount(args.minCollateral, vrtDecimals, "--min-collateral");
+    const { usd, vrt } = await suiteUnits(ctx);
+    const royalty = usd.parse(args.royalty, "--royalty");
+    const minCollateral = vrt.parse(args.minCollateral, "--min-collateral");
 
     let modelId = args.modelId;
     if (modelId === 0n) {
@@ -130,8 +122,8 @@ export default async function modelPublish(args: Args, hre: HardhatRuntimeEnviro
     const versionId = publishedVersionId(ctx.registry, receipt);
     io.out(
       `Version ${versionId} of model ${modelId} published: ${artifactURI}, modes ${args.modes}, ` +
-        `royalty ${formatAmount(royalty, usdDecimals, usdSymbol)}, min collateral ` +
-        `${formatAmount(minCollateral, vrtDecimals, vrtSymbol)} (tx ${receipt.hash})`,
+        `royalty ${usd.format(royalty)}, min collateral ` +
+        `${vrt.format(minCollateral)} (tx ${receipt.hash})`,
     );
     io.out(`Inspect it: npx hardhat veritas model inspect ${versionId}`);
     return { modelId, versionId, cid, artifactURI, ...digests };

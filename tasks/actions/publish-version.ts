@@ -1,16 +1,16 @@
 import { ZeroAddress, ZeroHash } from "ethers";
 import type { HardhatRuntimeEnvironment } from "hardhat/types/hre";
 import {
-  formatAmount,
+  type CommonArgs,
   io,
-  parseAmount,
+  parseMeasurements,
   parseModes,
   requireBytes32,
   requireOption,
   runTask,
+  suiteUnits,
   taskContext,
   UsageError,
-  type CommonArgs,
 } from "../lib.js";
 
 type Args = CommonArgs & {
@@ -32,18 +32,11 @@ export default async function publishVersion(args: Args, hre: HardhatRuntimeEnvi
     const weightsDigest = requireBytes32(args.weightsDigest, "--weights-digest");
     const ioSchemaDigest = args.ioSchemaDigest ? requireBytes32(args.ioSchemaDigest, "--io-schema-digest") : ZeroHash;
     const artifactURI = requireOption(args.artifactUri, "--artifact-uri");
-    const measurements = (args.measurements ?? "")
-      .split(",")
-      .map((m) => m.trim())
-      .filter(Boolean)
-      .map((m) => requireBytes32(m, "--measurements"));
+    const measurements = parseMeasurements(args.measurements);
     const ctx = await taskContext(args, hre);
-    const usd = await ctx.client.paymentToken();
-    const [usdDecimals, usdSymbol] = [(await usd.decimals()) as bigint, (await usd.symbol()) as string];
-    const vrt = await ctx.stakingToken();
-    const [vrtDecimals, vrtSymbol] = [await vrt.decimals(), await vrt.symbol()];
-    const royalty = parseAmount(args.royalty, usdDecimals, "--royalty");
-    const minCollateral = parseAmount(args.minCollateral, vrtDecimals, "--min-collateral");
+    const { usd, vrt } = await suiteUnits(ctx);
+    const royalty = usd.parse(args.royalty, "--royalty");
+    const minCollateral = vrt.parse(args.minCollateral, "--min-collateral");
     const receipt = await ctx.client.send(() =>
       ctx.registry.publishVersion(args.modelId, {
         weightsDigest,
@@ -61,8 +54,8 @@ export default async function publishVersion(args: Args, hre: HardhatRuntimeEnvi
       if (parsed?.name === "VersionPublished") {
         const versionId = BigInt(parsed.args.versionId);
         io.out(
-          `Version ${versionId} of model ${args.modelId} published: royalty ${formatAmount(royalty, usdDecimals, usdSymbol)}, ` +
-            `min collateral ${formatAmount(minCollateral, vrtDecimals, vrtSymbol)}, modes ${args.modes} (tx ${receipt.hash})`,
+          `Version ${versionId} of model ${args.modelId} published: royalty ${usd.format(royalty)}, ` +
+            `min collateral ${vrt.format(minCollateral)}, modes ${args.modes} (tx ${receipt.hash})`,
         );
         return { versionId };
       }

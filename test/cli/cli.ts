@@ -8,12 +8,10 @@ import { JobStatus, Mode, modeBit } from "../../scripts/lib/constants.js";
 import { deploySuite, LOCAL_PARAMS, type Suite } from "../../scripts/lib/deploy.js";
 import { claimOf, toJob, type Job } from "../../scripts/lib/jobs.js";
 import { attestationDomain, signAttestation, SimulatedEnclave, teeResultDomain } from "../../scripts/lib/tee.js";
-import { io, type TaskResult } from "../../tasks/lib.js";
+import { veritasCli } from "../helpers/cli.js";
 
 // The CLI's tasks use `hre.network.getOrCreate()`: the same in-process chain as this connection.
 const { ethers, networkHelpers } = await network.getOrCreate();
-
-type Run = { result: TaskResult<Record<string, unknown>>; out: string; err: string };
 
 describe("veritas CLI (Hardhat tasks, in-process network)", function () {
   this.timeout(60_000);
@@ -27,24 +25,7 @@ describe("veritas CLI (Hardhat tasks, in-process network)", function () {
   let jobId: bigint;
   let job: Job;
 
-  /** Runs `npx hardhat veritas <command>` in process, capturing what it prints (`out` fills while it runs). */
-  function start(command: string, args: Record<string, unknown>): { out: string[]; done: Promise<Run> } {
-    const out: string[] = [];
-    const err: string[] = [];
-    const saved = { ...io };
-    io.out = (l) => out.push(l);
-    io.err = (l) => err.push(l);
-    const done = (async () => {
-      try {
-        const result = (await hre.tasks.getTask(["veritas", command]).run({ deployment, ...args })) as Run["result"];
-        return { result, out: out.join("\n"), err: err.join("\n") };
-      } finally {
-        Object.assign(io, saved);
-      }
-    })();
-    return { out, done };
-  }
-  const veritas = (command: string, args: Record<string, unknown>): Promise<Run> => start(command, args).done;
+  const { start, veritas, value, failure } = veritasCli(hre, () => deployment);
   async function until(what: string, ok: () => boolean) {
     const deadline = Date.now() + 10_000;
     while (!ok()) {
@@ -52,15 +33,6 @@ describe("veritas CLI (Hardhat tasks, in-process network)", function () {
       await new Promise((r) => setTimeout(r, 10));
     }
   }
-  const value = (r: Run) => {
-    if (!r.result.success) throw new Error(`command failed: ${r.err}`);
-    return r.result.value;
-  };
-  const failure = (r: Run) => {
-    if (r.result.success) throw new Error(`command succeeded: ${r.out}`);
-    return r.result.error;
-  };
-
   before(async function () {
     signers = await ethers.getSigners();
     s = await deploySuite(

@@ -12,12 +12,10 @@ import { readBundleDir, versionDigests } from "../../src/models/bundle.js";
 import { bundleDir, materializeBundle } from "../../src/models/materialize.js";
 import { bundleCid, bundleFiles } from "../../src/models/source.js";
 import { deploySuite, LOCAL_PARAMS, type Suite } from "../../scripts/lib/deploy.js";
-import { io, type TaskResult } from "../../tasks/lib.js";
+import { veritasCli } from "../helpers/cli.js";
 import { referenceBundle, tamperedBundle } from "../helpers/node.js";
 
 const { ethers } = await network.getOrCreate();
-
-type Run = { result: TaskResult<Record<string, unknown>>; out: string; err: string };
 
 describe("veritas model publish / inspect (Hardhat tasks, in-process network)", function () {
   this.timeout(120_000);
@@ -28,27 +26,7 @@ describe("veritas model publish / inspect (Hardhat tasks, in-process network)", 
   let signers: Awaited<ReturnType<typeof ethers.getSigners>>;
   const measurement = id("model-cli-test-enclave-image");
 
-  async function veritas(command: string[], args: Record<string, unknown>): Promise<Run> {
-    const out: string[] = [];
-    const err: string[] = [];
-    const saved = { ...io };
-    io.out = (l) => out.push(l);
-    io.err = (l) => err.push(l);
-    try {
-      const result = (await hre.tasks.getTask(["veritas", ...command]).run({ deployment, ...args })) as Run["result"];
-      return { result, out: out.join("\n"), err: err.join("\n") };
-    } finally {
-      Object.assign(io, saved);
-    }
-  }
-  const value = (r: Run) => {
-    if (!r.result.success) throw new Error(`command failed: ${r.err}`);
-    return r.result.value;
-  };
-  const failure = (r: Run) => {
-    if (r.result.success) throw new Error(`command succeeded: ${r.out}`);
-    return r.result.error;
-  };
+  const { veritas, value, failure } = veritasCli(hre, () => deployment);
 
   before(async function () {
     signers = await ethers.getSigners();

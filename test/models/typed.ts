@@ -39,6 +39,21 @@ describe("models/typed: a model's typed input and output for requesters", functi
   });
   after(releaseSnarkjs);
 
+  /** The node fixture with PaddleOCR published as a TEE version, its bundle on a local gateway, a client. */
+  async function ocrVersion() {
+    const f = await networkHelpers.loadFixture(fixture);
+    const gw = new IpfsGateway();
+    await gw.start();
+    const b = readBundleDir(bundleDir("paddleocr-v4"));
+    const cid = await gw.addDirectory(bundleFiles(b));
+    const v = await publishBundleVersion(f.registry, f.modelOwner, f.modelId, b.manifest, `ipfs://${cid}`, {
+      modes: modeBit(Mode.TEE),
+      teeMeasurements: [MEASUREMENT],
+    });
+    const client = await VeritasClient.connect(f.requester, { addresses: { escrow: await f.escrow.getAddress() } });
+    return { f, gw, b, cid, v, client };
+  }
+
   describe("prepareInput", function () {
     it("an image: its bytes, keccak256 for TEE and optimistic, a data: URI of its media type, or the upload's URI", async function () {
       // (Inlining puts the bytes in the request's calldata: 16 gas a byte, so the default cap is 64 KiB.)
@@ -84,17 +99,8 @@ describe("models/typed: a model's typed input and output for requesters", functi
   });
 
   it("fetchVersionManifest reads only manifest.json by CID and checks it against the registered digests", async function () {
-    const f = await networkHelpers.loadFixture(fixture);
-    const gw = new IpfsGateway();
-    await gw.start();
+    const { f, gw, b, cid, v, client } = await ocrVersion();
     try {
-      const b = readBundleDir(bundleDir("paddleocr-v4"));
-      const cid = await gw.addDirectory(bundleFiles(b));
-      const v = await publishBundleVersion(f.registry, f.modelOwner, f.modelId, b.manifest, `ipfs://${cid}`, {
-        modes: modeBit(Mode.TEE),
-        teeMeasurements: [MEASUREMENT],
-      });
-      const client = await VeritasClient.connect(f.requester, { addresses: { escrow: await f.escrow.getAddress() } });
       const m = await versionManifest(client, v, { gateways: [gw.url] });
       expect(m).to.deep.equal(b.manifest);
       // Another version's manifest (the MLP's) does not pass for this one.
@@ -153,17 +159,8 @@ describe("models/typed: a model's typed input and output for requesters", functi
   });
 
   it("a TEE OCR job from image bytes uploaded to IPFS: the node reads it, the result decodes to the recognised lines", async function () {
-    const f = await networkHelpers.loadFixture(fixture);
-    const gw = new IpfsGateway();
-    await gw.start();
+    const { f, gw, b, cid, v, client } = await ocrVersion();
     try {
-      const b = readBundleDir(bundleDir("paddleocr-v4"));
-      const cid = await gw.addDirectory(bundleFiles(b));
-      const v = await publishBundleVersion(f.registry, f.modelOwner, f.modelId, b.manifest, `ipfs://${cid}`, {
-        modes: modeBit(Mode.TEE),
-        teeMeasurements: [MEASUREMENT],
-      });
-      const client = await VeritasClient.connect(f.requester, { addresses: { escrow: await f.escrow.getAddress() } });
       const req = await requestTypedInference(client, {
         versionId: v,
         mode: Mode.TEE,
