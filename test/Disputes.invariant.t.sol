@@ -412,7 +412,7 @@ contract DisputesHandler is BaseHandler {
         Entry storage e = _jobs[idx];
         IInferenceEscrow.Job memory job = e.job;
         address node = _nodes[nodeSeed % 3];
-        address copier = _nodes[(nodeSeed + 1) % 3];
+        address copier = _nodes[((nodeSeed % 3) + 1) % 3];
         bool honest = honestSeed % 3 != 0;
         bytes memory output = _output(idx, honest);
         _expect(_copy(job, copier, IInferenceEscrow.Claim(address(0), 0), output), false, "copy before the claim");
