@@ -70,7 +70,7 @@ describe("attacks: issue 12 checks", function () {
     await expect(payout.connect(f.other).claimCompensation(f.other.address))
       .to.be.revertedWithCustomError(payout, "NotOwner")
       .withArgs(f.other.address);
-    const vrt = await ethers.getContractAt("IERC20", await f.staking.stakingToken());
+    const vrt = await ethers.getContractAt("VeritasToken", await f.staking.stakingToken());
     await expect(payout.connect(f.modelOwner).claimCompensation(f.modelOwner.address)).to.changeTokenBalances(
       ethers,
       vrt,
