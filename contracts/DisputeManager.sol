@@ -208,14 +208,29 @@ contract DisputeManager is IDisputeManager, Ownable2Step, ReentrancyGuard {
         escrow.resolveDispute(job, claim, proposal, ruling, challenger, d.challengerRewardBps, output);
     }
 
+    /// @dev The key that signed `r`: over the single-result digest, or over the batch digest of `r.batch` once
+    /// `r.batch[r.index]` is checked to be `r`'s own struct hash (the same digests `TeeResultVerifier` accepts).
     function _signer(SignedResult calldata r) private view returns (address key) {
-        bytes32 digest = teeVerifier.resultDigest(
-            address(escrow),
-            JobId.unwrap(r.jobId),
-            r.versionId,
-            r.inputHash,
-            r.outputHash
-        );
+        bytes32 digest;
+        if (r.batch.length == 0) {
+            digest = teeVerifier.resultDigest(
+                address(escrow),
+                JobId.unwrap(r.jobId),
+                r.versionId,
+                r.inputHash,
+                r.outputHash
+            );
+        } else {
+            bytes32 leaf = teeVerifier.resultStructHash(
+                address(escrow),
+                JobId.unwrap(r.jobId),
+                r.versionId,
+                r.inputHash,
+                r.outputHash
+            );
+            require(r.index < r.batch.length && r.batch[r.index] == leaf, InvalidBatchEvidence(r.index));
+            digest = teeVerifier.batchDigest(r.batch);
+        }
         ECDSA.RecoverError err;
         (key, err, ) = ECDSA.tryRecoverCalldata(digest, r.signature);
         require(err == ECDSA.RecoverError.NoError, NotEquivocation());

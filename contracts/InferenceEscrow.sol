@@ -15,6 +15,7 @@ import {JobId, JobIdLib} from "./libraries/JobId.sol";
 import {
     BPS,
     CALLBACK_GAS_RESERVE,
+    CANCEL_GRACE_PERIOD_SECONDS,
     MAX_CALLBACK_GAS,
     MAX_CHALLENGE_WINDOW_SECONDS,
     MAX_COLLATERAL_BPS,
@@ -61,6 +62,7 @@ contract InferenceEscrow is IInferenceEscrow, Ownable2Step, ReentrancyGuard {
     mapping(address account => Account) private _accounts;
     mapping(JobId jobId => bytes32 commitment) private _jobs;
     mapping(uint256 modelId => ModelAccrual) private _accruals;
+    mapping(JobId jobId => uint40 cancellableAt) private _cancellableAt;
 
     constructor(
         IERC20 paymentToken_,
@@ -239,8 +241,20 @@ contract InferenceEscrow is IInferenceEscrow, Ownable2Step, ReentrancyGuard {
             JobId id = JobIdLib.from(job.requester, job.nonce);
             require(job.mode == mode, InvalidBatch());
             require(address(verifier) != address(0), ModeNotVerifiedAtSubmission(id, mode));
-            hashes[i] = _checkSubmission(id, job, claims[i], checkNode);
-            if (claims[i].node == address(0)) checkNode = false;
+            Claim calldata c = claims[i];
+            if (checkNode && c.node == address(0)) {
+                _activeNode(mode);
+                checkNode = false;
+            }
+            // A job another transaction moved (or whose deadline passed) is left out: no third party reverts the rest.
+            // `hashes[i]` stays zero for it. Any other failed check is the submitter's own and reverts.
+            (bool fulfillable, JobStatus status) = _fulfillable(id, job, c);
+            if (fulfillable) {
+                hashes[i] = _checkSubmission(id, job, c, false);
+            } else {
+                emit ResultSkipped(id, msg.sender, status);
+            }
+            // The proof covers every listed result, skipped or not.
             ctxs[i] = _context(id, job, keccak256(outputs[i]));
         }
         require(
@@ -253,6 +267,7 @@ contract InferenceEscrow is IInferenceEscrow, Ownable2Step, ReentrancyGuard {
         uint256 royalties;
         uint256 fees;
         for (uint256 i; i < n; ++i) {
+            if (hashes[i] == 0) continue;
             JobId id = ctxs[i].jobId;
             // The same job listed twice passed the checks above twice: only its first copy may settle.
             JobStatus status = JobStatus(uint8(uint256(_jobs[id])));
@@ -278,17 +293,33 @@ contract InferenceEscrow is IInferenceEscrow, Ownable2Step, ReentrancyGuard {
         _accrue(modelId, royalties, fees);
         _credit(msg.sender, earned);
         for (uint256 i; i < n; ++i) {
-            _callback(ctxs[i].jobId, jobs[i], outputs[i]);
+            if (hashes[i] != 0) _callback(ctxs[i].jobId, jobs[i], outputs[i]);
         }
     }
 
     // ---------------------------------------------------------------- refunds and deadlines
 
     /// @inheritdoc IInferenceEscrow
+    function requestCancel(Job calldata job) external nonReentrant {
+        JobId id = JobIdLib.from(job.requester, job.nonce);
+        _checkJob(id, job, Claim(address(0), 0), JobStatus.Open);
+        require(msg.sender == job.requester, NotRequester(id, msg.sender));
+        uint40 at = _cancellableAt[id];
+        require(at == 0, CancelAlreadyRequested(id, at));
+        at = uint40(block.timestamp) + CANCEL_GRACE_PERIOD_SECONDS;
+        _cancellableAt[id] = at;
+        emit CancelRequested(id, at);
+    }
+
+    /// @inheritdoc IInferenceEscrow
     function cancel(Job calldata job) external nonReentrant {
         JobId id = JobIdLib.from(job.requester, job.nonce);
         bytes32 h = _checkJob(id, job, Claim(address(0), 0), JobStatus.Open);
         require(msg.sender == job.requester, NotRequester(id, msg.sender));
+        uint40 at = _cancellableAt[id];
+        require(at != 0, CancelNotRequested(id));
+        require(block.timestamp >= at, CancelGracePeriod(id, at));
+        delete _cancellableAt[id];
         _jobs[id] = h | bytes32(uint256(JobStatus.Cancelled));
         _credit(job.requester, job.payment);
         emit JobCancelled(id, job.payment);
@@ -326,19 +357,14 @@ contract InferenceEscrow is IInferenceEscrow, Ownable2Step, ReentrancyGuard {
     function proposeResult(Job calldata job, Claim calldata claim_, bytes calldata output) external nonReentrant {
         JobId id = JobIdLib.from(job.requester, job.nonce);
         require(job.mode == MODE_OPTIMISTIC, ModeNotOptimistic(id, job.mode));
-        Claim memory c;
-        if (claim_.node == address(0)) {
-            _checkJob(id, job, claim_, JobStatus.Open);
-            c = _lockCollateral(id, job);
-        } else {
-            _checkJob(id, job, claim_, JobStatus.Claimed);
-            require(msg.sender == claim_.node, NotClaimer(id, msg.sender, claim_.node));
-            require(block.timestamp <= claim_.deliverBy, DeliveryDeadlinePassed(id, claim_.deliverBy));
-            c = claim_;
-        }
+        // Claim first, always: the output is revealed only once the job is the caller's, so no other node can copy it.
+        _checkJob(id, job, claim_, JobStatus.Claimed);
+        require(msg.sender == claim_.node, NotClaimer(id, msg.sender, claim_.node));
+        require(block.timestamp <= claim_.deliverBy, DeliveryDeadlinePassed(id, claim_.deliverBy));
         bytes32 outputHash = keccak256(output);
         uint40 challengeEnds = uint40(block.timestamp) + job.challengeWindow;
-        _jobs[id] = _proposalHash(job, c, Proposal(outputHash, challengeEnds)) | bytes32(uint256(JobStatus.Proposed));
+        _jobs[id] =
+            _proposalHash(job, claim_, Proposal(outputHash, challengeEnds)) | bytes32(uint256(JobStatus.Proposed));
         emit ResultProposed(id, msg.sender, outputHash, output, challengeEnds);
     }
 
@@ -540,6 +566,11 @@ contract InferenceEscrow is IInferenceEscrow, Ownable2Step, ReentrancyGuard {
     }
 
     /// @inheritdoc IInferenceEscrow
+    function cancellableAt(JobId jobId) external view returns (uint40) {
+        return _cancellableAt[jobId];
+    }
+
+    /// @inheritdoc IInferenceEscrow
     function jobIdOf(Job calldata job) external pure returns (JobId) {
         return JobIdLib.from(job.requester, job.nonce);
     }
@@ -639,6 +670,23 @@ contract InferenceEscrow is IInferenceEscrow, Ownable2Step, ReentrancyGuard {
             require(msg.sender == claim_.node, NotClaimer(id, msg.sender, claim_.node));
             require(block.timestamp <= claim_.deliverBy, DeliveryDeadlinePassed(id, claim_.deliverBy));
         }
+    }
+
+    /// @dev Whether a batch entry can still be fulfilled by the caller: the job's status is the one its submission
+    /// expects (`Open` for a direct fulfil, `Claimed` with a claim) and its deadline has not passed. Status and deadline
+    /// are what other transactions or time change; an unknown job is the submitter's mistake and reverts.
+    function _fulfillable(
+        JobId id,
+        Job calldata job,
+        Claim calldata claim_
+    ) private view returns (bool fulfillable, JobStatus status) {
+        bytes32 stored = _jobs[id];
+        require(stored != 0, UnknownJob(id));
+        status = JobStatus(uint8(uint256(stored)));
+        fulfillable =
+            claim_.node == address(0)
+                ? status == JobStatus.Open && block.timestamp < job.expiresAt
+                : status == JobStatus.Claimed && block.timestamp <= claim_.deliverBy;
     }
 
     /// @dev The caller's staking record, if it is registered, has the minimum active stake and serves `mode`.

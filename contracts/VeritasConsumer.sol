@@ -43,6 +43,27 @@ abstract contract VeritasConsumer is IVeritasConsumer {
         escrow.deposit(address(this), amount);
     }
 
+    /// @dev Starts the cancel of an open job of this contract; `_cancel` completes it after the grace period.
+    function _requestCancel(IInferenceEscrow.Job memory job) internal {
+        escrow.requestCancel(job);
+    }
+
+    /// @dev Cancels an open job of this contract after its grace period: the payment returns to its escrow balance.
+    function _cancel(IInferenceEscrow.Job memory job) internal {
+        escrow.cancel(job);
+    }
+
+    /// @dev Withdraws `amount` of this contract's escrow balance (refunds, unspent deposits) to `to`.
+    function _withdrawFromEscrow(uint256 amount, address to) internal {
+        escrow.withdraw(amount, to);
+    }
+
+    /// @dev Claims the staking-token compensation credited to this contract in `NodeStaking` (its share of a
+    /// missed-deadline slash, as requester) to `to`. Without this, a contract requester could never move it.
+    function _claimCompensation(address to) internal {
+        escrow.staking().claimRewards(to);
+    }
+
     /// @dev Receives a verified output. Called by the escrow only, with the gas limit of the request.
     function _onInferenceResult(JobId jobId, bytes calldata output) internal virtual;
 }

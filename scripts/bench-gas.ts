@@ -24,6 +24,7 @@ import { MEASUREMENT, registerEnclave, USD } from "../test/helpers/fixtures.js";
 import { requestParams, signPermit } from "../test/helpers/escrow.js";
 import {
   calldataGas,
+  cancelFigures,
   disputeFigures,
   enableTee,
   equivocationFigures,
@@ -194,7 +195,10 @@ Object.assign(figures, await optimisticFigures(f, TRUE));
 Object.assign(figures, await finalizeBatchFigures(f, TRUE, 1));
 Object.assign(figures, await finalizeBatchFigures(f, TRUE, 50));
 figures["lifecycle.optimistic"] =
-  figures["optimistic.request"] + figures["optimistic.propose"] + figures["optimistic.finalize"];
+  figures["optimistic.request"] +
+  figures["optimistic.claim"] +
+  figures["optimistic.proposeAfterClaim"] +
+  figures["optimistic.finalize"];
 Object.assign(figures, await disputeFigures(f, TRUE));
 Object.assign(figures, await proofDisputeFigures(f, TRUE));
 restoreRandomness();
@@ -216,6 +220,9 @@ restoreRandomness();
     }
   }
 }
+
+// ---------------------------------------------------------------- cancel (two steps)
+Object.assign(figures, await cancelFigures(f));
 
 // Last: it revokes a key and slashes the node's free stake.
 Object.assign(figures, await equivocationFigures(f, service));
@@ -259,9 +266,8 @@ const rows: Row[] = [
   { key: "zk.verifierTx", label: "  verifier's own cost: verifyProof tx", txs: 1 },
   { key: "zk.verifierExecution", label: "  verifier's own cost: execution only", txs: 0 },
   { key: "optimistic.request", label: "request (optimistic, prepaid)", txs: 1 },
-  { key: "optimistic.propose", label: "optimistic propose (claim-and-propose)", txs: 1, max: 60_000n },
   { key: "optimistic.claim", label: "claim (optimistic job)", txs: 1 },
-  { key: "optimistic.proposeAfterClaim", label: "optimistic propose after a claim", txs: 1 },
+  { key: "optimistic.proposeAfterClaim", label: "optimistic propose after a claim", txs: 1, max: 60_000n },
   { key: "optimistic.finalize", label: "optimistic finalize (single)", txs: 1, max: 40_000n },
   { key: "optimistic.finalizeBatch1.perJob", label: "finalizeBatch of 1", txs: 1 },
   { key: "optimistic.finalizeBatch50.perJob", label: "finalizeBatch of 50, per job", txs: 0 },
@@ -272,6 +278,9 @@ const rows: Row[] = [
   { key: "dispute.byProof.nodeWrong", label: "resolveByProof: node wrong", txs: 1 },
   { key: "dispute.byProof.nodeRight", label: "resolveByProof: node right", txs: 1 },
   { key: "dispute.reportEquivocation", label: "reportEquivocation", txs: 1 },
+  { key: "dispute.reportEquivocation.batch", label: "reportEquivocation (two batch signatures)", txs: 1 },
+  { key: "cancel.request", label: "requestCancel", txs: 1 },
+  { key: "cancel.cancel", label: "cancel (after the grace period)", txs: 1 },
   { key: "withdraw.earnings", label: "withdraw (node earnings)", txs: 1 },
   { key: "withdraw.requestUnstake", label: "requestUnstake", txs: 1 },
   { key: "withdraw.stake", label: "withdrawStake", txs: 1 },
@@ -284,7 +293,7 @@ const rows: Row[] = [
   },
   { key: "lifecycle.teeClaimed", label: "TEE life cycle: request + claim + submit", txs: 3, anchors: [INFERNET_ERC20] },
   { key: "lifecycle.zk", label: "ZK life cycle: request + submit", txs: 2, anchors: [INFERNET_PROOF] },
-  { key: "lifecycle.optimistic", label: "optimistic life cycle: request + propose + finalize", txs: 3 },
+  { key: "lifecycle.optimistic", label: "optimistic life cycle: request + claim + propose + finalize", txs: 4 },
 ];
 for (const r of rows) if (figures[r.key] === undefined) throw new Error(`no figure ${r.key}`);
 for (const k of Object.keys(figures)) if (!rows.some((r) => r.key === k) && !k.endsWith(".total")) delete figures[k];

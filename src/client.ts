@@ -395,7 +395,24 @@ export class VeritasClient {
     throw new Error(`requestInference: no JobRequested event in transaction ${receipt.hash}`);
   }
 
-  /** Cancels an open job of the signer; the payment goes back to its escrow balance. */
+  /**
+   * Asks to cancel an open job of the signer. The job stays open (nodes may still serve it, and a result is paid) for
+   * the escrow's cancel grace period (`CANCEL_GRACE_PERIOD_SECONDS`, 10 minutes); then `cancel` refunds it.
+   */
+  async requestCancel(jobId: BigNumberish): Promise<TransactionReceipt> {
+    const { job } = await this.requested(BigInt(jobId));
+    return this.send(() => this.escrow.requestCancel(job));
+  }
+
+  /** When a requested cancel can be completed (unix seconds), or 0n if none was requested. */
+  async cancellableAt(jobId: BigNumberish): Promise<bigint> {
+    return this.escrow.cancellableAt(BigInt(jobId));
+  }
+
+  /**
+   * Completes the cancel of an open job of the signer after `requestCancel` and its grace period; the payment goes back
+   * to its escrow balance.
+   */
   async cancel(jobId: BigNumberish): Promise<TransactionReceipt> {
     const { job } = await this.requested(BigInt(jobId));
     return this.send(() => this.escrow.cancel(job));

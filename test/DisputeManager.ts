@@ -27,11 +27,12 @@ describe("Optimistic results and DisputeManager", function () {
   });
 
   describe("propose and finalize", function () {
-    it("claims and proposes in one call, then anyone finalizes after the window and the node is paid", async function () {
+    it("claims, then proposes; anyone finalizes after the window and the node is paid", async function () {
       const { jobId, job, claim, proposal } = await proposed(f, f.plainVersion, TRUE);
       expect(await f.escrow.jobStatus(jobId)).to.equal(JobStatus.Proposed);
       expect(await f.escrow.lockedCollateral(f.node.address)).to.equal(job.collateral);
-      expect(proposal.challengeEnds - claim.deliverBy + 600n).to.equal(job.challengeWindow);
+      // The proposal is mined one block (one second) after the claim.
+      expect(proposal.challengeEnds - claim.deliverBy + 600n - 1n).to.equal(job.challengeWindow);
       await expect(f.escrow.connect(f.other).finalize(job, claim, proposal, TRUE))
         .to.be.revertedWithCustomError(f.escrow, "ChallengeWindowOpen")
         .withArgs(jobId, proposal.challengeEnds);

@@ -403,25 +403,51 @@ contract DisputesHandler is BaseHandler {
         if (ok) _claimed(e, node);
     }
 
-    /// @notice A node claims an open job and proposes a result in the same call.
+    /// @notice A node claims an open job, then proposes a result (claim first: the only way to propose). Another node
+    /// that saw the output first tries to propose it without a claim (before the claim, and again after it with no
+    /// claim and with the claimer's claim): each copy must be refused (issue 12, "copied optimistic proposal").
     function proposeNew(uint256 jobSeed, uint256 nodeSeed, uint256 honestSeed) external tick {
         (bool found, uint256 idx) = _pick(jobSeed, Want.OpenLive);
         if (!found) return;
         Entry storage e = _jobs[idx];
         IInferenceEscrow.Job memory job = e.job;
         address node = _nodes[nodeSeed % 3];
+        address copier = _nodes[((nodeSeed % 3) + 1) % 3];
         bool honest = honestSeed % 3 != 0;
         bytes memory output = _output(idx, honest);
+        _expect(_copy(job, copier, IInferenceEscrow.Claim(address(0), 0), output), false, "copy before the claim");
         bool expectOk = _canClaim(job, node);
         bool ok;
         vm.prank(node);
-        try escrow.proposeResult(job, IInferenceEscrow.Claim(address(0), 0), output) {
+        try escrow.claim(job) {
             ok = true;
         } catch {}
-        _expect(ok, expectOk, "proposeNew");
+        _expect(ok, expectOk, "proposeNew claim");
         if (!ok) return;
         _claimed(e, node);
-        _proposed(e, honest, output);
+        _expect(_copy(job, copier, IInferenceEscrow.Claim(address(0), 0), output), false, "copy without a claim");
+        _expect(_copy(job, copier, e.claim, output), false, "copy with the claimer's claim");
+        ok = false;
+        vm.prank(node);
+        try escrow.proposeResult(job, e.claim, output) {
+            ok = true;
+        } catch {}
+        _expect(ok, true, "proposeNew propose");
+        if (ok) _proposed(e, honest, output);
+    }
+
+    /// @dev `copier` proposes `output` for `job` with claim `c`; returns whether the escrow accepted it.
+    function _copy(
+        IInferenceEscrow.Job memory job,
+        address copier,
+        IInferenceEscrow.Claim memory c,
+        bytes memory output
+    ) internal returns (bool ok) {
+        vm.prank(copier);
+        try escrow.proposeResult(job, c, output) {
+            ok = true;
+        } catch {}
+        if (!ok) refusals["copy a proposal"]++;
     }
 
     /// @notice The claimer of a claimed job proposes a result (sometimes another node tries, and must be refused).

@@ -780,9 +780,12 @@ contract VeritasAmountsDeadlinesFeesFuzzTest is VeritasSuite {
         vm.stopPrank();
         job = _teeJob(p, 0);
         out = abi.encode("output");
+        // Claim first, then propose: a proposal needs the proposer's claim.
         vm.prank(optimisticNode);
-        escrow.proposeResult(job, IInferenceEscrow.Claim(address(0), 0), out);
+        escrow.claim(job);
         c = IInferenceEscrow.Claim(optimisticNode, uint40(block.timestamp + 600));
+        vm.prank(optimisticNode);
+        escrow.proposeResult(job, c, out);
         pr = IInferenceEscrow.Proposal(keccak256(out), uint40(block.timestamp) + CHALLENGE_WINDOW);
     }
 }

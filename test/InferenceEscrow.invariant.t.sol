@@ -5,8 +5,10 @@ import {StdInvariant} from "forge-std/StdInvariant.sol";
 import {IInferenceEscrow} from "../contracts/interfaces/IInferenceEscrow.sol";
 import {IModelRegistry} from "../contracts/interfaces/IModelRegistry.sol";
 import {INodeStaking} from "../contracts/interfaces/INodeStaking.sol";
+import {IDisputeManager} from "../contracts/interfaces/IDisputeManager.sol";
 import {ITeeRegistry} from "../contracts/interfaces/ITeeRegistry.sol";
 import {JobId} from "../contracts/libraries/JobId.sol";
+import {CANCEL_GRACE_PERIOD_SECONDS} from "../contracts/libraries/ConstantsLib.sol";
 import {SignedAttestationVerifier} from "../contracts/SignedAttestationVerifier.sol";
 import {TeeRegistry} from "../contracts/TeeRegistry.sol";
 import {TeeResultVerifier} from "../contracts/TeeResultVerifier.sol";
@@ -14,7 +16,9 @@ import {BaseHandler} from "./helpers/BaseHandler.sol";
 import {VeritasSuite} from "./helpers/VeritasSuite.sol";
 
 /// @notice Invariants of the registry, staking, TEE registry and escrow together over random sequences of deposits,
-/// requests (prepaid and by transfer), claims, results (single, direct, batched), cancellations, expiries,
+/// requests (prepaid and by transfer), claims, results (single, direct, batched; batches front-run by a cancel or
+/// another node's fulfil), two-step cancellations (and cancels racing a direct fulfil in the same block), equivocation
+/// reports over batch-signed results, expiries,
 /// missed-deadline reports, withdrawals, stake moves, reward and royalty withdrawals, fee collection, governance changes
 /// (fee, rate, pause), enclave key rotations and renewals, model transfers, version publications and deprecations,
 /// actions by strangers on other accounts' state, and replays of signatures and attestations across jobs, nodes,
@@ -78,7 +82,7 @@ contract InferenceEscrowInvariantTest is StdInvariant, VeritasSuite {
 
     /// @dev The handler's actions, weighted by repetition: more requests, claims, results and reports than the rest.
     function _selectors() internal pure returns (bytes4[] memory s) {
-        s = new bytes4[](32);
+        s = new bytes4[](35);
         uint256 i;
         s[i++] = EscrowHandler.deposit.selector;
         for (uint256 k; k < 3; ++k) {
@@ -94,6 +98,9 @@ contract InferenceEscrowInvariantTest is StdInvariant, VeritasSuite {
         s[i++] = EscrowHandler.fulfil.selector;
         s[i++] = EscrowHandler.batch.selector;
         s[i++] = EscrowHandler.cancel.selector;
+        s[i++] = EscrowHandler.cancelRacesSubmit.selector;
+        s[i++] = EscrowHandler.cancelRacesSubmit.selector;
+        s[i++] = EscrowHandler.reportEquivocation.selector;
         s[i++] = EscrowHandler.expire.selector;
         s[i++] = EscrowHandler.withdraw.selector;
         s[i++] = BaseHandler.stake.selector;
@@ -132,7 +139,11 @@ contract InferenceEscrowInvariantTest is StdInvariant, VeritasSuite {
         handler.deposit(0, 5e6);
         handler.setParameters(0, 20_000, 0);
         handler.request(0, 1, 1e6, 600, 1 days, 0, true);
+        handler.cancel(2, 1); // requests the cancel while paused
+        handler.warp(1); // < the grace period: the cancel is refused
         handler.cancel(2, 1);
+        handler.warp(2 * uint256(CANCEL_GRACE_PERIOD_SECONDS) + 1); // not a multiple of 4: seconds, not days
+        handler.cancel(2, 1); // completes it while paused
         handler.withdraw(0, 3);
         handler.warp(0);
         handler.warp(0);
@@ -147,10 +158,47 @@ contract InferenceEscrowInvariantTest is StdInvariant, VeritasSuite {
         assertEq(handler.successes("transferModel"), 1, "model transferred");
         assertEq(handler.successes("deprecateVersion"), 1, "version deprecated");
         assertEq(handler.refusals("request"), 1, "request refused while paused");
+        assertEq(handler.successes("requestCancel while paused"), 1, "cancel requested while paused");
+        assertEq(handler.refusals("cancel"), 2, "cancel refused before a request and within the grace period");
         assertEq(handler.successes("cancel while paused"), 1, "cancel while paused");
         assertEq(handler.successes("withdraw while paused"), 1, "withdraw while paused");
         assertEq(handler.successes("expire while paused"), 1, "expire while paused");
         assertEq(handler.successes("reportMissedDeadline"), 1, "report while paused");
+        assertEq(handler.violations(), 0, handler.firstViolation());
+    }
+
+    /// @notice Issue 12's races are not vacuous: a fulfil raced by a cancel on a fresh request is paid, a cancel that
+    /// completes after its grace period wins against a late fulfil, a batch is front-run by a cancel and by another
+    /// node's fulfil and settles the rest, and equivocation over batch-signed results is reported (once per key, by
+    /// a stranger and by the node itself), slashing and revoking as modelled.
+    function test_issue12RacesAreExercised() public {
+        for (uint256 i; i < 8; ++i) {
+            handler.request(0, i * 4 + 1, 1e6, 600, 1 days, 0, true);
+        }
+        // Job 0: a fresh request; the requester front-runs the fulfil with a cancel request: the fulfil is paid.
+        handler.cancelRacesSubmit(0, 0, 0);
+        assertEq(handler.successes("fulfil raced by a cancel"), 1, "fulfil paid despite the front-run");
+        assertEq(handler.refusals("cancel"), 1, "the front-running cancel refused");
+        // Job 1: a cancel requested, the grace period passed: the cancel wins, the batch of one is left out.
+        handler.cancel(1, 1);
+        handler.warp(2 * uint256(CANCEL_GRACE_PERIOD_SECONDS) + 1);
+        handler.cancelRacesSubmit(1, 1, 0);
+        assertEq(handler.successes("cancel"), 1, "cancel after the grace period");
+        assertEq(handler.successes("batch left a moved job out"), 1, "the raced batch left the cancelled job out");
+        // Jobs 2-4: a batch front-run by another node's direct fulfil (no cancel requested on job 2).
+        handler.batch(2, 0, 3);
+        assertEq(handler.successes("fulfil that front-runs a batch"), 1, "a rival fulfilled a batch job first");
+        assertEq(handler.successes("batch"), 1, "the batch still settled");
+        assertEq(handler.successes("batch left a moved job out"), 2, "and left the moved job out");
+        // Equivocation over the batch-signed results: accepted once per key, refused afterwards.
+        handler.reportEquivocation(0, 0); // a stranger reports, batch-of-one counter-signature
+        handler.reportEquivocation(0, 0);
+        assertEq(handler.successes("reportEquivocation over a batch signature"), 1, "equivocation reported once");
+        assertEq(handler.refusals("reportEquivocation over a batch signature"), 1, "a second report refused");
+        assertEq(handler.successes("register key after equivocation"), 1, "the node got a fresh key");
+        handler.cancelRacesSubmit(5, 2, 0); // job 5, node 2: a batch of one, then reported by the node itself
+        handler.reportEquivocation(3, 2);
+        assertEq(handler.successes("self-reported equivocation"), 1, "the node reported itself from an account");
         assertEq(handler.violations(), 0, handler.firstViolation());
     }
 
@@ -374,6 +422,18 @@ contract EscrowHandler is BaseHandler {
         IInferenceEscrow.Job job;
         IInferenceEscrow.Claim claim;
         IInferenceEscrow.JobStatus status;
+        /// @dev When a requested cancel can complete (0: none requested).
+        uint40 cancellableAt;
+    }
+
+    /// @notice A result settled under a batch signature: the evidence an equivocation report can use.
+    struct BatchSigned {
+        uint256 idx;
+        uint256 pk;
+        bytes32[] hashes;
+        uint256 index;
+        bytes signature;
+        bytes32 outputHash;
     }
 
     /// @notice The model of a node's current enclave key.
@@ -409,6 +469,8 @@ contract EscrowHandler is BaseHandler {
     VersionGhost[] internal _versions;
     Revoked[] internal _revoked;
     mapping(address node => KeyGhost) internal _keys;
+    BatchSigned[] internal _batchSigned;
+    mapping(address enclaveKey => bool) internal _equivocated;
     uint256 internal _keyGeneration;
 
     mapping(uint256 modelId => address) public ghostModelOwner;
@@ -584,6 +646,10 @@ contract EscrowHandler is BaseHandler {
             );
         }
         (uint8 v, bytes32 r, bytes32 s) = vm.sign(_keys[node].pk, teeVerifier.batchDigest(hashes));
+        // Sometimes a third party moves one open job of the batch first (its requester completes a cancel, or another
+        // node fulfils it): the batch must leave that job out and settle the rest (issue 12).
+        bool[] memory moved = new bool[](k);
+        if (!duplicate && (count / 4) % 2 == 0) _frontRunBatch(picked, claims, moved, k, node, jobSeed);
         uint256 before = _credits(node);
         bool ok;
         vm.prank(node);
@@ -594,26 +660,173 @@ contract EscrowHandler is BaseHandler {
         if (!ok) return;
         ghostCredited += _credits(node) - before;
         for (uint256 i; i < k; ++i) {
+            if (moved[i]) {
+                successes["batch left a moved job out"]++;
+                continue;
+            }
             _settled(picked[i], node, claims[i].node != address(0));
+            _recordBatch(picked[i], _keys[node].pk, hashes, i, abi.encodePacked(r, s, v), keccak256(outputs[i]));
+        }
+    }
+
+    /// @notice The two-step cancel (issue 12, "free inference by cancel"): completes a requested cancel (refused before
+    /// the grace period ends, or with none requested), else requests one. Mostly the requester; sometimes someone
+    /// else, who must be refused.
+    /// @dev Moves the first open job of a picked batch before the batch lands: its requester completes a cancel if the
+    /// grace period allows, else another node fulfils it directly if it can. Marks it in `moved`.
+    function _frontRunBatch(
+        uint256[] memory picked,
+        IInferenceEscrow.Claim[] memory claims,
+        bool[] memory moved,
+        uint256 k,
+        address node,
+        uint256 seed
+    ) internal {
+        for (uint256 i; i < k; ++i) {
+            if (claims[i].node != address(0)) continue;
+            uint256 idx = picked[i];
+            Entry storage e = _jobs[idx];
+            if (e.cancellableAt != 0 && clock >= e.cancellableAt) {
+                moved[i] = _tryCancel(idx, e.job.requester);
+                return;
+            }
+            address rival = _otherNode(node, seed);
+            if (!_canFulfil(e.job, rival)) return;
+            bytes memory output = abi.encode(idx, clock, rival, "front-run");
+            bytes memory sig = _sign(_keys[rival].pk, e.job, output);
+            uint256 before = _credits(rival);
+            vm.prank(rival);
+            try escrow.submitResult(e.job, IInferenceEscrow.Claim(address(0), 0), output, sig) {
+                moved[i] = true;
+            } catch {}
+            _expect(moved[i], true, "fulfil that front-runs a batch");
+            if (!moved[i]) return;
+            ghostCredited += _credits(rival) - before;
+            _settled(idx, rival, false);
+            return;
         }
     }
 
     function cancel(uint256 jobSeed, uint256 callerSeed) external tick {
         (bool found, uint256 idx) = _pick(jobSeed, IInferenceEscrow.JobStatus.Open);
         if (!found) return;
-        IInferenceEscrow.Job memory job = _jobs[idx].job;
-        // Mostly the requester; sometimes someone else, who must be refused.
-        address caller = callerSeed % 5 == 0 ? _requesters[(callerSeed / 5) % 3] : job.requester;
+        address caller = callerSeed % 5 == 0 ? _requesters[(callerSeed / 5) % 3] : _jobs[idx].job.requester;
+        if (!_tryCancel(idx, caller) && _jobs[idx].cancellableAt == 0) _tryRequestCancel(idx, caller);
+    }
+
+    /// @notice A requester front-runs a node's direct fulfil (single-signed or batch-signed, a batch of one) with a
+    /// cancel in the same block, as one who read the output from the mempool would: the cancel must succeed only
+    /// after a grace period that began before (so never for a fulfil sent on a fresh request), the fulfil must
+    /// succeed whenever the cancel did not, and the node is paid for it.
+    function cancelRacesSubmit(uint256 jobSeed, uint256 nodeSeed, uint256 formSeed) external tick {
+        (bool found, uint256 idx) = _pick(jobSeed, IInferenceEscrow.JobStatus.Open);
+        if (!found) return;
+        Entry storage e = _jobs[idx];
+        IInferenceEscrow.Job memory job = e.job;
+        address node = _nodes[nodeSeed % 3];
+        bytes memory output = abi.encode(idx, clock, node, "raced");
+        bool asBatch = formSeed % 2 == 0;
+        bytes memory sig = asBatch ? _signBatchOfOne(_keys[node].pk, job, output) : _sign(_keys[node].pk, job, output);
+        // The requester's front-run: complete the cancel if it can, else (sometimes) start one.
+        bool cancelled = _tryCancel(idx, job.requester);
+        if (!cancelled && e.cancellableAt == 0 && (formSeed / 2) % 2 == 0) _tryRequestCancel(idx, job.requester);
+        uint256 before = _credits(node);
         bool ok;
-        vm.prank(caller);
-        try escrow.cancel(job) {
+        vm.prank(node);
+        if (asBatch) {
+            IInferenceEscrow.Job[] memory jobs = new IInferenceEscrow.Job[](1);
+            IInferenceEscrow.Claim[] memory claims = new IInferenceEscrow.Claim[](1);
+            bytes[] memory outputs = new bytes[](1);
+            (jobs[0], outputs[0]) = (job, output);
+            try escrow.submitBatch(jobs, claims, outputs, sig) {
+                ok = true;
+            } catch {}
+            // A batch whose only job was cancelled first is accepted but settles nothing (ResultSkipped).
+            // A job cancelled first or past its deadline is left out (ResultSkipped): the batch is still accepted.
+            bool fulfillable = !cancelled && clock < job.expiresAt;
+            bool active = ghostNode[node].staked >= MIN_STAKE && _keyLive(node);
+            _expect(ok, active && (!fulfillable || job.node == address(0) || job.node == node), "raced batch of one");
+            if (!ok) return;
+            if (!fulfillable) {
+                if (_credits(node) != before) _violation("a batch credited a job it left out");
+                successes["batch left a moved job out"]++;
+                return;
+            }
+            _recordBatchSigned(idx, node, job, output, sig);
+        } else {
+            try escrow.submitResult(job, IInferenceEscrow.Claim(address(0), 0), output, sig) {
+                ok = true;
+            } catch {}
+            _expect(ok, !cancelled && _canFulfil(job, node), "raced fulfil");
+            if (!ok) return;
+        }
+        ghostCredited += _credits(node) - before;
+        _settled(idx, node, false);
+        successes["fulfil raced by a cancel"]++;
+    }
+
+    /// @notice An equivocation report over a batch-signed result (issue 12, "equivocation escapes through batch
+    /// signatures"): the key that signed a settled batch signs another output for the same version and input, as a
+    /// batch of one or a single result, and a reporter (a stranger, a requester, or the node itself through another
+    /// account: it only recovers the reward share) reports both. Must be accepted once per key; the node loses the
+    /// penalty (only when its free stake covers it: the debt path is in test/attacks/equivocation.ts), the key is
+    /// revoked and the node gets a fresh key.
+    function reportEquivocation(uint256 seed, uint256 reporterSeed) external tick {
+        uint256 n = _batchSigned.length;
+        if (n == 0) return;
+        BatchSigned storage r = _batchSigned[seed % n];
+        Entry storage e = _jobs[r.idx];
+        address key = vm.addr(r.pk);
+        address node = tee.getEnclaveKey(key).node;
+        IDisputeManager disputes = IDisputeManager(escrow.disputeManager());
+        IDisputeManager.Params memory params = disputes.params();
+        NodeGhost storage g = ghostNode[node];
+        if (!_equivocated[key] && g.staked + g.thawing < ghostLocked[node] + params.equivocationSlash) return;
+        IDisputeManager.SignedResult memory a = IDisputeManager.SignedResult({
+            jobId: _jobId(e.job),
+            versionId: e.job.versionId,
+            inputHash: e.job.inputDigest,
+            outputHash: r.outputHash,
+            signature: r.signature,
+            batch: r.hashes,
+            index: r.index
+        });
+        bytes memory other = abi.encode("equivocated", seed);
+        bool asBatch = seed % 2 == 0;
+        IDisputeManager.SignedResult memory b = IDisputeManager.SignedResult({
+            jobId: _jobId(e.job),
+            versionId: e.job.versionId,
+            inputHash: e.job.inputDigest,
+            outputHash: keccak256(other),
+            signature: asBatch ? _signBatchOfOne(r.pk, e.job, other) : _sign(r.pk, e.job, other),
+            batch: new bytes32[](asBatch ? 1 : 0),
+            index: 0
+        });
+        if (asBatch) b.batch[0] = _resultHash(e.job, keccak256(other));
+        address reporter =
+            reporterSeed % 3 == 0
+                ? stranger
+                : reporterSeed % 3 == 1
+                    ? _requesters[reporterSeed % 3]
+                    : node;
+        bool ok;
+        Measure memory m = _measure(node);
+        vm.prank(reporter);
+        try disputes.reportEquivocation(a, b) {
             ok = true;
         } catch {}
-        _expect(ok, caller == job.requester, "cancel");
+        _expect(ok, !_equivocated[key], "reportEquivocation over a batch signature");
         if (!ok) return;
-        if (ghostPaused) successes["cancel while paused"]++;
-        ghostBalance[job.requester] += job.payment;
-        _jobs[idx].status = IInferenceEscrow.JobStatus.Cancelled;
+        _equivocated[key] = true;
+        _checkSlash(m, node, params.equivocationSlash, params.equivocationSlash, "reportEquivocation");
+        _slash(node, params.equivocationSlash, reporter, params.challengerRewardBps);
+        if (reporter == node) successes["self-reported equivocation"]++;
+        if (key != vm.addr(_keys[node].pk)) return; // an older key, already revoked by a rotation
+        _revoked.push(Revoked(key, node));
+        KeyGhost storage k = _keys[node];
+        k.pk = uint256(keccak256(abi.encode("fresh enclave after equivocation", ++_keyGeneration)));
+        k.expiresAt = uint40(clock + 30 days);
+        _expect(_register(node, k.pk, k.expiresAt), true, "register key after equivocation");
     }
 
     function expire(uint256 jobSeed, uint256 callerSeed) external tick {
@@ -791,6 +1004,10 @@ contract EscrowHandler is BaseHandler {
         if (action == 0) {
             (bool found, uint256 idx) = _pick(jobSeed, IInferenceEscrow.JobStatus.Open);
             if (!found) return;
+            vm.prank(actor);
+            try escrow.requestCancel(_jobs[idx].job) {
+                ok = true;
+            } catch {}
             vm.prank(actor);
             try escrow.cancel(_jobs[idx].job) {
                 ok = true;
@@ -1085,6 +1302,98 @@ contract EscrowHandler is BaseHandler {
             (job.node == address(0) || job.node == node);
     }
 
+    /// @dev `_canFulfil` for the raced batch: the node's staking record and the job's deadline (the key is checked
+    /// separately: a dead key reverts the batch, a moved job does not).
+    function _canFulfilNow(IInferenceEscrow.Job memory job, address node) internal view returns (bool) {
+        return
+            ghostNode[node].staked >= MIN_STAKE &&
+            clock < job.expiresAt &&
+            (job.node == address(0) || job.node == node);
+    }
+
+    /// @dev Completes `caller`'s cancel of job `idx` if it can; checks the outcome against the model.
+    function _tryCancel(uint256 idx, address caller) internal returns (bool ok) {
+        Entry storage e = _jobs[idx];
+        IInferenceEscrow.Job memory job = e.job;
+        vm.prank(caller);
+        try escrow.cancel(job) {
+            ok = true;
+        } catch {}
+        _expect(ok, caller == job.requester && e.cancellableAt != 0 && clock >= e.cancellableAt, "cancel");
+        if (!ok) return false;
+        if (ghostPaused) successes["cancel while paused"]++;
+        ghostBalance[job.requester] += job.payment;
+        e.status = IInferenceEscrow.JobStatus.Cancelled;
+        e.cancellableAt = 0;
+    }
+
+    /// @dev `caller` asks to cancel job `idx`; checks the outcome against the model.
+    function _tryRequestCancel(uint256 idx, address caller) internal returns (bool ok) {
+        Entry storage e = _jobs[idx];
+        vm.prank(caller);
+        try escrow.requestCancel(e.job) {
+            ok = true;
+        } catch {}
+        _expect(ok, caller == e.job.requester && e.cancellableAt == 0, "requestCancel");
+        if (!ok) return false;
+        if (ghostPaused) successes["requestCancel while paused"]++;
+        e.cancellableAt = uint40(clock) + CANCEL_GRACE_PERIOD_SECONDS;
+    }
+
+    /// @dev The EIP-712 struct hash of `job`'s result with `outputHash` (a leaf of a batch digest).
+    function _resultHash(IInferenceEscrow.Job memory job, bytes32 outputHash) internal view returns (bytes32) {
+        return
+            teeVerifier.resultStructHash(
+                address(escrow),
+                JobId.unwrap(_jobId(job)),
+                job.versionId,
+                job.inputDigest,
+                outputHash
+            );
+    }
+
+    /// @dev `pk`'s batch signature over the single result (`job`, `output`).
+    function _signBatchOfOne(
+        uint256 pk,
+        IInferenceEscrow.Job memory job,
+        bytes memory output
+    ) internal view returns (bytes memory) {
+        bytes32[] memory hashes = new bytes32[](1);
+        hashes[0] = _resultHash(job, keccak256(output));
+        (uint8 v, bytes32 r, bytes32 s) = vm.sign(pk, teeVerifier.batchDigest(hashes));
+        return abi.encodePacked(r, s, v);
+    }
+
+    /// @dev Records a batch of one settled under `sig` as equivocation evidence.
+    function _recordBatchSigned(
+        uint256 idx,
+        address node,
+        IInferenceEscrow.Job memory job,
+        bytes memory output,
+        bytes memory sig
+    ) internal {
+        bytes32[] memory hashes = new bytes32[](1);
+        hashes[0] = _resultHash(job, keccak256(output));
+        _recordBatch(idx, _keys[node].pk, hashes, 0, sig, keccak256(output));
+    }
+
+    function _recordBatch(
+        uint256 idx,
+        uint256 pk,
+        bytes32[] memory hashes,
+        uint256 index,
+        bytes memory sig,
+        bytes32 outputHash
+    ) internal {
+        BatchSigned storage b = _batchSigned.push();
+        b.idx = idx;
+        b.pk = pk;
+        b.hashes = hashes;
+        b.index = index;
+        b.signature = sig;
+        b.outputHash = outputHash;
+    }
+
     function _keyLive(address node) internal view returns (bool) {
         return clock < _keys[node].expiresAt;
     }
@@ -1158,7 +1467,8 @@ contract EscrowHandler is BaseHandler {
             h = keccak256(abi.encode(h, escrow.accrualOf(_models[i]), registry.ownerOf(_models[i])));
         }
         for (uint256 i; i < _jobs.length; ++i) {
-            h = keccak256(abi.encode(h, escrow.jobCommitment(_jobId(_jobs[i].job))));
+            JobId id = _jobId(_jobs[i].job);
+            h = keccak256(abi.encode(h, escrow.jobCommitment(id), escrow.cancellableAt(id)));
         }
     }
 

@@ -3,6 +3,7 @@ import { network } from "hardhat";
 import { AbiCoder, id, keccak256, Wallet, ZeroAddress } from "ethers";
 import {
   BPS,
+  CANCEL_GRACE_PERIOD_SECONDS,
   JobStatus,
   MAX_CALLBACK_GAS,
   MAX_CHALLENGE_WINDOW_SECONDS,
@@ -31,6 +32,7 @@ import {
   type TeeFixture,
 } from "./helpers/fixtures.js";
 import {
+  cancelJob,
   claimJob,
   INPUT_DIGEST,
   INPUT_URI,
@@ -420,7 +422,7 @@ describe("InferenceEscrow", function () {
 
       const claim = await claimJob(f.escrow, f.node, a.job);
       await f.escrow.connect(f.node).submitResult(a.job, claim, OUTPUT, await sign(a.job));
-      await f.escrow.connect(f.requester).cancel(b.job);
+      await cancelJob(f.escrow, f.requester, b.job, time);
       await time.increaseTo(c.job.expiresAt);
       await f.escrow.connect(f.other).expire(c.job);
       await f.escrow.connect(f.other).reportMissedDeadline(d.job, d.claim);
@@ -763,8 +765,24 @@ describe("InferenceEscrow", function () {
   // ------------------------------------------------------------------------------------------------ cancel, expire
 
   describe("cancel and expire", function () {
-    it("the requester cancels an open job: refund to its balance, JobCancelled", async function () {
+    it("the requester cancels an open job in two steps: CancelRequested, then after the grace period a refund to its balance, JobCancelled", async function () {
       const { jobId, job } = await f.request();
+      await expect(f.escrow.connect(f.requester).cancel(job))
+        .to.be.revertedWithCustomError(f.escrow, "CancelNotRequested")
+        .withArgs(jobId);
+      const request = await f.escrow.connect(f.requester).requestCancel(job);
+      const at = BigInt(await time.latest()) + CANCEL_GRACE_PERIOD_SECONDS;
+      await expect(request).to.emit(f.escrow, "CancelRequested").withArgs(jobId, at);
+      expect(await f.escrow.cancellableAt(jobId)).to.equal(at);
+      await expect(f.escrow.connect(f.requester).requestCancel(job))
+        .to.be.revertedWithCustomError(f.escrow, "CancelAlreadyRequested")
+        .withArgs(jobId, at);
+      await time.setNextBlockTimestamp(at - 1n);
+      await expect(f.escrow.connect(f.requester).cancel(job))
+        .to.be.revertedWithCustomError(f.escrow, "CancelGracePeriod")
+        .withArgs(jobId, at);
+      expect(await f.escrow.jobStatus(jobId)).to.equal(JobStatus.Open);
+      await time.increaseTo(at);
       const tx = await f.escrow.connect(f.requester).cancel(job);
       await expect(tx).to.emit(f.escrow, "JobCancelled").withArgs(jobId, PAYMENT);
       await expect(tx).to.changeTokenBalances(ethers, f.usd, [f.requester, f.escrow], [0n, 0n]);
@@ -783,23 +801,30 @@ describe("InferenceEscrow", function () {
         f.escrow,
         f.escrow.connect(f.other).requestInferenceWithTransfer(requestParams(f, await now())),
       );
-      await f.escrow.connect(f.other).cancel(job);
+      await cancelJob(f.escrow, f.other, job, time);
       expect(await f.escrow.balanceOf(f.other.address)).to.equal(PAYMENT);
       expect(await f.escrow.jobStatus(jobId)).to.equal(JobStatus.Cancelled);
     });
 
-    it("NotRequester when anyone else cancels", async function () {
+    it("NotRequester when anyone else requests or completes a cancel", async function () {
       const { jobId, job } = await f.request();
+      await expect(f.escrow.connect(f.other).requestCancel(job))
+        .to.be.revertedWithCustomError(f.escrow, "NotRequester")
+        .withArgs(jobId, f.other.address);
+      await f.escrow.connect(f.requester).requestCancel(job);
+      await time.increaseTo(await f.escrow.cancellableAt(jobId));
       await expect(f.escrow.connect(f.other).cancel(job))
         .to.be.revertedWithCustomError(f.escrow, "NotRequester")
         .withArgs(jobId, f.other.address);
     });
 
-    it("cancel after a claim reverts with InvalidJobStatus(Claimed, Open)", async function () {
+    it("cancel after a claim reverts with InvalidJobStatus(Claimed, Open), requested or not", async function () {
       const { jobId, job } = await claimed();
-      await expect(f.escrow.connect(f.requester).cancel(job))
-        .to.be.revertedWithCustomError(f.escrow, "InvalidJobStatus")
-        .withArgs(jobId, JobStatus.Claimed, JobStatus.Open);
+      for (const call of [f.escrow.connect(f.requester).requestCancel, f.escrow.connect(f.requester).cancel]) {
+        await expect(call(job))
+          .to.be.revertedWithCustomError(f.escrow, "InvalidJobStatus")
+          .withArgs(jobId, JobStatus.Claimed, JobStatus.Open);
+      }
     });
 
     it("expire: RequestNotExpired before the final deadline, then anyone expires it with a full refund", async function () {
@@ -1158,7 +1183,7 @@ describe("InferenceEscrow", function () {
       const settled = await settleOne();
       const open = await f.request({ payment: USD(2) });
       const cancelled = await f.request({ payment: USD(3) });
-      await f.escrow.connect(f.requester).cancel(cancelled.job);
+      await cancelJob(f.escrow, f.requester, cancelled.job, time);
       const c = await claimed(f.node2, { payment: USD(4) });
       await f.escrow.connect(f.modelOwner).withdrawRoyalties(f.modelId, f.modelOwner.address);
       const accrual = await f.escrow.accrualOf(f.modelId);

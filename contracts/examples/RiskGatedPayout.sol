@@ -61,6 +61,18 @@ contract RiskGatedPayout is IRiskGatedPayout, VeritasConsumer {
         emit PayoutRequested(jobId, recipient, amount);
     }
 
+    /// @inheritdoc IRiskGatedPayout
+    function claimCompensation(address to) external {
+        require(msg.sender == owner, NotOwner(msg.sender));
+        _claimCompensation(to);
+    }
+
+    /// @inheritdoc IRiskGatedPayout
+    function withdrawFromEscrow(uint256 amount, address to) external {
+        require(msg.sender == owner, NotOwner(msg.sender));
+        _withdrawFromEscrow(amount, to);
+    }
+
     function _onInferenceResult(JobId jobId, bytes calldata output) internal override {
         Payout memory p = pending[jobId];
         require(p.recipient != address(0), UnknownPayout(jobId));

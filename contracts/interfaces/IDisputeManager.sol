@@ -45,18 +45,25 @@ interface IDisputeManager {
         address arbitrator;
     }
 
-    /// @notice One enclave signature over a result, as evidence of equivocation.
+    /// @notice One enclave signature over a result, as evidence of equivocation: either a single-result signature
+    /// (`InferenceResult`, `batch` empty) or a batch signature (`InferenceBatch`, what `submitBatch` accepts, a batch
+    /// of one included) together with the struct hashes of every result it covers and this result's position.
     /// @param jobId The job the enclave signed for.
     /// @param versionId The model version.
     /// @param inputHash The input digest.
     /// @param outputHash The output hash it signed.
     /// @param signature The enclave's EIP-712 signature (TeeResultVerifier domain, this chain, this escrow).
+    /// @param batch For a batch signature, the `InferenceResult` struct hashes of all its results in order
+    /// (`ITeeResultVerifier.resultStructHash`); empty for a single-result signature.
+    /// @param index This result's position in `batch` (ignored when `batch` is empty).
     struct SignedResult {
         JobId jobId;
         uint64 versionId;
         bytes32 inputHash;
         bytes32 outputHash;
         bytes signature;
+        bytes32[] batch;
+        uint256 index;
     }
 
     /// @notice Emitted when a proposal is challenged.
@@ -120,6 +127,9 @@ interface IDisputeManager {
     /// @notice The two signed results are not an equivocation (different version or input, same output, or
     /// different signers).
     error NotEquivocation();
+    /// @notice Batch evidence whose `batch[index]` is not the struct hash of the reported result (or `index` is out of
+    /// range).
+    error InvalidBatchEvidence(uint256 index);
     /// @notice The signature does not recover to a registered enclave key.
     error UnknownSigner(address signer);
     /// @notice This key's equivocation was already reported.
@@ -212,9 +222,10 @@ interface IDisputeManager {
     ) external;
     /// @notice Reports two signatures of one enclave key over different outputs for the same version and input: the
     /// key is revoked and its node slashed (anyone can call; the reporter earns `challengerRewardBps` of the slash).
-    /// @dev The job ids may differ. Slashes at most `params().equivocationSlash` of the node's free stake (see
-    /// `IInferenceEscrow.slashForEquivocation`). Reverts with `NotEquivocation`, `UnknownSigner` (a key never
-    /// registered) or `AlreadyReported`.
+    /// @dev The job ids may differ, and each signature may be a single-result or a batch signature (see
+    /// `SignedResult`): every signature form the escrow pays for is evidence. Slashes at most `params().equivocationSlash` of the node's free stake (see
+    /// `IInferenceEscrow.slashForEquivocation`). Reverts with `NotEquivocation`, `InvalidBatchEvidence`, `UnknownSigner`
+    /// (a key never registered) or `AlreadyReported`.
     /// @param a One signed result.
     /// @param b Another signed result of the same key, version and input, with another output hash.
     function reportEquivocation(SignedResult calldata a, SignedResult calldata b) external;

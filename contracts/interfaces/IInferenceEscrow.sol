@@ -195,10 +195,22 @@ interface IInferenceEscrow is ICollateralLedger {
     /// @param jobId The job.
     /// @param success Whether it returned without reverting (false: reverted or ran out of its gas).
     event CallbackExecuted(JobId indexed jobId, bool success);
-    /// @notice Emitted when the requester cancels an open job.
+    /// @notice Emitted when the requester asks to cancel an open job. The job stays open, and nodes can still claim or
+    /// fulfil it, until `cancellableAt`; only then can `cancel` refund it.
+    /// @param jobId The job.
+    /// @param cancellableAt The earliest time `cancel` succeeds (now + `CANCEL_GRACE_PERIOD_SECONDS`).
+    event CancelRequested(JobId indexed jobId, uint40 cancellableAt);
+    /// @notice Emitted when the requester cancels an open job after its cancel grace period.
     /// @param jobId The job.
     /// @param refund Credited back to the requester's balance.
     event JobCancelled(JobId indexed jobId, uint256 refund);
+    /// @notice Emitted when `submitBatch` leaves out a job that is no longer fulfillable (another transaction moved it:
+    /// settled by another node, claimed, cancelled, expired; or its deadline passed). Its result is not settled and the
+    /// rest of the batch is; the job keeps its state.
+    /// @param jobId The job left out.
+    /// @param node The submitting node.
+    /// @param status The job's status when the batch ran.
+    event ResultSkipped(JobId indexed jobId, address indexed node, JobStatus status);
     /// @notice Emitted when an unserved job passes its final deadline.
     /// @param jobId The job.
     /// @param refund Credited back to the requester's balance.
@@ -305,6 +317,12 @@ interface IInferenceEscrow is ICollateralLedger {
     error NotClaimer(JobId jobId, address caller, address claimer);
     /// @notice The caller is not the job's requester.
     error NotRequester(JobId jobId, address caller);
+    /// @notice `cancel` of a job whose cancel was never requested (`requestCancel` first).
+    error CancelNotRequested(JobId jobId);
+    /// @notice `cancel` before the end of the job's cancel grace period.
+    error CancelGracePeriod(JobId jobId, uint40 cancellableAt);
+    /// @notice `requestCancel` of a job whose cancel was already requested.
+    error CancelAlreadyRequested(JobId jobId, uint40 cancellableAt);
     /// @notice The delivery deadline has passed.
     error DeliveryDeadlinePassed(JobId jobId, uint40 deliverBy);
     /// @notice The delivery deadline has not passed yet.
@@ -412,9 +430,14 @@ interface IInferenceEscrow is ICollateralLedger {
     /// proof.
     function submitResult(Job calldata job, Claim calldata claim, bytes calldata output, bytes calldata proof) external;
     /// @notice Submits many results of the caller with one proof (TEE: one enclave signature), all of one mode. A job
-    /// listed twice reverts with `InvalidJobStatus`.
-    /// @dev Reverts with `InvalidBatch` (empty, arrays of different lengths, mixed modes), any `submitResult` check,
-    /// or the verifier's error (the ZK verifier refuses batches). Callbacks run after every job settled.
+    /// listed twice reverts with `InvalidJobStatus`. A job that another transaction made unfulfillable (its status is
+    /// no longer `Open` for a direct fulfil or `Claimed` for a claimed job, or its request or delivery deadline has
+    /// passed) is left out with `ResultSkipped` instead of reverting the batch: no third party (a requester's cancel,
+    /// another node's fulfil or claim) can revert the other jobs' settlement.
+    /// @dev The proof still covers every listed result (the signature is over all of them). Reverts with
+    /// `InvalidBatch` (empty, arrays of different lengths, mixed modes), `UnknownJob`, `JobMismatch`, `NotClaimer`,
+    /// `JobReservedForNode`, the node checks, or the verifier's error (the ZK verifier refuses batches): all are the
+    /// submitter's own mistakes. Callbacks run after every job settled.
     /// @param jobs The jobs, each exactly as emitted in `JobRequested`.
     /// @param claims Each job's claim, or all zero for a direct fulfil.
     /// @param outputs Each job's output.
@@ -425,9 +448,18 @@ interface IInferenceEscrow is ICollateralLedger {
         bytes[] calldata outputs,
         bytes calldata proof
     ) external;
-    /// @notice Cancels an open job (requester only), refunding its payment to the requester's balance. A claimed job
-    /// cannot be cancelled.
-    /// @dev Reverts with `UnknownJob`, `InvalidJobStatus`, `JobMismatch` or `NotRequester`.
+    /// @notice Starts the cancel of an open job (requester only). The job stays open for
+    /// `CANCEL_GRACE_PERIOD_SECONDS`: a node may still claim or fulfil it, so a result already on its way (in the
+    /// mempool) is paid, and the requester cannot take a result and its refund both. Afterwards `cancel` refunds it.
+    /// @dev Never paused. Reverts with `UnknownJob`, `InvalidJobStatus`, `JobMismatch`, `NotRequester` or
+    /// `CancelAlreadyRequested`. A job reopened after a missed deadline keeps its request (and can be cancelled at once
+    /// if the grace period has passed): nodes should not fulfil a job whose `cancellableAt` is near or past.
+    /// @param job The job exactly as emitted in `JobRequested`.
+    function requestCancel(Job calldata job) external;
+    /// @notice Cancels an open job whose cancel grace period has passed (requester only), refunding its payment to the
+    /// requester's balance. A claimed job cannot be cancelled.
+    /// @dev Never paused. Reverts with `UnknownJob`, `InvalidJobStatus`, `JobMismatch`, `NotRequester`,
+    /// `CancelNotRequested` or `CancelGracePeriod`.
     /// @param job The job exactly as emitted in `JobRequested`.
     function cancel(Job calldata job) external;
     /// @notice Expires an open job past its final deadline, refunding the requester (anyone can call).
@@ -442,12 +474,14 @@ interface IInferenceEscrow is ICollateralLedger {
     /// @param job The job exactly as emitted in `JobRequested`.
     /// @param claim The claim as emitted in `JobClaimed`.
     function reportMissedDeadline(Job calldata job, Claim calldata claim) external;
-    /// @notice Proposes an optimistic result for a job the caller claimed, or claims an open job and proposes at once
-    /// (`claim` all zero: collateral is locked in the same call). Settles after the job's challenge window.
-    /// @dev The challenge window ends at now + `job.challengeWindow`. Reverts with `ModeNotOptimistic`, the `claim`
-    /// checks (claim-and-propose), or `NotClaimer` and `DeliveryDeadlinePassed` (proposal after a claim).
+    /// @notice Proposes an optimistic result for a job the caller claimed (claim first: `claim`, then this). Settles
+    /// after the job's challenge window.
+    /// @dev Claim first binds the proposal to its author: the output is only revealed once the job is the caller's, so
+    /// another node cannot copy a pending proposal, and the requester cannot cancel a claimed job. The challenge
+    /// window ends at now + `job.challengeWindow`. Reverts with `ModeNotOptimistic`, `UnknownJob`,
+    /// `InvalidJobStatus` (an open job: claim it first), `JobMismatch`, `NotClaimer` or `DeliveryDeadlinePassed`.
     /// @param job The job exactly as emitted in `JobRequested`.
-    /// @param claim The caller's claim as emitted in `JobClaimed`, or all zero to claim and propose at once.
+    /// @param claim The caller's claim as emitted in `JobClaimed`.
     /// @param output The proposed output (only its hash is stored; the bytes are emitted in `ResultProposed`).
     function proposeResult(Job calldata job, Claim calldata claim, bytes calldata output) external;
     /// @notice Settles an unchallenged proposal once its window has passed (anyone can call; `output` must hash to the
@@ -601,6 +635,10 @@ interface IInferenceEscrow is ICollateralLedger {
     /// @return `keccak256(abi.encode(job, claim[, proposal]))` with its low byte replaced by the status; zero if
     /// unknown.
     function jobCommitment(JobId jobId) external view returns (bytes32);
+    /// @notice When a requested cancel of a job can be completed with `cancel` (0: no cancel requested).
+    /// @param jobId The job.
+    /// @return The end of the job's cancel grace period (unix seconds), or 0.
+    function cancellableAt(JobId jobId) external view returns (uint40);
     /// @notice The id of a job.
     /// @param job The job.
     /// @return Its id, from `job.requester` and `job.nonce`.

@@ -55,4 +55,15 @@ interface IRiskGatedPayout {
         bytes32 inputDigest,
         string calldata inputURI
     ) external returns (JobId);
+    /// @notice Claims the staking-token compensation `NodeStaking` credited to this contract as a requester (its share
+    /// of a node's missed-deadline slash) to `to` (owner only).
+    /// @dev Reverts with `NotOwner` or the staking contract's `NothingToClaim` / `ZeroAddress`.
+    /// @param to Receiver of the staking tokens.
+    function claimCompensation(address to) external;
+    /// @notice Withdraws this contract's escrow balance (refunds of expired or cancelled jobs, unspent fees) to `to`
+    /// (owner only).
+    /// @dev Reverts with `NotOwner` or the escrow's `withdraw` errors.
+    /// @param amount Payment-token units.
+    /// @param to Receiver.
+    function withdrawFromEscrow(uint256 amount, address to) external;
 }

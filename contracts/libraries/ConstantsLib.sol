@@ -21,6 +21,11 @@ uint16 constant MISSED_DEADLINE_REQUESTER_SHARE_BPS = 5_000;
 uint40 constant MIN_DELIVERY_WINDOW_SECONDS = 30;
 uint40 constant MAX_DELIVERY_WINDOW_SECONDS = 7 days;
 
+/// @dev After `requestCancel`, an open job can still be claimed or fulfilled for this long before `cancel` refunds it:
+/// a node's result already in the mempool when the requester asks to cancel is mined and paid, not front-run by the
+/// refund. Longer than a congested inclusion delay; short against `MAX_REQUEST_LIFETIME_SECONDS`.
+uint40 constant CANCEL_GRACE_PERIOD_SECONDS = 10 minutes;
+
 /// @dev A request can stay open at most this long.
 uint40 constant MAX_REQUEST_LIFETIME_SECONDS = 30 days;
 

@@ -23,6 +23,8 @@ export const MISSED_DEADLINE_REQUESTER_SHARE_BPS = 5_000n;
 export const MIN_DELIVERY_WINDOW_SECONDS = 30n;
 export const MAX_DELIVERY_WINDOW_SECONDS = 7n * 24n * 3600n;
 export const MAX_REQUEST_LIFETIME_SECONDS = 30n * 24n * 3600n;
+/** After `requestCancel`, nodes may still claim or fulfil the job this long before `cancel` refunds it. */
+export const CANCEL_GRACE_PERIOD_SECONDS = 600n;
 export const MAX_CALLBACK_GAS = 2_500_000n;
 export const MIN_CHALLENGE_WINDOW_SECONDS = 60n;
 export const MAX_CHALLENGE_WINDOW_SECONDS = 3n * 24n * 3600n;

@@ -1,4 +1,4 @@
-import { keccak256, Wallet, type BigNumberish, type TypedDataDomain } from "ethers";
+import { keccak256, TypedDataEncoder, Wallet, type BigNumberish, type TypedDataDomain } from "ethers";
 import type { Job } from "./jobs.js";
 import { jobIdOf } from "./jobs.js";
 
@@ -57,6 +57,47 @@ export const ATTESTATION_TYPES = {
 
 export function resultMessage(escrow: string, job: Job, outputHash: string) {
   return { escrow, jobId: jobIdOf(job), modelVersion: job.versionId, inputHash: job.inputDigest, outputHash };
+}
+
+/** The EIP-712 struct hash of one result (`TeeResultVerifier.resultStructHash`), a leaf of a batch digest. */
+export function resultStructHash(escrow: string, job: Job, outputHash: string): string {
+  return TypedDataEncoder.hashStruct("InferenceResult", RESULT_TYPES, resultMessage(escrow, job, outputHash));
+}
+
+/** Equivocation evidence (`IDisputeManager.SignedResult`): one result and the signature that covers it. */
+export type SignedResultEvidence = {
+  jobId: bigint;
+  versionId: bigint;
+  inputHash: string;
+  outputHash: string;
+  signature: string;
+  /** The struct hashes of every result of a batch signature, in order; empty for a single-result signature. */
+  batch: string[];
+  index: bigint;
+};
+
+/**
+ * Evidence for result `index` of `jobs` signed with `signature`: a batch signature over all of `jobs` and
+ * `outputHashes` when `batch` is true (as `submitBatch` takes, a batch of one included), else a single-result one.
+ */
+export function signedResultEvidence(
+  escrow: string,
+  jobs: Job[],
+  outputHashes: string[],
+  index: number,
+  signature: string,
+  batch: boolean,
+): SignedResultEvidence {
+  const job = jobs[index];
+  return {
+    jobId: jobIdOf(job),
+    versionId: job.versionId,
+    inputHash: job.inputDigest,
+    outputHash: outputHashes[index],
+    signature,
+    batch: batch ? jobs.map((j, i) => resultStructHash(escrow, j, outputHashes[i])) : [],
+    index: batch ? BigInt(index) : 0n,
+  };
 }
 
 export function teeResultDomain(chainId: BigNumberish, verifier: string): TypedDataDomain {

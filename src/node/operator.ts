@@ -5,7 +5,7 @@
  *   - TEE: signs with its enclave key (a SIMULATED enclave: an ordinary key in this process) and submits, many results
  *     under one signature with `submitBatch`;
  *   - ZK: proves with the bundle's Groth16 circuit and submits;
- *   - optimistic: claims and proposes in one call, and finalizes its own proposals once their window has passed.
+ *   - optimistic: claims, then proposes (a proposal needs the node's claim, so it cannot be copied), and finalizes its own proposals once their window has passed.
  * Every step is recorded in an fsync'd journal before the next one starts, so a killed node restarted on the same
  * journal resumes each job from its last step and never submits one twice.
  */
@@ -36,6 +36,9 @@ import { PollLoop } from "./loop.js";
 
 /** A verification mode a node serves. */
 export type NodeModeName = "tee" | "zk" | "optimistic";
+
+/** A direct fulfil is not sent when the requester's cancel takes effect within this many seconds (mempool delay). */
+const CANCEL_SAFETY_MARGIN_SECONDS = 120n;
 
 const MODE_NAMES: Record<number, NodeModeName> = {
   [Mode.TEE]: "tee",
@@ -410,7 +413,9 @@ export class VeritasNode extends EventEmitter {
         }
         if (status !== JobStatus.Open) return this.resolveElsewhere(jobId, status);
         const mode = Number(d.job.mode);
-        if (!this.config.claimFirst || mode === Mode.OPTIMISTIC) return this.compute(jobId, d, input, NO_CLAIM);
+        // Optimistic jobs are always claimed first: the escrow refuses a proposal without a claim, so an output seen
+        // in the mempool cannot be copied by another node.
+        if (!this.config.claimFirst && mode !== Mode.OPTIMISTIC) return this.compute(jobId, d, input, NO_CLAIM);
         if (this.halt(jobId, "claim")) return;
         const receipt = await this.send("claim", jobId, () => this.r!.escrow.claim(d.job));
         const claim = this.claimOf(receipt);
@@ -543,6 +548,9 @@ export class VeritasNode extends EventEmitter {
       if (status === JobStatus.Open) return this.skip(jobId, "our claim was lost (delivery deadline missed)");
       return this.resolveElsewhere(jobId, status);
     }
+    if (claim.node === NO_CLAIM.node && (await this.cancelImminent(jobId))) {
+      return this.skip(jobId, "the requester's cancel takes effect before a direct fulfil would be mined");
+    }
     const mode = Number(d.job.mode);
     if (mode === Mode.TEE) {
       if (!this.batch.has(jobId)) this.batch.set(jobId, { job: d.job, claim, output: d.output!, since: Date.now() });
@@ -558,6 +566,17 @@ export class VeritasNode extends EventEmitter {
       this.r!.escrow.proposeResult(d.job, claim, d.output!),
     );
     return this.proposed(jobId, receipt, claim);
+  }
+
+  /**
+   * Whether the requester asked to cancel and the grace period ends within `CANCEL_SAFETY_MARGIN_SECONDS`: a direct
+   * fulfil sent now could then be front-run by the refund. Within the grace period the result is still paid.
+   */
+  private async cancelImminent(jobId: bigint): Promise<boolean> {
+    const at = await this.r!.escrow.cancellableAt(jobId);
+    if (at === 0n) return false;
+    const now = BigInt((await this.deps.provider.getBlock("latest"))!.timestamp);
+    return at <= now + CANCEL_SAFETY_MARGIN_SECONDS;
   }
 
   /** Journals the proposal a `proposeResult` receipt records. */
@@ -759,7 +778,18 @@ export class VeritasNode extends EventEmitter {
 
   private async settled(ids: bigint[], receipt: TransactionReceipt): Promise<void> {
     const block = await this.deps.provider.getBlock(receipt.blockNumber);
+    // A batch leaves out (ResultSkipped) a job another transaction moved first: not ours to journal as settled.
+    const skipped = new Map<bigint, number>();
+    for (const l of receipt.logs) {
+      const p = this.r!.escrow.interface.parseLog(l);
+      if (p?.name === "ResultSkipped") skipped.set(BigInt(p.args.jobId), Number(p.args.status));
+    }
     for (const id of ids) {
+      const status = skipped.get(id);
+      if (status !== undefined) {
+        this.skip(id, `left out of the batch: the job was ${JOB_STATUS_NAMES[status] ?? status} when it was mined`);
+        continue;
+      }
       this.journal.record(id, "settled", { txHash: receipt.hash });
       await this.summarize(id, "settled", { receipt, batchSize: ids.length, settledAt: block?.timestamp });
     }

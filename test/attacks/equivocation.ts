@@ -3,7 +3,13 @@ import { network } from "hardhat";
 import { id, Wallet } from "ethers";
 import { BPS, JobStatus, Mode } from "../../scripts/lib/constants.js";
 import { requestedJobs, type Job } from "../../scripts/lib/jobs.js";
-import { resultMessage, RESULT_TYPES, SimulatedEnclave, teeResultDomain } from "../../scripts/lib/tee.js";
+import {
+  resultMessage,
+  RESULT_TYPES,
+  signedResultEvidence,
+  SimulatedEnclave,
+  teeResultDomain,
+} from "../../scripts/lib/tee.js";
 import { MEASUREMENT, NODE_STAKE, registerEnclave } from "../helpers/fixtures.js";
 import { deployOptimisticFixture, trueOutput, type OptimisticFixture } from "../helpers/optimistic.js";
 
@@ -33,17 +39,9 @@ async function fixture() {
 /** `KEY`'s signature over `outputHash` for `job`, in the TEE result domain of `chainId` (this chain by default). */
 async function signed(f: OptimisticFixture, job: Job, outputHash: string, chainId = f.chainId) {
   const domain = teeResultDomain(chainId, await f.teeVerifier.getAddress());
-  return {
-    jobId: (BigInt(job.requester) << 32n) | job.nonce,
-    versionId: job.versionId,
-    inputHash: job.inputDigest,
-    outputHash,
-    signature: await KEY.signTypedData(
-      domain,
-      RESULT_TYPES,
-      resultMessage(await f.escrow.getAddress(), job, outputHash),
-    ),
-  };
+  const escrow = await f.escrow.getAddress();
+  const signature = await KEY.signTypedData(domain, RESULT_TYPES, resultMessage(escrow, job, outputHash));
+  return signedResultEvidence(escrow, [job], [outputHash], 0, signature, false);
 }
 
 describe("attacks: TEE equivocation", function () {

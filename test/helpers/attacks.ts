@@ -44,3 +44,34 @@ export async function suiteWithToken<T>(
   const s = await deployMockZkSuite(ethers, await token.getAddress());
   return { s, token, escrowAddr: await s.escrow.getAddress() };
 }
+
+/** Gas price fields of a mempool transaction that tips `tipGwei` (the same fee cap for every racer). */
+export const tip = (tipGwei: bigint) => ({
+  gasLimit: 3_000_000n,
+  maxFeePerGas: 200n * 10n ** 9n,
+  maxPriorityFeePerGas: tipGwei * 10n ** 9n,
+});
+
+/**
+ * A mempool race: with automine off, sends every transaction (each `send` carries its own tip, see `tip`), mines them
+ * all in one block (ordered by tip, highest first) and returns whether each succeeded, in the order given. A
+ * front-runner is the racer with the higher tip, sent after its victim (it saw the victim's calldata).
+ */
+export async function race(
+  ethers: HardhatEthers,
+  helpers: NetworkHelpers,
+  sends: (() => Promise<{ hash: string }>)[],
+): Promise<boolean[]> {
+  await ethers.provider.send("evm_setAutomine", [false]);
+  const hashes: string[] = [];
+  try {
+    for (const send of sends) hashes.push((await send()).hash);
+    await helpers.mine();
+  } finally {
+    await ethers.provider.send("evm_setAutomine", [true]);
+  }
+  const receipts = await Promise.all(hashes.map((h) => ethers.provider.getTransactionReceipt(h)));
+  const block = receipts[0]!.blockNumber;
+  for (const r of receipts) if (r!.blockNumber !== block) throw new Error("the race did not fit in one block");
+  return receipts.map((r) => r!.status === 1);
+}

@@ -9,7 +9,7 @@ import {
   type TypedDataDomain,
 } from "ethers";
 import { BPS, Mode, modeBit } from "../../scripts/lib/constants.js";
-import { claimOf, requestedJobs, type Claim, type Job } from "../../scripts/lib/jobs.js";
+import { claimOf, jobIdOf as jobIdOfJob, requestedJobs, type Claim, type Job } from "../../scripts/lib/jobs.js";
 import { RESULT_TYPES, resultMessage } from "../../scripts/lib/tee.js";
 import type { IInferenceEscrow, InferenceEscrow, MockUSD, ModelRegistry } from "../../typechain-types/index.js";
 import { MEASUREMENT, PAYMENT, type RequestOverrides, type TeeFixture } from "./fixtures.js";
@@ -53,6 +53,21 @@ export async function jobOf(
 export async function claimJob(escrow: InferenceEscrow, node: HardhatEthersSigner, job: Job): Promise<Claim> {
   const receipt = await (await escrow.connect(node).claim(job)).wait();
   return claimOf(escrow, receipt!.logs);
+}
+
+/**
+ * The two-step cancel of an open job: `requester` asks to cancel, time moves to the end of the grace period, and the
+ * returned `cancel` transaction refunds it.
+ */
+export async function cancelJob(
+  escrow: InferenceEscrow,
+  requester: HardhatEthersSigner,
+  job: Job,
+  time: { increaseTo: (timestamp: bigint) => Promise<void> },
+): Promise<ContractTransactionResponse> {
+  await (await escrow.connect(requester).requestCancel(job)).wait();
+  await time.increaseTo(await escrow.cancellableAt(jobIdOfJob(job)));
+  return escrow.connect(requester).cancel(job);
 }
 
 /** The split of a payment at settlement (InferenceEscrow._settle). */

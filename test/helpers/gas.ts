@@ -2,7 +2,14 @@ import { expect } from "chai";
 import { AbiCoder, id, Wallet, type ContractTransactionResponse, type TransactionReceipt } from "ethers";
 import { JobStatus } from "../../scripts/lib/constants.js";
 import { claimOf, NO_CLAIM, proposalOf, requestedJobs, type Job } from "../../scripts/lib/jobs.js";
-import { RESULT_TYPES, resultMessage, SimulatedEnclave, teeResultDomain } from "../../scripts/lib/tee.js";
+import {
+  BATCH_TYPES,
+  RESULT_TYPES,
+  resultMessage,
+  signedResultEvidence,
+  SimulatedEnclave,
+  teeResultDomain,
+} from "../../scripts/lib/tee.js";
 import { proveJob } from "../../scripts/lib/zk/escrow.js";
 import { MEASUREMENT, registerEnclave } from "./fixtures.js";
 import { proposed, type OptimisticFixture, type Proposed } from "./optimistic.js";
@@ -43,8 +50,8 @@ async function finalized(f: OptimisticFixture, p: Proposed, output: string): Pro
 }
 
 /**
- * Optimistic: request (prepaid), claim-and-propose, claim, propose after a claim, finalize (single).
- * Keys: optimistic.request, optimistic.propose, optimistic.claim, optimistic.proposeAfterClaim, optimistic.finalize.
+ * Optimistic: request (prepaid), claim, propose after the claim, finalize (single).
+ * Keys: optimistic.request, optimistic.claim, optimistic.proposeAfterClaim, optimistic.finalize.
  */
 export async function optimisticFigures(f: OptimisticFixture, output: string): Promise<Figures> {
   // Warm-up: the requester's first request, the node's first proposal and settlement, the model's first royalty.
@@ -64,18 +71,23 @@ export async function optimisticFigures(f: OptimisticFixture, output: string): P
     }),
   );
   const [{ job: jobB }] = requestedJobs(f.escrow, requestReceipt.logs);
-  const proposeReceipt = await receiptOf(f.escrow.connect(f.node).proposeResult(a.job, NO_CLAIM, output));
+  // Claim first, then propose (the escrow has no claim-and-propose: a proposal is bound to its claimer).
   const claimReceipt = await receiptOf(f.escrow.connect(f.node).claim(jobB));
   const claimB = claimOf(f.escrow, claimReceipt.logs);
-  const proposeAfterClaim = await gasOf(f.escrow.connect(f.node).proposeResult(jobB, claimB, output));
+  const proposeReceipt = await receiptOf(f.escrow.connect(f.node).proposeResult(jobB, claimB, output));
+  const proposeAfterClaim = proposeReceipt.gasUsed;
   expect(await f.escrow.jobStatus(await f.escrow.jobIdOf(jobB))).to.equal(JobStatus.Proposed);
-  const claimA = claimOf(f.escrow, proposeReceipt.logs);
   const { outputHash, challengeEnds } = proposalOf(f.escrow, proposeReceipt.logs);
-  const finalize = await finalized(f, { ...a, claim: claimA, proposal: { outputHash, challengeEnds } }, output);
-  expect(await f.escrow.jobStatus(a.jobId)).to.equal(JobStatus.Settled);
+  const jobIdB = await f.escrow.jobIdOf(jobB);
+  const finalize = await finalized(
+    f,
+    { jobId: jobIdB, job: jobB, claim: claimB, proposal: { outputHash, challengeEnds } },
+    output,
+  );
+  expect(await f.escrow.jobStatus(jobIdB)).to.equal(JobStatus.Settled);
+  expect(await f.escrow.jobStatus(a.jobId)).to.equal(JobStatus.Open);
   return {
     "optimistic.request": requestReceipt.gasUsed,
-    "optimistic.propose": proposeReceipt.gasUsed,
     "optimistic.claim": claimReceipt.gasUsed,
     "optimistic.proposeAfterClaim": proposeAfterClaim,
     "optimistic.finalize": finalize,
@@ -149,6 +161,27 @@ export async function proofDisputeFigures(f: OptimisticFixture, output: string):
   return { "dispute.byProof.nodeWrong": nodeWrong, "dispute.byProof.nodeRight": nodeRight };
 }
 
+/**
+ * The two-step cancel of an open TEE job: requestCancel, then cancel after the grace period.
+ * Keys: cancel.request, cancel.cancel, and cancel.total (both).
+ */
+export async function cancelFigures(f: OptimisticFixture): Promise<Figures> {
+  const out: Figures = {};
+  for (const key of ["warm-up", "measured"]) {
+    const { jobId, job } = await f.request();
+    const request = await gasOf(f.escrow.connect(f.requester).requestCancel(job));
+    await f.helpers.time.increaseTo(await f.escrow.cancellableAt(jobId));
+    const cancel = await gasOf(f.escrow.connect(f.requester).cancel(job));
+    expect(await f.escrow.jobStatus(jobId)).to.equal(JobStatus.Cancelled);
+    if (key === "measured") {
+      out["cancel.request"] = request;
+      out["cancel.cancel"] = cancel;
+      out["cancel.total"] = request + cancel;
+    }
+  }
+  return out;
+}
+
 /** Approves the fixture's measurement with a test attestation service; returns the service. */
 export async function enableTee(f: OptimisticFixture): Promise<Wallet> {
   const service = new Wallet(id("veritas-test-attestation-service"));
@@ -166,13 +199,15 @@ export async function equivocationFigures(f: OptimisticFixture, service: Wallet)
   await registerEnclave(f, service, f.node, new SimulatedEnclave(MEASUREMENT, key));
   const domain = teeResultDomain(f.chainId, await f.teeVerifier.getAddress());
   const escrow = await f.escrow.getAddress();
-  const signed = async (job: Job, outputHash: string) => ({
-    jobId: (BigInt(job.requester) << 32n) | job.nonce,
-    versionId: job.versionId,
-    inputHash: job.inputDigest,
-    outputHash,
-    signature: await key.signTypedData(domain, RESULT_TYPES, resultMessage(escrow, job, outputHash)),
-  });
+  const signed = async (job: Job, outputHash: string) =>
+    signedResultEvidence(
+      escrow,
+      [job],
+      [outputHash],
+      0,
+      await key.signTypedData(domain, RESULT_TYPES, resultMessage(escrow, job, outputHash)),
+      false,
+    );
   const a = await f.request();
   const b = await f.request();
   const before = await f.staking.totalStakeOf(f.node.address);
@@ -181,5 +216,19 @@ export async function equivocationFigures(f: OptimisticFixture, service: Wallet)
   );
   expect(await f.staking.totalStakeOf(f.node.address)).to.be.lessThan(before);
   expect((await f.tee.getEnclaveKey(key.address)).revoked).to.equal(true);
-  return { "dispute.reportEquivocation": gas };
+  // The same with two batch signatures (a batch of one, and result 1 of a batch of two) of another key.
+  const key2 = new Wallet(id("enclave-equivocating-batch"));
+  await registerEnclave(f, service, f.node, new SimulatedEnclave(MEASUREMENT, key2));
+  const c = await f.request();
+  const d = await f.request();
+  const e = await f.request();
+  const batchSig = (jobs: Job[], hashes: string[]) =>
+    key2.signTypedData(domain, BATCH_TYPES, { results: jobs.map((j, i) => resultMessage(escrow, j, hashes[i])) });
+  const one = signedResultEvidence(escrow, [c.job], [id("c")], 0, await batchSig([c.job], [id("c")]), true);
+  const pair = [e.job, d.job];
+  const pairHashes = [id("e"), id("d")];
+  const two = signedResultEvidence(escrow, pair, pairHashes, 1, await batchSig(pair, pairHashes), true);
+  const batchGas = await gasOf(f.disputes.connect(f.other).reportEquivocation(one, two));
+  expect((await f.tee.getEnclaveKey(key2.address)).revoked).to.equal(true);
+  return { "dispute.reportEquivocation": gas, "dispute.reportEquivocation.batch": batchGas };
 }

@@ -20,7 +20,7 @@ export type OptimisticFixture = ZkFixture & {
     from?: HardhatEthersSigner,
     input?: { inputDigest: string; inputURI: string },
   ) => Promise<{ jobId: bigint; job: Job }>;
-  /** `node` claims and proposes `output` in one call. */
+  /** `node` claims the job, then proposes `output` (two transactions). */
   propose: (job: Job, output: string, node?: HardhatEthersSigner) => Promise<{ claim: Claim; proposal: Proposal }>;
 };
 
@@ -84,20 +84,20 @@ export async function deployOptimisticFixture(
     return { jobId: r.jobId, job: r.job };
   };
   const propose = async (job: Job, output: string, node: HardhatEthersSigner = f.node) => {
-    const receipt = await (
-      await f.escrow.connect(node).proposeResult(job, { node: ZeroAddress, deliverBy: 0n }, output)
-    ).wait();
-    const claim = claimOf(f.escrow, receipt!.logs);
+    // Claim first, then propose: the escrow refuses a proposal without the proposer's claim.
+    const claimed = await (await f.escrow.connect(node).claim(job)).wait();
+    const claim = claimOf(f.escrow, claimed!.logs);
+    const receipt = await (await f.escrow.connect(node).proposeResult(job, claim, output)).wait();
     const { outputHash, challengeEnds } = proposalOf(f.escrow, receipt!.logs);
     return { claim, proposal: { outputHash, challengeEnds } };
   };
   return { ...f, challenger, provableVersion: 2n, plainVersion: 3n, requestOptimistic, propose };
 }
 
-/** A proposed optimistic job: the request and its claim-and-propose. */
+/** A proposed optimistic job: the request, its claim and its proposal. */
 export type Proposed = { jobId: bigint; job: Job; claim: Claim; proposal: Proposal };
 
-/** A job of `versionId` proposed (claim-and-propose) by `f.node` with `output`. */
+/** A job of `versionId` claimed and proposed by `f.node` with `output`. */
 export async function proposed(f: OptimisticFixture, versionId: bigint, output: string): Promise<Proposed> {
   const { jobId, job } = await f.requestOptimistic(versionId);
   const { claim, proposal } = await f.propose(job, output);

@@ -172,13 +172,15 @@ describe("node/VeritasNode", function () {
     await node.stop();
   });
 
-  it("TEE: a batch that fails because another node settled one of its jobs is sent again without that job", async function () {
+  it("TEE: a batch in which another node settled one job settles the others; the node journals that one skipped", async function () {
     const f = await networkHelpers.loadFixture(fixture);
     const dir = tempDir();
     const a = await f.request({ mode: Mode.TEE });
     const b = await f.request({ mode: Mode.TEE });
     const c = await f.request({ mode: Mode.TEE });
     const first = await makeNode(f, dir, { teeBatchSize: 4, teeMaxWaitMs: 60_000 });
+    const seen: JobSummary[] = [];
+    first.on("job", (j: JobSummary) => seen.push(j));
     expect(await first.runOnce()).to.deep.equal([]); // all three wait for the batch
     // Meanwhile node2 fulfils b directly.
     const output = await trueOutput();
@@ -195,19 +197,24 @@ describe("node/VeritasNode", function () {
           output,
         ),
       );
-    await first.stop(); // the forced flush reverts: the jobs go back to `computed`
-    expect(await f.escrow.jobStatus(a.jobId)).to.equal(JobStatus.Open);
-
-    const second = await makeNode(f, dir, { teeBatchSize: 4, teeMaxWaitMs: 0 });
-    const summaries = await second.runOnce();
-    await second.stop();
-    expect(summaries.map((s) => [s.jobId, s.status, s.reason, s.batchSize])).to.deep.equal([
-      [b.jobId, "skipped", "settled by another node", undefined],
-      [a.jobId, "settled", undefined, 2],
-      [c.jobId, "settled", undefined, 2],
+    await first.stop(); // the forced flush: the batch leaves b out (ResultSkipped) instead of reverting
+    expect(seen.map((s) => [s.jobId, s.status, s.reason])).to.have.deep.members([
+      [b.jobId, "skipped", "left out of the batch: the job was Settled when it was mined"],
+      [a.jobId, "settled", undefined],
+      [c.jobId, "settled", undefined],
     ]);
+    for (const j of [a, c]) {
+      const [settled] = await f.escrow.queryFilter(f.escrow.filters.JobSettled(j.jobId));
+      expect(settled.args.node).to.equal(f.node.address);
+    }
     const [settledB] = await f.escrow.queryFilter(f.escrow.filters.JobSettled(b.jobId));
     expect(settledB.args.node).to.equal(f.node2.address);
+    const [skipped] = await f.escrow.queryFilter(f.escrow.filters.ResultSkipped(b.jobId));
+    expect(skipped).to.not.equal(undefined);
+    // A restart on the same journal has nothing left to do.
+    const second = await makeNode(f, dir, { teeBatchSize: 4, teeMaxWaitMs: 0 });
+    expect(await second.runOnce()).to.deep.equal([]);
+    await second.stop();
   });
 
   describe("restart mid-job", function () {

@@ -272,6 +272,8 @@ describe("VeritasClient and decodeVeritasError (in-process chain)", function () 
     it("waitForResult rejects when the job is cancelled, with the refund", async function () {
       const { jobId } = await f.client.requestInference({ versionId: f.versionId, payment: PAYMENT, input: "in" });
       const waiting = f.client.waitForResult(jobId, { timeout: 10_000 }).catch((e: unknown) => e);
+      await f.client.requestCancel(jobId);
+      await networkHelpers.time.increaseTo(await f.client.cancellableAt(jobId));
       await f.client.cancel(jobId);
       const err = (await waiting) as VeritasJobError;
       expect(err).to.be.instanceOf(VeritasJobError);
