@@ -20,49 +20,16 @@ import { writeFileSync } from "node:fs";
 import onnxProto from "onnx-proto";
 import { N_HIDDEN, N_IN, N_OUT, SHIFT, ZK_PATHS } from "../../scripts/lib/zk/constants.js";
 import { loadWeightsJson } from "../../scripts/lib/zk/reference.js";
+import { encodeFamilyGraph, int32Raw, int8Raw, node, tensor } from "../../src/models/zk/onnx.js";
 
 const { onnx } = onnxProto;
 const DT = onnx.TensorProto.DataType;
 
-function tensor(name: string, dataType: number, dims: number[], raw: Buffer): InstanceType<typeof onnx.TensorProto> {
-  return onnx.TensorProto.create({ name, dataType, dims, rawData: raw });
-}
-const int8Raw = (vals: number[]) => Buffer.from(Int8Array.from(vals).buffer);
-const int32Raw = (vals: number[]) => {
-  const b = Buffer.alloc(vals.length * 4);
-  vals.forEach((v, i) => b.writeInt32LE(v, i * 4));
-  return b;
-};
 const float32Raw = (vals: number[]) => {
   const b = Buffer.alloc(vals.length * 4);
   vals.forEach((v, i) => b.writeFloatLE(v, i * 4));
   return b;
 };
-
-function valueInfo(name: string, elemType: number, dims: (number | string)[]) {
-  return onnx.ValueInfoProto.create({
-    name,
-    type: {
-      tensorType: {
-        elemType,
-        shape: { dim: dims.map((d) => (typeof d === "string" ? { dimParam: d } : { dimValue: d })) },
-      },
-    },
-  });
-}
-
-type Attr = { name: string; i?: number };
-function node(opType: string, inputs: string[], outputs: string[], attrs: Attr[] = []) {
-  return onnx.NodeProto.create({
-    opType,
-    name: outputs[0],
-    input: inputs,
-    output: outputs,
-    attribute: attrs.map((a) =>
-      onnx.AttributeProto.create({ name: a.name, type: onnx.AttributeProto.AttributeType.INT, i: a.i }),
-    ),
-  });
-}
 
 function buildModelBytes(): Uint8Array {
   const w = loadWeightsJson();
@@ -75,51 +42,27 @@ function buildModelBytes(): Uint8Array {
   ];
   const FLOAT = DT.FLOAT;
   const nodes = [
-    node("Cast", ["x"], ["x_f"], [{ name: "to", i: FLOAT }]),
-    node("Cast", ["W1"], ["W1_f"], [{ name: "to", i: FLOAT }]),
-    node("Cast", ["b1"], ["b1_f"], [{ name: "to", i: FLOAT }]),
-    node("Cast", ["W2"], ["W2_f"], [{ name: "to", i: FLOAT }]),
-    node("Cast", ["b2"], ["b2_f"], [{ name: "to", i: FLOAT }]),
-    node("Gemm", ["x_f", "W1_f", "b1_f"], ["z1"], [{ name: "transB", i: 1 }]),
-    node("Relu", ["z1"], ["z1_relu"]),
-    node("Mul", ["z1_relu", "inv_scale"], ["z1_scaled"]),
-    node("Floor", ["z1_scaled"], ["h"]),
-    node("Gemm", ["h", "W2_f", "b2_f"], ["logits_f"], [{ name: "transB", i: 1 }]),
-    node("Cast", ["logits_f"], ["logits"], [{ name: "to", i: DT.INT32 }]),
-    node(
-      "ArgMax",
-      ["logits_f"],
-      ["label"],
-      [
-        { name: "axis", i: 1 },
-        { name: "keepdims", i: 0 },
-        { name: "select_last_index", i: 0 },
-      ],
-    ),
+    node("Cast", ["x"], "x_f", { to: FLOAT }),
+    node("Cast", ["W1"], "W1_f", { to: FLOAT }),
+    node("Cast", ["b1"], "b1_f", { to: FLOAT }),
+    node("Cast", ["W2"], "W2_f", { to: FLOAT }),
+    node("Cast", ["b2"], "b2_f", { to: FLOAT }),
+    node("Gemm", ["x_f", "W1_f", "b1_f"], "z1", { transB: 1 }),
+    node("Relu", ["z1"], "z1_relu"),
+    node("Mul", ["z1_relu", "inv_scale"], "z1_scaled"),
+    node("Floor", ["z1_scaled"], "h"),
+    node("Gemm", ["h", "W2_f", "b2_f"], "logits_f", { transB: 1 }),
   ];
-  const graph = onnx.GraphProto.create({
+  return encodeFamilyGraph({
     name: w.name,
-    node: nodes,
+    nIn: N_IN,
+    nOut: N_OUT,
+    nodes,
     initializer,
-    input: [valueInfo("x", DT.INT8, ["N", N_IN])],
-    output: [valueInfo("logits", DT.INT32, ["N", N_OUT]), valueInfo("label", DT.INT64, ["N"])],
-  });
-  const model = onnx.ModelProto.create({
-    irVersion: 8,
-    opsetImport: [{ domain: "", version: 17 }],
-    producerName: "veritas-zk",
-    producerVersion: "1",
-    modelVersion: 1,
     docString:
       "Veritas reference model: quantized 2-layer MLP 8x8x3. h = floor(relu(W1 x + b1) / 2^8); logits = W2 h + b2; label = argmax (first index on ties).",
-    graph,
-    metadataProps: [
-      { key: "veritas.model", value: w.name },
-      { key: "veritas.seed", value: w.seed },
-      { key: "veritas.shift", value: String(SHIFT) },
-    ],
+    metadata: { "veritas.model": w.name, "veritas.seed": w.seed, "veritas.shift": String(SHIFT) },
   });
-  return onnx.ModelProto.encode(model).finish();
 }
 
 const bytes = buildModelBytes();

@@ -24,21 +24,18 @@ import * as snarkjs from "snarkjs";
 import { REPO_ROOT, ZK_PATHS } from "../../scripts/lib/zk/constants.js";
 import { exportVerifierSource } from "../../scripts/lib/zk/verifier-export.js";
 import { releaseSnarkjs } from "../../scripts/lib/zk/snark.js";
+import { BEACON_ITER_EXP, ensurePtau, ptauFinalPath, PTAU_DIR } from "../../scripts/lib/zk/ptau.js";
 import { buildCircuitInput } from "../../scripts/lib/zk/prover.js";
 
 const POWER = 13;
-/** Public beacon values (sha256 of a fixed label); 2^10 SHA-256 iterations each. */
-const PTAU_BEACON = createHash("sha256").update("veritas/zk/ptau-beacon/v1").digest("hex");
+/** Public beacon of the zkey (sha256 of a fixed label); 2^BEACON_ITER_EXP SHA-256 iterations. */
 const ZKEY_BEACON = createHash("sha256").update("veritas/zk/mlp-zkey-beacon/v1").digest("hex");
-const BEACON_ITER_EXP = 10;
 
 const args = new Set(process.argv.slice(2));
 const B = ZK_PATHS.build;
 const TMP = path.join(B, "tmp");
-const PTAU_DIR = path.join(B, "ptau");
 const ptau0 = path.join(PTAU_DIR, `pot${POWER}_0000.ptau`);
 const ptauBeacon = path.join(PTAU_DIR, `pot${POWER}_beacon.ptau`);
-const ptauFinal = path.join(PTAU_DIR, `pot${POWER}_final.ptau`);
 const zkey0 = path.join(TMP, "mlp_0000.zkey");
 
 const logger: snarkjs.Logger = {
@@ -59,7 +56,6 @@ async function step<T>(name: string, fn: () => Promise<T>): Promise<T> {
 }
 
 mkdirSync(TMP, { recursive: true });
-mkdirSync(PTAU_DIR, { recursive: true });
 
 // 1. compile
 if (!args.has("--skip-compile")) {
@@ -86,15 +82,9 @@ if (domain > 2 ** POWER || domain <= 2 ** (POWER - 1))
   throw new Error(`2^${POWER} is not the smallest sufficient power`);
 
 // 2. powers of tau
+const ptauFinal = ptauFinalPath(POWER);
 if (args.has("--force-ptau") || !existsSync(ptauFinal)) {
-  const curve = await snarkjs.curves.getCurveFromName("bn128");
-  await step(`powersoftau new bn128 ${POWER}`, () => snarkjs.powersOfTau.newAccumulator(curve, POWER, ptau0, logger));
-  await step("powersoftau beacon", () =>
-    snarkjs.powersOfTau.beacon(ptau0, ptauBeacon, "veritas insecure beacon", PTAU_BEACON, BEACON_ITER_EXP, logger),
-  );
-  await step("powersoftau prepare phase2 (slow: ~3-4 min on 2 cores)", () =>
-    snarkjs.powersOfTau.preparePhase2(ptauBeacon, ptauFinal, logger),
-  );
+  await step(`powers of tau 2^${POWER} (slow: ~3-4 min on 2 cores)`, () => ensurePtau(POWER, logger, true));
 } else {
   console.log(`> reusing ${rel(ptauFinal)} (pass --force-ptau to rebuild)`);
 }

@@ -12,22 +12,13 @@
  * Poseidon is the circomlib instance (poseidon-lite is bit-compatible with circomlib's Poseidon(n)).
  */
 import { poseidon16, poseidon8 } from "poseidon-lite";
-import { COMMIT_RATE, FIELD_R, N_IN, N_PARAMS, ZK_PATHS } from "./constants.js";
+import { COMMIT_RATE, N_IN, N_PARAMS, ZK_PATHS } from "./constants.js";
 import { readOnnxWeights } from "./onnx.js";
 import { validateInput, validateWeights, type MlpWeights } from "./reference.js";
 
-/** Integer -> BN254 field element (negatives become r - |v|). */
-export function toField(v: number | bigint): bigint {
-  const b = BigInt(v) % FIELD_R;
-  return b < 0n ? b + FIELD_R : b;
-}
-
-/** Field element -> signed integer (values above r/2 are negative). */
-export function fromField(f: bigint | string): bigint {
-  const b = BigInt(f);
-  if (b < 0n || b >= FIELD_R) throw new Error("not a field element");
-  return b > FIELD_R / 2n ? b - FIELD_R : b;
-}
+/** Integer <-> BN254 field element (negatives r - |v|): the family's encoding, src/models/zk/family.ts. */
+export { fromField, toField } from "../../../src/models/zk/family.js";
+import { toField } from "../../../src/models/zk/family.js";
 
 /** The 99 parameters in commitment order: W1 row-major, b1, W2 row-major, b2. */
 export function flattenWeights(w: MlpWeights): number[] {
@@ -60,6 +51,4 @@ export function inputCommitment(x: readonly number[]): bigint {
 }
 
 /** bytes32 hex form (e.g. for the registry's weights digest field). */
-export function toBytes32(v: bigint): string {
-  return "0x" + v.toString(16).padStart(64, "0");
-}
+export { toBytes32 } from "../../../src/models/zk/family.js";

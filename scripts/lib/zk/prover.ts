@@ -16,6 +16,7 @@ import { fromField, inputCommitment, toField, weightsCommitment } from "./commit
 import { readOnnxWeights } from "./onnx.js";
 import { forward, validateInput, type MlpWeights } from "./reference.js";
 import { releaseSnarkjs } from "./snark.js";
+import { groth16Calldata, type Groth16Calldata } from "../../../src/models/zk/prove.js";
 
 export interface ProveRequest {
   /** 8 int8 values. */
@@ -24,12 +25,8 @@ export interface ProveRequest {
   jobTag: bigint;
 }
 
-export interface SolidityCalldata {
-  pA: [bigint, bigint];
-  pB: [[bigint, bigint], [bigint, bigint]];
-  pC: [bigint, bigint];
-  pubSignals: bigint[];
-}
+/** Arguments of a generated verifier's verifyProof(pA, pB, pC, pubSignals). */
+export type SolidityCalldata = Groth16Calldata;
 
 export interface ProveResult {
   logits: number[];
@@ -144,21 +141,8 @@ export async function proveInference(req: ProveRequest, opts: ProveOptions = {})
 }
 
 /** verifyProof arguments; G2 coordinates are swapped (c1, c0) as the EVM pairing precompile expects. */
-export function toSolidityCalldata(
-  proof: snarkjs.Groth16Proof,
-  publicSignals: readonly (string | bigint)[],
-): SolidityCalldata {
-  const b = (s: string) => BigInt(s);
-  return {
-    pA: [b(proof.pi_a[0]), b(proof.pi_a[1])],
-    pB: [
-      [b(proof.pi_b[0][1]), b(proof.pi_b[0][0])],
-      [b(proof.pi_b[1][1]), b(proof.pi_b[1][0])],
-    ],
-    pC: [b(proof.pi_c[0]), b(proof.pi_c[1])],
-    pubSignals: publicSignals.map((s) => BigInt(s)),
-  };
-}
+export const toSolidityCalldata = (proof: snarkjs.Groth16Proof, publicSignals: readonly (string | bigint)[]) =>
+  groth16Calldata(proof, publicSignals);
 
 /** On-chain output bytes: abi.encode(int256[] [logits0, logits1, logits2, label]). */
 export function encodeOutput(logits: readonly (number | bigint)[], label: number | bigint): string {

@@ -1,11 +1,23 @@
 /**
- * PROVISIONAL `quantized-mlp` pipeline for the reference 8→8→3 model only, over scripts/lib/zk (the general
- * compiler-backed pipeline for any shape replaces this file).
+ * `quantized-mlp`: every model of the quantized-MLP family (src/models/zk/family.ts), any number of layers of any
+ * width. The bundle's ONNX file is parsed into the family (refused if it is outside it); the manifest's input length
+ * and output length must match its shape and `zk.weightsCommitment` must be the commitment of its initializers.
+ * `run` executes the ONNX file with onnxruntime-node; `prove` proves the same integers with the bundle's Groth16
+ * witness generator and proving key (made by zk/scripts/compile.ts).
+ *
+ * Input: a JSON array of nIn int8 values (or {"input": [...]}). Output: abi.encode(int256[] [...logits, label]).
  */
-import { AbiCoder, getBytes, hexlify } from "ethers";
+import { parseFamilyOnnx } from "../zk/onnx.js";
+import {
+  commitInput,
+  decodeOutput,
+  encodeOutput,
+  FamilyError,
+  toBytes32,
+  weightsCommitment,
+  type FamilyModel,
+} from "../zk/family.js";
 import { ModelError, type LoadedBundle, type Manifest, type Pipeline, type ZkPipelineRunner } from "../types.js";
-
-const coder = AbiCoder.defaultAbiCoder();
 
 function parseInput(bytes: Uint8Array, m: Manifest): number[] {
   let v: unknown;
@@ -15,41 +27,71 @@ function parseInput(bytes: Uint8Array, m: Manifest): number[] {
     throw new ModelError("BadInput", `input is not JSON: ${(e as Error).message}`);
   }
   const arr = Array.isArray(v) ? v : (v as { input?: unknown })?.input;
-  const n = m.input.length ?? 8;
+  const n = m.input.length;
   if (!Array.isArray(arr) || arr.length !== n || !arr.every((x) => Number.isInteger(x) && x >= -128 && x <= 127))
     throw new ModelError("BadInput", `input must be a JSON array of ${n} int8 values`);
   return arr as number[];
+}
+
+/** The family model of a bundle, checked against its manifest. Throws ModelError. */
+export function familyModelOf(bundle: LoadedBundle): {
+  model: FamilyModel;
+  input: string;
+  logits: string;
+  label: string;
+} {
+  const m = bundle.manifest;
+  let parsed: ReturnType<typeof parseFamilyOnnx>;
+  try {
+    parsed = parseFamilyOnnx(bundle.files.model);
+  } catch (e) {
+    if (e instanceof FamilyError) throw new ModelError("BadBundle", `${bundle.source}: ${e.message}`);
+    throw e;
+  }
+  const { model } = parsed;
+  const nOut = model.layers[model.layers.length - 1].W.length;
+  if (m.input.length !== model.nIn)
+    throw new ModelError(
+      "BadBundle",
+      `${bundle.source}: input.length ${m.input.length}, the ONNX model takes ${model.nIn}`,
+    );
+  if (m.output.length !== nOut + 1)
+    throw new ModelError(
+      "BadBundle",
+      `${bundle.source}: output.length ${m.output.length}, the model gives ${nOut} logits + label`,
+    );
+  if (m.zk && toBytes32(weightsCommitment(model)) !== m.zk.weightsCommitment.toLowerCase())
+    throw new ModelError("DigestMismatch", `${bundle.source}: the ONNX weights do not give zk.weightsCommitment`);
+  return parsed;
 }
 
 export const quantizedMlpPipeline: Pipeline = {
   name: "quantized-mlp",
   validate(m) {
     if (!m.files.model) throw new ModelError("BadBundle", `quantized-mlp: the bundle needs a "model" file`);
+    if (m.input.kind !== "int8-vector" || !Number.isInteger(m.input.length) || m.input.length! < 1)
+      throw new ModelError("BadBundle", `quantized-mlp: input must be an int8-vector with a length`);
+    if (m.output.kind !== "int256-array" || !Number.isInteger(m.output.length) || m.output.length! < 3)
+      throw new ModelError("BadBundle", `quantized-mlp: output must be an int256-array of logits + label`);
   },
   async load(bundle: LoadedBundle): Promise<ZkPipelineRunner> {
     const m = bundle.manifest;
-    const { parseOnnxWeights } = await import("../../../scripts/lib/zk/onnx.js");
-    const { weightsCommitment, toBytes32, inputCommitment } = await import("../../../scripts/lib/zk/commitment.js");
-    const weights = parseOnnxWeights(bundle.files.model);
-    if (m.zk && toBytes32(weightsCommitment(weights)) !== m.zk.weightsCommitment.toLowerCase())
-      throw new ModelError("DigestMismatch", `${bundle.source}: the ONNX weights do not give zk.weightsCommitment`);
+    const { model, input, logits, label } = familyModelOf(bundle);
     const { createSession, runSession } = await import("../runtime.js");
     const session = await createSession(bundle.files.model, m.runtime, bundle.source);
-    const run = async (input: Uint8Array) => {
-      const x = parseInput(input, m);
-      const out = await runSession(session, { x: { dtype: "int8", dims: [1, x.length], data: x } });
-      const logits = Array.from(out.logits.data as Int32Array, (v) => BigInt(v));
-      return getBytes(coder.encode(["int256[]"], [[...logits, BigInt(out.label.data[0] as bigint)]]));
-    };
     return {
-      run,
-      async prove(input, jobTag, opts) {
-        const x = parseInput(input, m);
-        void inputCommitment;
-        const { proveInference, encodeOutput } = await import("../../../scripts/lib/zk/prover.js");
-        const { encodeProof } = await import("../../../scripts/lib/zk/escrow.js");
-        const r = await proveInference({ input: x, jobTag }, { weights, singleThread: opts?.singleThread ?? true });
-        return { output: getBytes(encodeOutput(r.logits, r.label)), proof: getBytes(encodeProof(r.calldata)) };
+      async run(bytes) {
+        const x = parseInput(bytes, m);
+        const out = await runSession(session, { [input]: { dtype: "int8", dims: [1, x.length], data: x } });
+        return encodeOutput(Array.from(out[logits].data as Int32Array), out[label].data[0] as bigint);
+      },
+      async prove(bytes, jobTag, opts) {
+        if (!m.zk) throw new ModelError("BadBundle", `${bundle.source}: the bundle has no zk section`);
+        const x = parseInput(bytes, m);
+        const { proveFamily } = await import("../zk/prove.js");
+        const artefacts = { wasm: bundle.files[m.zk.wasm], zkey: bundle.files[m.zk.zkey] };
+        const p = await proveFamily(model, artefacts, x, jobTag, { singleThread: opts?.singleThread ?? true });
+        return { output: p.output, proof: p.proof };
       },
       async release() {
         await session.release();
@@ -62,27 +104,13 @@ export const quantizedMlpPipeline: Pipeline = {
     return bytes;
   },
   decodeOutput(output) {
-    const [v] = coder.decode(["int256[]"], output) as unknown as [bigint[]];
-    return { logits: v.slice(0, -1), label: v[v.length - 1] };
+    return decodeOutput(output);
   },
   zkInputDigest(input, m) {
-    const x = parseInput(input, m);
-    // poseidon-lite, as scripts/lib/zk/commitment.ts computes it (Poseidon8 of the field-encoded values)
-    return zkCommit(x);
+    return toBytes32(commitInput(parseInput(input, m)));
   },
   tamper(output) {
-    const [v] = coder.decode(["int256[]"], output) as unknown as [bigint[]];
-    const n = BigInt(v.length - 1);
-    const w = [...v];
-    w[w.length - 1] = (w[w.length - 1] + 1n) % n;
-    return getBytes(coder.encode(["int256[]"], [w]));
+    const { logits, label } = decodeOutput(output);
+    return encodeOutput(logits, (label + 1n) % BigInt(logits.length));
   },
 };
-
-import { poseidon8 } from "poseidon-lite";
-const R = 21888242871839275222246405745257275088548364400416034343698204186575808495617n;
-function zkCommit(x: number[]): string {
-  if (x.length !== 8) throw new ModelError("BadInput", "the provisional pipeline commits 8 values only");
-  const c = poseidon8(x.map((v) => ((BigInt(v) % R) + R) % R));
-  return hexlify(coder.encode(["uint256"], [c]));
-}
