@@ -1,3 +1,4 @@
+import { readdirSync } from "node:fs";
 import { createRequire } from "node:module";
 import hardhatToolboxMochaEthers from "@nomicfoundation/hardhat-toolbox-mocha-ethers";
 import { configVariable, defineConfig } from "hardhat/config";
@@ -20,10 +21,22 @@ const compiler = (runs: number) => ({
   },
 });
 
-// 800 optimizer runs: the most that keeps InferenceEscrow under the 24,576-byte limit (EIP-170). One setting for
-// every file, so Solidity tests exercise the same bytecode that is deployed (a per-file override would not apply to
-// the escrow when a test file imports it).
+// 800 optimizer runs: the most that keeps InferenceEscrow under the 24,576-byte limit (EIP-170).
 const RUNS = 800;
+
+// Solidity tests import interfaces only and deploy the contracts from this build's artifacts (`vm.getCode`, see
+// test/helpers/Deployed.sol), so they exercise the deployed bytecode and nothing is compiled twice. The test files
+// themselves need no optimizer: compiled without viaIR they take seconds instead of minutes.
+const testCompiler = {
+  version: solcVersion,
+  path: solcPath,
+  settings: { optimizer: { enabled: false }, evmVersion: "cancun", viaIR: false },
+};
+const solidityTests = Object.fromEntries(
+  readdirSync("test", { recursive: true, encoding: "utf8" })
+    .filter((file) => file.endsWith(".t.sol"))
+    .map((file) => [`test/${file}`, testCompiler]),
+);
 
 export default defineConfig({
   // branchCoverage: in `--coverage` runs only, makes every if/require side a statement Hardhat counts (scripts/coverage).
@@ -32,8 +45,8 @@ export default defineConfig({
   tasks: veritasTasks,
   solidity: {
     profiles: {
-      default: compiler(RUNS),
-      production: compiler(RUNS),
+      default: { compilers: [compiler(RUNS)], overrides: solidityTests },
+      production: { compilers: [compiler(RUNS)], overrides: solidityTests },
     },
   },
   paths: {

@@ -2,7 +2,6 @@
 pragma solidity 0.8.30;
 
 import {StdInvariant} from "forge-std/StdInvariant.sol";
-import {DisputeManager} from "../contracts/DisputeManager.sol";
 import {IDisputeManager} from "../contracts/interfaces/IDisputeManager.sol";
 import {IInferenceEscrow} from "../contracts/interfaces/IInferenceEscrow.sol";
 import {INodeStaking} from "../contracts/interfaces/INodeStaking.sol";
@@ -325,7 +324,7 @@ contract DisputesHandler is BaseHandler {
         IDisputeManager.Dispute dispute;
     }
 
-    DisputeManager public immutable disputes;
+    IDisputeManager public immutable disputes;
     address public immutable arbitrator2;
 
     address[3] internal _challengers;
@@ -341,7 +340,7 @@ contract DisputesHandler is BaseHandler {
 
     constructor(
         Deployment memory d,
-        DisputeManager disputes_,
+        IDisputeManager disputes_,
         address arbitrator2_,
         address[3] memory requesters_,
         address[3] memory nodes_,
@@ -774,16 +773,21 @@ contract DisputesHandler is BaseHandler {
             }
         }
         if (idx == type(uint256).max) return;
+        bool disputed = _jobs[idx].status == IInferenceEscrow.JobStatus.Disputed;
+        // A disputed job can still be ruled on: only the actions a dispute excludes.
+        bool ok = _poke(idx, (actionSeed / 3) % (disputed ? 7 : 9), actionSeed);
+        _expect(ok, false, disputed ? "poke a disputed job" : "poke a terminal job");
+    }
+
+    /// @dev Tries action `action` (0 claim, 1 direct propose, 2 propose on the claim, 3 finalize, 4 challenge,
+    /// 5 expire, 6 report a missed deadline, 7 arbitrate, 8 resolve by timeout) on tracked job `idx`.
+    function _poke(uint256 idx, uint256 action, uint256 actionSeed) private returns (bool ok) {
         Entry storage e = _jobs[idx];
-        bool disputed = e.status == IInferenceEscrow.JobStatus.Disputed;
         IInferenceEscrow.Job memory job = e.job;
         IInferenceEscrow.Claim memory c = e.claim;
         IInferenceEscrow.Proposal memory p = e.proposal;
         bytes memory output = e.output.length != 0 ? e.output : _output(idx, true);
         address node = c.node != address(0) ? c.node : _nodes[actionSeed % 3];
-        // A disputed job can still be ruled on: only the actions a dispute excludes.
-        uint256 action = (actionSeed / 3) % (disputed ? 7 : 9);
-        bool ok;
         if (action == 0) {
             vm.prank(node);
             try escrow.claim(job) {
@@ -816,22 +820,30 @@ contract DisputesHandler is BaseHandler {
                 ok = true;
             } catch {}
         } else if (action == 7) {
-            vm.prank(gov);
-            try disputes.arbitrate(job, c, p, actionSeed % 2 == 0, output) {
-                ok = true;
-            } catch {}
-            if (!ok) {
-                vm.prank(arbitrator2);
-                try disputes.arbitrate(job, c, p, actionSeed % 2 == 0, output) {
-                    ok = true;
-                } catch {}
-            }
+            ok = _tryArbitrate(job, c, p, actionSeed % 2 == 0, output);
         } else {
             try disputes.resolveTimeout(job, c, p) {
                 ok = true;
             } catch {}
         }
-        _expect(ok, false, disputed ? "poke a disputed job" : "poke a terminal job");
+    }
+
+    /// @dev Asks both arbitrators to rule (the first that is accepted counts).
+    function _tryArbitrate(
+        IInferenceEscrow.Job memory job,
+        IInferenceEscrow.Claim memory c,
+        IInferenceEscrow.Proposal memory p,
+        bool nodeWasRight,
+        bytes memory output
+    ) private returns (bool ok) {
+        vm.prank(gov);
+        try disputes.arbitrate(job, c, p, nodeWasRight, output) {
+            return true;
+        } catch {}
+        vm.prank(arbitrator2);
+        try disputes.arbitrate(job, c, p, nodeWasRight, output) {
+            return true;
+        } catch {}
     }
 
     // ------------------------------------------------------------------------------------------------ views

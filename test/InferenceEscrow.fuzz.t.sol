@@ -91,6 +91,22 @@ contract InferenceEscrowFuzzTest is VeritasSuite {
         );
     }
 
+    /// @dev Settles `job` by a TEE result and returns what it credited: the node's fee, the royalty, the protocol fee.
+    function _settleAndSplit(
+        IInferenceEscrow.Job memory job,
+        bytes memory output
+    ) private returns (uint256 nodeFee, uint256 royaltyPaid, uint256 feePaid) {
+        uint256 nodeBefore = escrow.balanceOf(node);
+        IInferenceEscrow.ModelAccrual memory before = escrow.accrualOf(modelId);
+        bytes memory sig = _signResult(enclavePk, job, output);
+        vm.prank(node);
+        escrow.submitResult(job, IInferenceEscrow.Claim(address(0), 0), output, sig);
+        IInferenceEscrow.ModelAccrual memory afterA = escrow.accrualOf(modelId);
+        nodeFee = escrow.balanceOf(node) - nodeBefore;
+        royaltyPaid = afterA.royalties - before.royalties;
+        feePaid = afterA.protocolFees - before.protocolFees;
+    }
+
     /// @notice For any payment, fee (<= 10 %) and royalty that the payment covers, settlement never reverts and
     /// credits nodeFee + royalty + protocolFee == payment, with protocolFee = floor(payment * fee / 1e4).
     function testFuzz_feeSplitSumsToPayment(uint96 payment, uint16 feeBps, uint96 royalty, uint32 rate) public {
@@ -104,18 +120,11 @@ contract InferenceEscrowFuzzTest is VeritasSuite {
         IInferenceEscrow.Job memory job = _request(payment, feeBps, royalty, rate, 0);
         assertEq(job.payment, payment, "the request must not revert");
 
-        uint256 nodeBefore = escrow.balanceOf(node);
-        IInferenceEscrow.ModelAccrual memory before = escrow.accrualOf(modelId);
         uint256 held = usd.balanceOf(address(escrow));
-        bytes memory output = abi.encode(payment, feeBps, royalty);
-        bytes memory sig = _signResult(enclavePk, job, output);
-        vm.prank(node);
-        escrow.submitResult(job, IInferenceEscrow.Claim(address(0), 0), output, sig);
-
-        IInferenceEscrow.ModelAccrual memory afterA = escrow.accrualOf(modelId);
-        uint256 nodeFee = escrow.balanceOf(node) - nodeBefore;
-        uint256 royaltyPaid = afterA.royalties - before.royalties;
-        uint256 feePaid = afterA.protocolFees - before.protocolFees;
+        (uint256 nodeFee, uint256 royaltyPaid, uint256 feePaid) = _settleAndSplit(
+            job,
+            abi.encode(payment, feeBps, royalty)
+        );
         assertEq(feePaid, protocolFee, "protocol fee = floor(payment * fee / BPS)");
         assertEq(royaltyPaid, royalty, "royalty as snapshotted");
         assertEq(nodeFee, uint256(payment) - royalty - protocolFee, "node fee is the rest");

@@ -9,9 +9,8 @@ import {IDisputeManager} from "../contracts/interfaces/IDisputeManager.sol";
 import {ITeeRegistry} from "../contracts/interfaces/ITeeRegistry.sol";
 import {JobId} from "../contracts/libraries/JobId.sol";
 import {CANCEL_GRACE_PERIOD_SECONDS} from "../contracts/libraries/ConstantsLib.sol";
-import {SignedAttestationVerifier} from "../contracts/SignedAttestationVerifier.sol";
-import {TeeRegistry} from "../contracts/TeeRegistry.sol";
-import {TeeResultVerifier} from "../contracts/TeeResultVerifier.sol";
+import {ISignedAttestationVerifier} from "../contracts/interfaces/ISignedAttestationVerifier.sol";
+import {ITeeResultVerifier} from "../contracts/interfaces/ITeeResultVerifier.sol";
 import {BaseHandler} from "./helpers/BaseHandler.sol";
 import {VeritasSuite} from "./helpers/VeritasSuite.sol";
 
@@ -48,7 +47,7 @@ contract InferenceEscrowInvariantTest is StdInvariant, VeritasSuite {
             _setUpNode(nodes[i], 1_500e18, pks[i]);
         }
         // A second deployment of the TEE stack on the same chain: its signatures and attestations must not work here.
-        TeeRegistry tee2 = new TeeRegistry(staking, attestation, gov);
+        ITeeRegistry tee2 = ITeeRegistry(_deploy("TeeRegistry", abi.encode(staking, attestation, gov)));
         handler = new EscrowHandler(
             BaseHandler.Deployment({
                 escrow: escrow,
@@ -64,7 +63,7 @@ contract InferenceEscrowInvariantTest is StdInvariant, VeritasSuite {
                 verifier: teeVerifier,
                 attestation: attestation,
                 otherRegistry: tee2,
-                otherVerifier: new TeeResultVerifier(tee2, registry),
+                otherVerifier: ITeeResultVerifier(_deploy("TeeResultVerifier", abi.encode(tee2, registry))),
                 attestationSignerPk: attestationSignerPk,
                 measurement: MEASUREMENT
             }),
@@ -409,13 +408,23 @@ contract EscrowHandler is BaseHandler {
 
     /// @notice The TEE stack, plus a second deployment of it whose signatures must not work here.
     struct Tee {
-        TeeRegistry registry;
-        TeeResultVerifier verifier;
-        SignedAttestationVerifier attestation;
-        TeeRegistry otherRegistry;
-        TeeResultVerifier otherVerifier;
+        ITeeRegistry registry;
+        ITeeResultVerifier verifier;
+        ISignedAttestationVerifier attestation;
+        ITeeRegistry otherRegistry;
+        ITeeResultVerifier otherVerifier;
         uint256 attestationSignerPk;
         bytes32 measurement;
+    }
+
+    /// @dev One batch as the `batch` handler submits it, and which of its jobs a third party moved first.
+    struct BatchRun {
+        IInferenceEscrow.Job[] jobs;
+        IInferenceEscrow.Claim[] claims;
+        bytes[] outputs;
+        bytes32[] hashes;
+        bytes signature;
+        bool[] moved;
     }
 
     struct Entry {
@@ -454,11 +463,11 @@ contract EscrowHandler is BaseHandler {
         address node;
     }
 
-    TeeRegistry public immutable tee;
-    TeeResultVerifier public immutable teeVerifier;
-    SignedAttestationVerifier public immutable attestation;
-    TeeRegistry public immutable otherTee;
-    TeeResultVerifier public immutable otherTeeVerifier;
+    ITeeRegistry public immutable tee;
+    ITeeResultVerifier public immutable teeVerifier;
+    ISignedAttestationVerifier public immutable attestation;
+    ITeeRegistry public immutable otherTee;
+    ITeeResultVerifier public immutable otherTeeVerifier;
     uint256 internal immutable _attestationSignerPk;
     bytes32 public immutable measurement;
     address public immutable stranger = makeAddr("stranger");
@@ -611,10 +620,43 @@ contract EscrowHandler is BaseHandler {
         address node = _nodes[nodeSeed % 3];
         if (!_keyLive(node)) return;
         count = _bound(count, 1, 3);
+        (uint256[] memory picked, uint256 k) = _pickBatch(jobSeed, node, count);
+        if (k == 0) return;
+        // Sometimes list a job twice: the escrow must refuse the whole batch (it once paid such a job twice).
+        bool duplicate = DUPLICATES_IN_BATCH || (count % 2 == 0 && jobSeed % 4 == 0);
+        if (duplicate) picked[k++] = picked[0];
+        BatchRun memory b = _buildBatch(picked, k, node);
+        // Sometimes a third party moves one open job of the batch first (its requester completes a cancel, or another
+        // node fulfils it): the batch must leave that job out and settle the rest (issue 12).
+        if (!duplicate && (count / 4) % 2 == 0) _frontRunBatch(picked, b.claims, b.moved, k, node, jobSeed);
+        uint256 before = _credits(node);
+        bool ok;
+        vm.prank(node);
+        try escrow.submitBatch(b.jobs, b.claims, b.outputs, b.signature) {
+            ok = true;
+        } catch {}
+        _expect(ok, !duplicate, "batch");
+        if (!ok) return;
+        ghostCredited += _credits(node) - before;
+        for (uint256 i; i < k; ++i) {
+            if (b.moved[i]) {
+                successes["batch left a moved job out"]++;
+                continue;
+            }
+            _settled(picked[i], node, b.claims[i].node != address(0));
+            _recordBatch(picked[i], _keys[node].pk, b.hashes, i, b.signature, keccak256(b.outputs[i]));
+        }
+    }
+
+    /// @dev Up to `count` tracked jobs `node` can deliver now (claimed by it, or open to it), from `jobSeed` on; one
+    /// slot more is allocated for a duplicate.
+    function _pickBatch(
+        uint256 jobSeed,
+        address node,
+        uint256 count
+    ) private view returns (uint256[] memory picked, uint256 k) {
         uint256 n = _jobs.length;
-        if (n == 0) return;
-        uint256[] memory picked = new uint256[](count + 1);
-        uint256 k;
+        picked = new uint256[](count + 1);
         for (uint256 i; i < n && k < count; ++i) {
             uint256 j = ((jobSeed % n) + i) % n;
             Entry storage e = _jobs[j];
@@ -623,50 +665,30 @@ contract EscrowHandler is BaseHandler {
             bool openForNode = e.status == IInferenceEscrow.JobStatus.Open && _canFulfil(e.job, node);
             if (claimedByNode || openForNode) picked[k++] = j;
         }
-        if (k == 0) return;
-        // Sometimes list a job twice: the escrow must refuse the whole batch (it once paid such a job twice).
-        bool duplicate = DUPLICATES_IN_BATCH || (count % 2 == 0 && jobSeed % 4 == 0);
-        if (duplicate) picked[k++] = picked[0];
+    }
 
-        IInferenceEscrow.Job[] memory jobs = new IInferenceEscrow.Job[](k);
-        IInferenceEscrow.Claim[] memory claims = new IInferenceEscrow.Claim[](k);
-        bytes[] memory outputs = new bytes[](k);
-        bytes32[] memory hashes = new bytes32[](k);
+    /// @dev The batch of the first `k` picked jobs, with one output each, signed by `node`'s enclave key.
+    function _buildBatch(uint256[] memory picked, uint256 k, address node) private view returns (BatchRun memory b) {
+        b.jobs = new IInferenceEscrow.Job[](k);
+        b.claims = new IInferenceEscrow.Claim[](k);
+        b.outputs = new bytes[](k);
+        b.hashes = new bytes32[](k);
+        b.moved = new bool[](k);
         for (uint256 i; i < k; ++i) {
             Entry storage e = _jobs[picked[i]];
-            jobs[i] = e.job;
-            claims[i] = e.claim;
-            outputs[i] = abi.encode(picked[i], clock, "batch");
-            hashes[i] = teeVerifier.resultStructHash(
+            b.jobs[i] = e.job;
+            b.claims[i] = e.claim;
+            b.outputs[i] = abi.encode(picked[i], clock, "batch");
+            b.hashes[i] = teeVerifier.resultStructHash(
                 address(escrow),
                 JobId.unwrap(_jobId(e.job)),
                 e.job.versionId,
                 e.job.inputDigest,
-                keccak256(outputs[i])
+                keccak256(b.outputs[i])
             );
         }
-        (uint8 v, bytes32 r, bytes32 s) = vm.sign(_keys[node].pk, teeVerifier.batchDigest(hashes));
-        // Sometimes a third party moves one open job of the batch first (its requester completes a cancel, or another
-        // node fulfils it): the batch must leave that job out and settle the rest (issue 12).
-        bool[] memory moved = new bool[](k);
-        if (!duplicate && (count / 4) % 2 == 0) _frontRunBatch(picked, claims, moved, k, node, jobSeed);
-        uint256 before = _credits(node);
-        bool ok;
-        vm.prank(node);
-        try escrow.submitBatch(jobs, claims, outputs, abi.encodePacked(r, s, v)) {
-            ok = true;
-        } catch {}
-        _expect(ok, !duplicate, "batch");
-        if (!ok) return;
-        ghostCredited += _credits(node) - before;
-        for (uint256 i; i < k; ++i) {
-            if (moved[i]) {
-                successes["batch left a moved job out"]++;
-                continue;
-            }
-            _settled(picked[i], node, claims[i].node != address(0));
-            _recordBatch(picked[i], _keys[node].pk, hashes, i, abi.encodePacked(r, s, v), keccak256(outputs[i]));
-        }
+        (uint8 v, bytes32 r, bytes32 s) = vm.sign(_keys[node].pk, teeVerifier.batchDigest(b.hashes));
+        b.signature = abi.encodePacked(r, s, v);
     }
 
     /// @notice The two-step cancel (issue 12, "free inference by cancel"): completes a requested cancel (refused before
@@ -1090,37 +1112,7 @@ contract EscrowHandler is BaseHandler {
         address node = job.node != address(0) ? job.node : _nodes[(kindSeed / 7) % 3];
         if (!_canFulfil(job, node)) return;
         bytes memory output = abi.encode("replayed", idx);
-        bytes32 outputHash = keccak256(output);
-        uint256 pk = _keys[node].pk;
-        uint256 jobId = JobId.unwrap(_jobId(job));
-        address escrowAddr = address(escrow);
-        TeeResultVerifier verifier = teeVerifier;
-        if (kind == 0) {
-            // Signed for another job (another requester's nonce space, or the next nonce).
-            jobId = JobId.unwrap(_jobId(_jobs[(idx + 1 + ((kindSeed / 21) % _jobs.length)) % _jobs.length].job));
-            if (jobId == JobId.unwrap(_jobId(job))) jobId += 1;
-        } else if (kind == 1) {
-            pk = _keys[_otherNode(node, kindSeed / 7)].pk;
-        } else if (kind == 2) {
-            escrowAddr = address(otherTee);
-        } else if (kind == 4) {
-            verifier = otherTeeVerifier;
-        }
-        bytes32 digest = verifier.resultDigest(escrowAddr, jobId, job.versionId, job.inputDigest, outputHash);
-        if (kind == 3) {
-            // The same deployment's signature as made on another chain (a fork, or the same addresses elsewhere). The
-            // digest is built by hand; built for this chain it must equal the verifier's (else the replay proves nothing).
-            bytes32 structHash = teeVerifier.resultStructHash(
-                escrowAddr,
-                jobId,
-                job.versionId,
-                job.inputDigest,
-                outputHash
-            );
-            if (_digestOn(block.chainid, structHash) != digest)
-                _violation("replay: hand-built EIP-712 digest is wrong");
-            digest = _digestOn(block.chainid + 1 + (kindSeed % 1000), structHash);
-        }
+        (uint256 pk, bytes32 digest) = _replayDigest(idx, job, node, kindSeed, keccak256(output));
         (uint8 v, bytes32 r, bytes32 s) = vm.sign(pk, digest);
         bool ok;
         vm.prank(node);
@@ -1135,6 +1127,52 @@ contract EscrowHandler is BaseHandler {
         } else {
             refusals["replay"]++;
         }
+    }
+
+    /// @dev The key and the digest a replay of kind `kindSeed % 7` (0 to 4) signs for `job`'s output hash.
+    function _replayDigest(
+        uint256 idx,
+        IInferenceEscrow.Job memory job,
+        address node,
+        uint256 kindSeed,
+        bytes32 outputHash
+    ) private returns (uint256 pk, bytes32 digest) {
+        uint256 kind = kindSeed % 7;
+        pk = _keys[node].pk;
+        uint256 jobId = JobId.unwrap(_jobId(job));
+        address escrowAddr = address(escrow);
+        ITeeResultVerifier verifier = teeVerifier;
+        if (kind == 0) {
+            // Signed for another job (another requester's nonce space, or the next nonce).
+            jobId = _otherJobId(idx, kindSeed / 21, jobId);
+        } else if (kind == 1) {
+            pk = _keys[_otherNode(node, kindSeed / 7)].pk;
+        } else if (kind == 2) {
+            escrowAddr = address(otherTee);
+        } else if (kind == 4) {
+            verifier = otherTeeVerifier;
+        }
+        digest = verifier.resultDigest(escrowAddr, jobId, job.versionId, job.inputDigest, outputHash);
+        if (kind == 3) {
+            // The same deployment's signature as made on another chain (a fork, or the same addresses elsewhere). The
+            // digest is built by hand; built for this chain it must equal the verifier's (else the replay proves nothing).
+            bytes32 structHash = teeVerifier.resultStructHash(
+                escrowAddr,
+                jobId,
+                job.versionId,
+                job.inputDigest,
+                outputHash
+            );
+            if (_digestOn(block.chainid, structHash) != digest)
+                _violation("replay: hand-built EIP-712 digest is wrong");
+            digest = _digestOn(block.chainid + 1 + (kindSeed % 1000), structHash);
+        }
+    }
+
+    /// @dev The id of another tracked job than `idx` (whose id is `own`), or the next id when the pick is the same job.
+    function _otherJobId(uint256 idx, uint256 seed, uint256 own) private view returns (uint256 jobId) {
+        jobId = JobId.unwrap(_jobId(_jobs[(idx + 1 + (seed % _jobs.length)) % _jobs.length].job));
+        if (jobId == own) jobId += 1;
     }
 
     /// @notice TEE key life cycle: a node revokes its current key and registers a fresh one (or renews the current one

@@ -8,12 +8,8 @@ import {Vm} from "forge-std/Vm.sol";
 import {IInferenceEscrow} from "../../contracts/interfaces/IInferenceEscrow.sol";
 import {IModelRegistry} from "../../contracts/interfaces/IModelRegistry.sol";
 import {INodeStaking} from "../../contracts/interfaces/INodeStaking.sol";
-import {InferenceEscrow} from "../../contracts/InferenceEscrow.sol";
 import {JobId} from "../../contracts/libraries/JobId.sol";
-import {MockUSD} from "../../contracts/mocks/MockUSD.sol";
-import {ModelRegistry} from "../../contracts/ModelRegistry.sol";
-import {NodeStaking} from "../../contracts/NodeStaking.sol";
-import {VeritasToken} from "../../contracts/VeritasToken.sol";
+import {IMockUSD, IModelRegistryNft, IVeritasToken} from "./Deployed.sol";
 
 /// @notice What every invariant handler shares: the deployment it drives, its actors (requesters and nodes), a clock
 /// that only moves forward, the ghost model of balances, stakes, locks, rewards and accruals, and the bookkeeping of
@@ -29,11 +25,11 @@ abstract contract BaseHandler is CommonBase, StdCheats, StdUtils {
 
     /// @notice The contracts and roles a handler drives.
     struct Deployment {
-        InferenceEscrow escrow;
-        NodeStaking staking;
-        ModelRegistry registry;
-        MockUSD usd;
-        VeritasToken token;
+        IInferenceEscrow escrow;
+        INodeStaking staking;
+        IModelRegistryNft registry;
+        IMockUSD usd;
+        IVeritasToken token;
         address gov;
         address treasury;
     }
@@ -51,11 +47,11 @@ abstract contract BaseHandler is CommonBase, StdCheats, StdUtils {
         uint256 rewards;
     }
 
-    InferenceEscrow public immutable escrow;
-    NodeStaking public immutable staking;
-    ModelRegistry public immutable registry;
-    MockUSD public immutable usd;
-    VeritasToken public immutable token;
+    IInferenceEscrow public immutable escrow;
+    INodeStaking public immutable staking;
+    IModelRegistryNft public immutable registry;
+    IMockUSD public immutable usd;
+    IVeritasToken public immutable token;
     address public immutable gov;
     address public immutable treasury;
     uint40 public immutable unbonding;

@@ -2,18 +2,12 @@
 pragma solidity 0.8.30;
 
 import {Test} from "forge-std/Test.sol";
-import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
-import {ERC20Permit} from "@openzeppelin/contracts/token/ERC20/extensions/ERC20Permit.sol";
-import {DisputeManager} from "../../contracts/DisputeManager.sol";
-import {InferenceEscrow} from "../../contracts/InferenceEscrow.sol";
-import {ModelRegistry} from "../../contracts/ModelRegistry.sol";
-import {NodeStaking} from "../../contracts/NodeStaking.sol";
-import {SignedAttestationVerifier} from "../../contracts/SignedAttestationVerifier.sol";
-import {TeeRegistry} from "../../contracts/TeeRegistry.sol";
-import {TeeResultVerifier} from "../../contracts/TeeResultVerifier.sol";
-import {VeritasToken} from "../../contracts/VeritasToken.sol";
-import {ZkResultVerifier} from "../../contracts/ZkResultVerifier.sol";
-import {MockUSD} from "../../contracts/mocks/MockUSD.sol";
+import {IERC20Permit} from "@openzeppelin/contracts/token/ERC20/extensions/IERC20Permit.sol";
+import {ISignedAttestationVerifier} from "../../contracts/interfaces/ISignedAttestationVerifier.sol";
+import {ITeeRegistry} from "../../contracts/interfaces/ITeeRegistry.sol";
+import {ITeeResultVerifier} from "../../contracts/interfaces/ITeeResultVerifier.sol";
+import {IZkResultVerifier} from "../../contracts/interfaces/IZkResultVerifier.sol";
+import {Deployed, IMockUSD, IModelRegistryNft, IVeritasToken} from "./Deployed.sol";
 import {IDisputeManager} from "../../contracts/interfaces/IDisputeManager.sol";
 import {IInferenceEscrow} from "../../contracts/interfaces/IInferenceEscrow.sol";
 import {IModelRegistry} from "../../contracts/interfaces/IModelRegistry.sol";
@@ -23,7 +17,9 @@ import {JobId} from "../../contracts/libraries/JobId.sol";
 /// @notice The real Veritas contracts wired as scripts/lib/deploy.ts wires them (ZkResultVerifier as the escrow's ZK
 /// verifier, DisputeManager bound to the escrow and the TEE registry), for Solidity fuzz and invariant tests, with
 /// helpers that play the model owner, nodes, enclaves (`vm.sign`) and the attestation service.
-abstract contract VeritasSuite is Test {
+/// The contracts are deployed from the contracts' own build (`Deployed._deploy`: `vm.getCode` of their artifacts), so
+/// the Solidity tests run the bytecode `hardhat build` makes for deployment and never compile the contracts again.
+abstract contract VeritasSuite is Test, Deployed {
     uint8 internal constant MODE_TEE = 1;
     uint8 internal constant MODE_OPTIMISTIC = 3;
     uint256 internal constant BPS = 10_000;
@@ -39,16 +35,16 @@ abstract contract VeritasSuite is Test {
     uint16 internal constant CHALLENGER_REWARD_BPS = 5_000;
     uint96 internal constant EQUIVOCATION_SLASH = 1_000e18;
 
-    VeritasToken internal token;
-    MockUSD internal usd;
-    ModelRegistry internal registry;
-    NodeStaking internal staking;
-    SignedAttestationVerifier internal attestation;
-    TeeRegistry internal tee;
-    TeeResultVerifier internal teeVerifier;
-    ZkResultVerifier internal zkVerifier;
-    InferenceEscrow internal escrow;
-    DisputeManager internal disputes;
+    IVeritasToken internal token;
+    IMockUSD internal usd;
+    IModelRegistryNft internal registry;
+    INodeStaking internal staking;
+    ISignedAttestationVerifier internal attestation;
+    ITeeRegistry internal tee;
+    ITeeResultVerifier internal teeVerifier;
+    IZkResultVerifier internal zkVerifier;
+    IInferenceEscrow internal escrow;
+    IDisputeManager internal disputes;
 
     address internal gov = makeAddr("governance");
     address internal treasury = makeAddr("treasury");
@@ -56,31 +52,38 @@ abstract contract VeritasSuite is Test {
     uint256 internal attestationSignerPk = uint256(keccak256("attestation service"));
 
     function _deploySuite(uint256 tokenSupply) internal {
-        token = new VeritasToken(address(this), tokenSupply);
-        usd = new MockUSD();
-        registry = new ModelRegistry();
-        staking = new NodeStaking(IERC20(address(token)), MIN_STAKE, UNBONDING, treasury, gov);
-        attestation = new SignedAttestationVerifier(gov);
-        tee = new TeeRegistry(staking, attestation, gov);
-        teeVerifier = new TeeResultVerifier(tee, registry);
-        zkVerifier = new ZkResultVerifier(registry);
-        escrow = new InferenceEscrow(
-            IERC20(address(usd)),
-            registry,
-            staking,
-            treasury,
-            teeVerifier,
-            zkVerifier,
-            IInferenceEscrow.Config({
-                feeBps: FEE_BPS,
-                collateralPerPaymentBps: RATE_BPS,
-                paused: false,
-                challengeWindow: CHALLENGE_WINDOW
-            }),
-            gov
+        token = IVeritasToken(_deploy("VeritasToken", abi.encode(address(this), tokenSupply)));
+        usd = IMockUSD(_deploy("MockUSD", ""));
+        registry = IModelRegistryNft(_deploy("ModelRegistry", ""));
+        staking = INodeStaking(_deploy("NodeStaking", abi.encode(token, MIN_STAKE, UNBONDING, treasury, gov)));
+        attestation = ISignedAttestationVerifier(_deploy("SignedAttestationVerifier", abi.encode(gov)));
+        tee = ITeeRegistry(_deploy("TeeRegistry", abi.encode(staking, attestation, gov)));
+        teeVerifier = ITeeResultVerifier(_deploy("TeeResultVerifier", abi.encode(tee, registry)));
+        zkVerifier = IZkResultVerifier(_deploy("ZkResultVerifier", abi.encode(registry)));
+        escrow = IInferenceEscrow(
+            _deploy(
+                "InferenceEscrow",
+                abi.encode(
+                    usd,
+                    registry,
+                    staking,
+                    treasury,
+                    teeVerifier,
+                    zkVerifier,
+                    IInferenceEscrow.Config({
+                        feeBps: FEE_BPS,
+                        collateralPerPaymentBps: RATE_BPS,
+                        paused: false,
+                        challengeWindow: CHALLENGE_WINDOW
+                    }),
+                    gov
+                )
+            )
         );
         staking.bindEscrow(escrow);
-        disputes = new DisputeManager(escrow, tee, teeVerifier, _defaultDisputeParams(), gov);
+        disputes = IDisputeManager(
+            _deploy("DisputeManager", abi.encode(escrow, tee, teeVerifier, _defaultDisputeParams(), gov))
+        );
         escrow.bindDisputeManager(address(disputes));
         tee.bindDisputeManager(address(disputes));
         vm.startPrank(gov);
@@ -104,7 +107,7 @@ abstract contract VeritasSuite is Test {
     /// @dev An EIP-2612 permit signature by `ownerPk` letting `spender` pull `value` of `permitToken` until `deadline`.
     function _signPermit(
         uint256 ownerPk,
-        ERC20Permit permitToken,
+        IERC20Permit permitToken,
         address spender,
         uint256 value,
         uint256 deadline
