@@ -32,9 +32,8 @@ function filesUnder(dir: string): string[] {
 
 /** The project files `file` imports by relative path (`.js` specifiers resolve to the `.ts` source). */
 function importsOf(file: string): string[] {
-  const text = readFileSync(path.join(ROOT, file), "utf8");
   const out: string[] = [];
-  for (const m of text.matchAll(/(?:from|import)\s*\(?\s*["'](\.{1,2}\/[^"']+)["']/g)) {
+  for (const m of source.get(file)!.matchAll(/(?:from|import)\s*\(?\s*["'](\.{1,2}\/[^"']+)["']/g)) {
     let target = path.posix.normalize(path.posix.join(path.posix.dirname(file), m[1]));
     if (target.endsWith(".js") && existsSync(path.join(ROOT, target.replace(/\.js$/, ".ts"))))
       target = target.replace(/\.js$/, ".ts");
@@ -45,6 +44,7 @@ function importsOf(file: string): string[] {
 
 const CODE_DIRS = ["contracts", "test", "src", "scripts", "tasks", "deploy"];
 const files = CODE_DIRS.flatMap(filesUnder);
+const source = new Map(files.map((f) => [f, readFileSync(path.join(ROOT, f), "utf8")]));
 const imports = new Map(files.map((f) => [f, importsOf(f)]));
 
 /** `file` and everything it imports, transitively. */
@@ -63,9 +63,13 @@ function closure(file: string): Set<string> {
 const changed = [
   ...new Set([...git("diff", "--name-only", ref), ...git("ls-files", "--others", "--exclude-standard")]),
 ];
-const isTest = (f: string) =>
-  f.startsWith("test/") && !f.startsWith("test/helpers/") && !f.startsWith("test/fixtures/") && /\.(ts|sol)$/.test(f);
-const tests = files.filter(isTest).filter((f) => !f.endsWith(".sol") || f.endsWith(".t.sol"));
+const tests = files.filter(
+  (f) =>
+    f.startsWith("test/") &&
+    !f.startsWith("test/helpers/") &&
+    !f.startsWith("test/fixtures/") &&
+    (f.endsWith(".ts") || f.endsWith(".t.sol")),
+);
 
 // Changes to anything but code and prose (configuration, dependencies, fixtures, models): nothing narrower is safe.
 const prose = (f: string) => f.endsWith(".md") || f.startsWith("docs/") || f.startsWith("audit/");
@@ -94,7 +98,7 @@ const touched = tests.filter((t) => {
   if (everything) return true;
   const deps = closure(t);
   if ([...deps].some((d) => changedSet.has(d))) return true;
-  return namePattern !== undefined && [...deps].some((d) => namePattern.test(readFileSync(path.join(ROOT, d), "utf8")));
+  return namePattern !== undefined && [...deps].some((d) => namePattern.test(source.get(d)!));
 });
 
 console.log(
@@ -112,6 +116,6 @@ if (everything) process.exit(run(["test"]));
 const sol = touched.filter((t) => t.endsWith(".sol"));
 const mocha = touched.filter((t) => t.endsWith(".ts"));
 let status = 0;
-if (sol.length) status ||= run(["test", "solidity", ...sol]);
+if (sol.length) status = run(["test", "solidity", ...sol]);
 if (mocha.length) status = run(["test", "mocha", ...mocha]) || status;
 process.exit(status);

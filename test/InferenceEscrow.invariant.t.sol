@@ -679,21 +679,12 @@ contract EscrowHandler is BaseHandler {
             b.jobs[i] = e.job;
             b.claims[i] = e.claim;
             b.outputs[i] = abi.encode(picked[i], clock, "batch");
-            b.hashes[i] = teeVerifier.resultStructHash(
-                address(escrow),
-                JobId.unwrap(_jobId(e.job)),
-                e.job.versionId,
-                e.job.inputDigest,
-                keccak256(b.outputs[i])
-            );
+            b.hashes[i] = _resultHash(e.job, keccak256(b.outputs[i]));
         }
         (uint8 v, bytes32 r, bytes32 s) = vm.sign(_keys[node].pk, teeVerifier.batchDigest(b.hashes));
         b.signature = abi.encodePacked(r, s, v);
     }
 
-    /// @notice The two-step cancel (issue 12, "free inference by cancel"): completes a requested cancel (refused before
-    /// the grace period ends, or with none requested), else requests one. Mostly the requester; sometimes someone
-    /// else, who must be refused.
     /// @dev Moves the first open job of a picked batch before the batch lands: its requester completes a cancel if the
     /// grace period allows, else another node fulfils it directly if it can. Marks it in `moved`.
     function _frontRunBatch(
@@ -729,6 +720,9 @@ contract EscrowHandler is BaseHandler {
         }
     }
 
+    /// @notice The two-step cancel (issue 12, "free inference by cancel"): completes a requested cancel (refused before
+    /// the grace period ends, or with none requested), else requests one. Mostly the requester; sometimes someone
+    /// else, who must be refused.
     function cancel(uint256 jobSeed, uint256 callerSeed) external tick {
         (bool found, uint256 idx) = _pick(jobSeed, IInferenceEscrow.JobStatus.Open);
         if (!found) return;
