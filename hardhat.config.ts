@@ -1,5 +1,6 @@
 import { readdirSync } from "node:fs";
 import { createRequire } from "node:module";
+import { availableParallelism } from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import hardhatToolboxMochaEthers from "@nomicfoundation/hardhat-toolbox-mocha-ethers";
@@ -51,6 +52,11 @@ export default defineConfig({
   // --test-profile deep`, or HARDHAT_TEST_PROFILE=deep) runs the invariant and fuzz campaigns several times longer. The
   // runs and depth of each campaign are set per test function, per profile (`hardhat-config: deep.invariant.runs = ...`).
   test: {
+    // Mocha test files run in parallel worker processes: at least two (both cores of the reference machine; mocha's
+    // default is one less than the CPU count), at most four. Each file gets its own in-process chain; files that start
+    // a JSON-RPC node use their own port and deployment record (test/helpers/rpc-node.ts). Coverage and gas statistics
+    // are collected from the workers.
+    mocha: { parallel: true, jobs: Math.min(4, Math.max(2, availableParallelism())) },
     solidity: {
       profiles: {
         default: { fuzz: { runs: 128 } },

@@ -14,7 +14,14 @@ import path from "node:path";
 import { network } from "hardhat";
 import MockUSD from "../deploy/modules/MockUSD.js";
 import Veritas from "../deploy/modules/Veritas.js";
-import { checkDeployment, parametersFileFor, readParameters, ROOT, type DeploymentRecord } from "./lib/deployment.js";
+import {
+  checkDeployment,
+  DEPLOYMENTS_DIR,
+  parametersFileFor,
+  readParameters,
+  ROOT,
+  type DeploymentRecord,
+} from "./lib/deployment.js";
 
 const connection = await network.create();
 const { ethers, ignition, networkName } = connection;
@@ -25,9 +32,11 @@ const parameters = readParameters(paramsFile);
 console.log(`Deploying Veritas to ${networkName} (chain ${chainId}) from ${deployer.address}`);
 console.log(`Parameters: ${path.relative(ROOT, paramsFile)}`);
 
-// Local chains restart from scratch: key Ignition's journal by the chain's genesis block so a new node starts anew.
+// Local chains restart from scratch: key Ignition's journal by the chain's genesis block so a new node starts anew,
+// and by the node's port: two nodes started in the same second have the same genesis hash (tests run several at once).
 const genesis = (await ethers.provider.getBlock(0))!.hash!;
-const deploymentId = chainId === 31337n ? `chain-31337-${genesis.slice(2, 10)}` : undefined;
+const port = connection.networkConfig.type === "http" ? new URL(await connection.networkConfig.url.get()).port : "";
+const deploymentId = chainId === 31337n ? `chain-31337-${genesis.slice(2, 10)}${port ? `-${port}` : ""}` : undefined;
 
 const contracts: Record<string, string> = {};
 if (parameters.InferenceEscrow?.paymentToken === undefined) {
@@ -60,7 +69,7 @@ if (problems.length > 0) {
 console.log("Deployment check: every parameter read back from the contracts matches the parameter file.");
 
 if (networkName !== "default" && !networkName.startsWith("hardhat")) {
-  const out = path.join(ROOT, "deployments", `${chainId}.json`);
+  const out = path.join(DEPLOYMENTS_DIR, `${chainId}.json`);
   mkdirSync(path.dirname(out), { recursive: true });
   writeFileSync(out, JSON.stringify(record, null, 2) + "\n");
   console.log(`Addresses recorded in ${path.relative(ROOT, out)}`);

@@ -23,6 +23,22 @@ export type DeploymentRecord = {
 /** The directory of the deployment records: `deployments/` beside `src/` (repository) and `dist/` (package). */
 const DEPLOYMENTS_DIR = new URL("../deployments/", import.meta.url);
 
+/** The environment variable that moves a project's deployment records out of `deployments/` (tests use it). */
+export const DEPLOYMENTS_DIR_VARIABLE = "VERITAS_DEPLOYMENTS_DIR";
+
+/**
+ * The directory where a project's tooling (`scripts/deploy.ts`, the tasks) writes and reads deployment records:
+ * `<root>/deployments`, or VERITAS_DEPLOYMENTS_DIR (absolute, or relative to `root`). Test files that run in
+ * parallel, each against its own JSON-RPC node, point it at their own directory so they never share a record.
+ */
+export function deploymentsDirectory(
+  root: string,
+  env: Record<string, string | undefined> = globalThis.process?.env ?? {},
+): string {
+  const dir = env[DEPLOYMENTS_DIR_VARIABLE] || "deployments";
+  return /^([/\\]|[A-Za-z]:[/\\])/.test(dir) ? dir : `${root.replace(/[/\\]+$/, "")}/${dir}`;
+}
+
 /**
  * The deployment record packaged for `chainId` (deployments/<chainId>.json), or `undefined` if there is none.
  * Public networks only: a local chain's record (31337) is never packaged. Node.js only (reads a file).

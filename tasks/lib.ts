@@ -4,7 +4,7 @@ import { formatUnits, isAddress, parseUnits, toUtf8String, type Signer } from "e
 import type { HardhatRuntimeEnvironment } from "hardhat/types/hre";
 import { VeritasClient, type Verification, type VerifiedResult } from "../src/client.js";
 import { Mode, modeBit } from "../src/constants.js";
-import { parseDeployment, type DeploymentRecord } from "../src/deployments.js";
+import { deploymentsDirectory, parseDeployment, type DeploymentRecord } from "../src/deployments.js";
 import { decodeVeritasError } from "../src/errors.js";
 import {
   ModelRegistry__factory,
@@ -43,14 +43,14 @@ export const io = {
 /**
  * The connection of the task's network (`--network`, shared with other tasks and scripts of this process), the signer
  * (`--account`: an index into the network's accounts or an address; default the first) and the deployment
- * (`--deployment <file>`, default deployments/<chainId>.json of this project).
+ * (`--deployment <file>`, default deployments/<chainId>.json of this project, or of VERITAS_DEPLOYMENTS_DIR).
  */
 export async function taskContext(args: CommonArgs, hre: HardhatRuntimeEnvironment): Promise<TaskContext> {
   const { ethers } = await hre.network.getOrCreate();
   const chainId = (await ethers.provider.getNetwork()).chainId;
   const deploymentFile = args.deployment
     ? path.resolve(args.deployment)
-    : path.join(hre.config.paths.root, "deployments", `${chainId}.json`);
+    : path.join(path.resolve(deploymentsDirectory(hre.config.paths.root)), `${chainId}.json`);
   if (!existsSync(deploymentFile)) {
     throw new UsageError(
       `no deployment record at ${deploymentFile}: deploy with \`npx hardhat run scripts/deploy.ts --network <name>\` or pass --deployment <file>`,

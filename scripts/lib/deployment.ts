@@ -2,8 +2,12 @@ import { readFileSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import type { HardhatEthers } from "@nomicfoundation/hardhat-ethers/types";
+import { deploymentsDirectory } from "../../src/deployments.js";
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..", "..");
+
+/** Where deployment records live: `deployments/` of this project, or VERITAS_DEPLOYMENTS_DIR (see src/deployments.ts). */
+export const DEPLOYMENTS_DIR = path.resolve(deploymentsDirectory(ROOT));
 
 /** Ignition parameters keyed by module id, as in deploy/parameters/*.json. */
 export type Parameters = Record<string, Record<string, string | number | boolean>>;

@@ -1,17 +1,16 @@
 import { expect } from "chai";
-import { readFileSync } from "node:fs";
 import path from "node:path";
 import { id } from "ethers";
 import { ROOT, type DeploymentRecord } from "../../scripts/lib/deployment.js";
 import { ModelRegistry__factory } from "../../typechain-types/index.js";
-import { runCaptured, runProjectCommand, startNode, type RpcNode } from "../helpers/rpc-node.js";
+import { deployTo, runCaptured, startNode, type RpcNode } from "../helpers/rpc-node.js";
 
 /** Runs `hardhat <args>` as a user would, returning its exit code and output instead of throwing. */
 function hardhat(args: string[], env: Record<string, string>) {
   return runCaptured(path.join(ROOT, "node_modules", ".bin", "hardhat"), args, env);
 }
 
-describe("veritas CLI as a command (hardhat node, deployments/31337.json)", function () {
+describe("veritas CLI as a command (hardhat node, the recorded deployment)", function () {
   this.timeout(120_000);
   let node: RpcNode;
   let env: Record<string, string>;
@@ -19,9 +18,7 @@ describe("veritas CLI as a command (hardhat node, deployments/31337.json)", func
 
   before(async function () {
     node = await startNode("hardhat");
-    env = { VERITAS_LOCAL_RPC: node.url };
-    await runProjectCommand("hardhat", ["run", "scripts/deploy.ts", "--network", "localhost"], env);
-    record = JSON.parse(readFileSync(path.join(ROOT, "deployments", "31337.json"), "utf8")) as DeploymentRecord;
+    ({ record, env } = await deployTo(node));
   });
 
   after(async function () {

@@ -1,9 +1,7 @@
 import { expect } from "chai";
-import { readFileSync } from "node:fs";
-import path from "node:path";
 import { id, keccak256, toUtf8Bytes, Wallet, ZeroAddress, ZeroHash, type JsonRpcSigner } from "ethers";
 import { JobStatus, Mode, modeBit } from "../../scripts/lib/constants.js";
-import { ROOT, type DeploymentRecord } from "../../scripts/lib/deployment.js";
+import type { DeploymentRecord } from "../../scripts/lib/deployment.js";
 import { claimOf, requestedJobs } from "../../scripts/lib/jobs.js";
 import { attestationDomain, signAttestation, SimulatedEnclave, teeResultDomain } from "../../scripts/lib/tee.js";
 import {
@@ -16,7 +14,7 @@ import {
   VeritasTimelock__factory,
   VeritasToken__factory,
 } from "../../typechain-types/index.js";
-import { runProjectCommand, startNode, type RpcNode } from "../helpers/rpc-node.js";
+import { deployTo, startNode, type RpcNode } from "../helpers/rpc-node.js";
 
 for (const client of ["hardhat", "anvil"] as const) {
   describe(`Deployment on a JSON-RPC node (${client === "hardhat" ? "hardhat node" : "anvil"})`, function () {
@@ -27,10 +25,7 @@ for (const client of ["hardhat", "anvil"] as const) {
 
     before(async function () {
       node = await startNode(client);
-      deployOutput = await runProjectCommand("hardhat", ["run", "scripts/deploy.ts", "--network", "localhost"], {
-        VERITAS_LOCAL_RPC: node.url,
-      });
-      record = JSON.parse(readFileSync(path.join(ROOT, "deployments", "31337.json"), "utf8")) as DeploymentRecord;
+      ({ record, output: deployOutput } = await deployTo(node));
     });
 
     after(async function () {

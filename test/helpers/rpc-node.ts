@@ -1,8 +1,10 @@
 import { spawn, type ChildProcess } from "node:child_process";
+import { mkdtempSync, readFileSync } from "node:fs";
 import { createServer } from "node:net";
+import { tmpdir } from "node:os";
 import path from "node:path";
 import { JsonRpcProvider } from "ethers";
-import { ROOT } from "../../scripts/lib/deployment.js";
+import { ROOT, type DeploymentRecord } from "../../scripts/lib/deployment.js";
 
 const BIN = path.join(ROOT, "node_modules", ".bin");
 /** PATH with node_modules/.bin first, so `hardhat` runs on the Node 24 that the project installs. */
@@ -76,6 +78,27 @@ export async function startNode(client: "hardhat" | "anvil"): Promise<RpcNode> {
     }
   };
   return { url, provider, stop };
+}
+
+export type Deployed = {
+  record: DeploymentRecord;
+  /** What `scripts/deploy.ts` printed. */
+  output: string;
+  /** The environment that points this project's commands at the node and its record (`--network localhost`). */
+  env: Record<string, string>;
+};
+
+/**
+ * Deploys the suite to `node` with the user's command (`hardhat run scripts/deploy.ts --network localhost`) and reads
+ * the record it wrote. The record goes to a fresh directory (VERITAS_DEPLOYMENTS_DIR) unless `inProject` is set, so
+ * test files that run in parallel, each against its own node, never read one another's record.
+ */
+export async function deployTo(node: RpcNode, { inProject = false } = {}): Promise<Deployed> {
+  const dir = inProject ? path.join(ROOT, "deployments") : mkdtempSync(path.join(tmpdir(), "veritas-deployments-"));
+  const env = { VERITAS_LOCAL_RPC: node.url, VERITAS_DEPLOYMENTS_DIR: dir };
+  const output = await runProjectCommand("hardhat", ["run", "scripts/deploy.ts", "--network", "localhost"], env);
+  const record = JSON.parse(readFileSync(path.join(dir, "31337.json"), "utf8")) as DeploymentRecord;
+  return { record, output, env };
 }
 
 /** Runs a command of this project (e.g. `hardhat run scripts/deploy.ts --network localhost`) and returns its output. */

@@ -3,6 +3,7 @@ import { network } from "hardhat";
 import { AbiCoder, hexlify, Interface, keccak256, toUtf8Bytes, ZeroAddress } from "ethers";
 import { VeritasClient, VeritasJobError, type InferenceResult } from "../../src/client.js";
 import { DEFAULT_DELIVERY_WINDOW_SECONDS, DEFAULT_REQUEST_TTL_SECONDS, JobStatus } from "../../src/constants.js";
+import { deploymentsDirectory } from "../../src/deployments.js";
 import { decodeVeritasError, findRevertData, veritasAbis, VeritasError } from "../../src/errors.js";
 import { claimOf } from "../../scripts/lib/jobs.js";
 import { deployTeeFixture, PAYMENT, USD, type TeeFixture } from "../helpers/fixtures.js";
@@ -340,6 +341,16 @@ describe("VeritasClient and decodeVeritasError (in-process chain)", function () 
       });
       expect(ok.fromBlock).to.equal(3);
       expect(await ok.escrow.getAddress()).to.equal(f.addresses.escrow);
+    });
+  });
+
+  describe("deploymentsDirectory", function () {
+    it("is <root>/deployments unless VERITAS_DEPLOYMENTS_DIR names another, absolute or relative to the root", function () {
+      expect(deploymentsDirectory("/p/", {})).to.equal("/p/deployments");
+      expect(deploymentsDirectory("/p", { VERITAS_DEPLOYMENTS_DIR: "" })).to.equal("/p/deployments");
+      expect(deploymentsDirectory("/p", { VERITAS_DEPLOYMENTS_DIR: "/tmp/records" })).to.equal("/tmp/records");
+      expect(deploymentsDirectory("/p", { VERITAS_DEPLOYMENTS_DIR: "C:\\records" })).to.equal("C:\\records");
+      expect(deploymentsDirectory("/p", { VERITAS_DEPLOYMENTS_DIR: "out/records" })).to.equal("/p/out/records");
     });
   });
 });

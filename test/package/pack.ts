@@ -20,7 +20,7 @@ import {
   VeritasTimelock__factory,
   VeritasToken__factory,
 } from "../../typechain-types/index.js";
-import { PROJECT_ENV, runProjectCommand, startNode, type RpcNode } from "../helpers/rpc-node.js";
+import { deployTo, PROJECT_ENV, startNode, type RpcNode } from "../helpers/rpc-node.js";
 
 const run = promisify(execFile);
 const PACKAGE = JSON.parse(readFileSync(path.join(ROOT, "package.json"), "utf8")) as { name: string; version: string };
@@ -113,10 +113,7 @@ describe("npm package (npm pack, installed in a scratch project, one job on hard
   before(async function () {
     node = await startNode("hardhat");
     // Deploy first: deployments/31337.json then exists, and the package must still leave it out.
-    await runProjectCommand("hardhat", ["run", "scripts/deploy.ts", "--network", "localhost"], {
-      VERITAS_LOCAL_RPC: node.url,
-    });
-    record = JSON.parse(readFileSync(path.join(ROOT, "deployments", "31337.json"), "utf8")) as DeploymentRecord;
+    ({ record } = await deployTo(node, { inProject: true }));
 
     scratch = mkdtempSync(path.join(tmpdir(), "veritas-integrator-"));
     // `npm pack` runs `prepack` (npm run build:package): ABIs, TypeChain types and the client compiled into dist/.
