@@ -17,9 +17,10 @@ import crypto from "node:crypto";
 import { readFileSync, writeFileSync, mkdirSync } from "node:fs";
 import { keccak256, toUtf8Bytes } from "ethers";
 import { Mode } from "../scripts/lib/constants.js";
-import { claimOf, NO_CLAIM, type Job } from "../scripts/lib/jobs.js";
-import { SimulatedEnclave, teeResultDomain } from "../scripts/lib/tee.js";
-import { decodeProof, proveJob } from "../scripts/lib/zk/escrow.js";
+import { claimOf, NO_CLAIM, type Job } from "../src/jobs.js";
+import { SimulatedEnclave, teeResultDomain } from "../src/tee.js";
+import { decodeProof } from "../src/zk.js";
+import { proveJob } from "./lib/zk/escrow.js";
 import { MEASUREMENT, registerEnclave, USD } from "../test/helpers/fixtures.js";
 import { requestParams, signPermit } from "../test/helpers/escrow.js";
 import {

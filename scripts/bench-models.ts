@@ -13,7 +13,7 @@ import path from "node:path";
 import { network } from "hardhat";
 import { id, keccak256, Wallet, ZeroAddress } from "ethers";
 import { Mode, modeBit } from "./lib/constants.js";
-import { SimulatedEnclave } from "./lib/tee.js";
+import { SimulatedEnclave } from "../src/tee.js";
 import { releaseSnarkjs } from "./lib/zk/index.js";
 import { IpfsGateway } from "../src/ipfs/gateway.js";
 import { materializeBundle, RECIPES_DIR, REPO_ROOT } from "../src/models/materialize.js";

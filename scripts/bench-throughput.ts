@@ -14,7 +14,7 @@ import path from "node:path";
 import { network } from "hardhat";
 import { id, Wallet, ZeroAddress } from "ethers";
 import { Mode } from "./lib/constants.js";
-import { SimulatedEnclave } from "./lib/tee.js";
+import { SimulatedEnclave } from "../src/tee.js";
 import { inputCommitment, releaseOnnxSession, releaseSnarkjs, toBytes32 } from "./lib/zk/index.js";
 import { bundleDir, materializeBundle } from "../src/models/materialize.js";
 import { silentLogger, VeritasNode, type JobSummary, type NodeModeName } from "../src/node/index.js";

@@ -21,7 +21,7 @@ import { formatUnits, id, keccak256, Wallet, ZeroAddress, type Signer } from "et
 import { BPS, JobStatus, Mode, modeBit } from "./lib/constants.js";
 import { deploySuite, LOCAL_PARAMS } from "./lib/deploy.js";
 import { viaTimelock } from "./lib/governance.js";
-import { attestationDomain, signAttestation, SimulatedEnclave } from "./lib/tee.js";
+import { attestationDomain, signAttestation, SimulatedEnclave } from "../src/tee.js";
 import { decodeOutput, inputCommitment, releaseSnarkjs, toBytes32 } from "./lib/zk/index.js";
 import { IpfsGateway } from "../src/ipfs/gateway.js";
 import { versionDigests } from "../src/models/bundle.js";
@@ -31,7 +31,8 @@ import { pipelineFor } from "../src/models/pipelines/index.js";
 import { bundleFiles } from "../src/models/source.js";
 import { VERIFIER_CONTRACT_NAME } from "./lib/zk/verifier-export.js";
 import { VeritasClient, type VerifiedResult } from "../src/client.js";
-import { nodeFeeOf, VeritasNode, type JobSummary, type Logger, type NodeConfig } from "../src/node/index.js";
+import { feeSplitOf } from "../src/jobs.js";
+import { VeritasNode, type JobSummary, type Logger, type NodeConfig } from "../src/node/index.js";
 import { Watcher, type WatchedJob } from "../src/node/watcher.js";
 import type { VeritasTimelock } from "../typechain-types/index.js";
 
@@ -442,8 +443,7 @@ check(
 
 const job0 = (await client.getJob(ids[0])).job;
 const collateral = (await client.getJob(dishonest[0])).job.collateral;
-const nodeFee = nodeFeeOf(job0);
-const protocolFee = (PAYMENT * BigInt(job0.feeBps)) / BPS;
+const { nodeFee, protocolFee } = feeSplitOf(job0);
 const slash = collateral * BigInt(dishonest.length);
 const reward = ((collateral * 5_000n) / BPS) * BigInt(dishonest.length);
 check("bad-node stake after the slash", await s.staking.totalStakeOf(badOp.address), STAKE - slash);

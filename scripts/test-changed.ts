@@ -7,12 +7,13 @@
  *   contract (the mocha fixtures deploy by name; the Solidity tests deploy by name with `vm.getCode`);
  * - anything else but prose changed (package.json, hardhat.config.ts, remappings.txt, fixtures, model bundles): then
  *   every test runs (Markdown, docs/ and audit/ never trigger a test).
- * `--list` prints the touched tests without running them. Plain Node 24: `node scripts/test-changed.ts`.
+ * `--list` prints the touched tests without running them. Runs with tsx: `npx tsx scripts/test-changed.ts`.
  */
 import { execFileSync, spawnSync } from "node:child_process";
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
+import { relativeImports } from "./lib/imports.js";
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 const args = process.argv.slice(2);
@@ -32,14 +33,11 @@ function filesUnder(dir: string): string[] {
 
 /** The project files `file` imports by relative path (`.js` specifiers resolve to the `.ts` source). */
 function importsOf(file: string): string[] {
-  const out: string[] = [];
-  for (const m of source.get(file)!.matchAll(/(?:from|import)\s*\(?\s*["'](\.{1,2}\/[^"']+)["']/g)) {
-    let target = path.posix.normalize(path.posix.join(path.posix.dirname(file), m[1]));
-    if (target.endsWith(".js") && existsSync(path.join(ROOT, target.replace(/\.js$/, ".ts"))))
-      target = target.replace(/\.js$/, ".ts");
-    if (existsSync(path.join(ROOT, target))) out.push(target);
-  }
-  return out;
+  return relativeImports(file, source.get(file)!)
+    .map(({ specifier, target }) =>
+      existsSync(path.join(ROOT, target)) ? target : path.posix.join(path.posix.dirname(file), specifier),
+    )
+    .filter((target) => existsSync(path.join(ROOT, target)));
 }
 
 const CODE_DIRS = ["contracts", "test", "src", "scripts", "tasks", "deploy"];

@@ -36,7 +36,8 @@ import {
 } from "./constants.js";
 import { loadDeployment, parseDeployment, type DeploymentRecord, type VeritasAddresses } from "./deployments.js";
 import { decodeVeritasError, VeritasError } from "./errors.js";
-import { jobIdOf, toJob, type Claim, type Job, type Proposal } from "./jobs.js";
+import { commitInput, isInt8Vector, toBytes32 } from "./zk.js";
+import { jobIdOf, requestedJobs, toJob, type Claim, type Job, type Proposal } from "./jobs.js";
 
 /** The ERC-20 functions the client uses on the payment token. */
 export const ERC20_ABI = [
@@ -80,11 +81,14 @@ export type RequestInferenceParams = {
   /** The input digest (ZK: the input commitment). */
   inputDigest?: string;
   /**
-   * The input itself: the digest is keccak256 of its bytes (a string is hashed as UTF-8). Used when `inputDigest` is
-   * absent; TEE and optimistic modes only (a ZK job needs its input commitment: see `requestTypedInference`).
+   * The input itself, used when `inputDigest` is absent. Bytes or a string (hashed as UTF-8): the digest is keccak256
+   * of the bytes (TEE and optimistic modes). An array of int8 integers (the input of a ZK model, e.g. `[3, -1, …]`):
+   * the bytes are its JSON text, and a ZK job's digest is its input commitment (src/zk.ts `commitInput`), so the
+   * result can be proven; it is also sent inline as the default `inputURI`
+   * (`data:application/json,[3,-1,…]`). A ZK job needs an int8 array or an explicit `inputDigest`.
    */
-  input?: string | Uint8Array;
-  /** Where nodes fetch the input (emitted in `JobRequested`, not stored). */
+  input?: string | Uint8Array | readonly number[];
+  /** Where nodes fetch the input (emitted in `JobRequested`, not stored). Default for an int8 array `input`: inline. */
   inputURI?: string;
 };
 
@@ -348,18 +352,7 @@ export class VeritasClient {
   async requestInference(params: RequestInferenceParams, options: RequestOptions = {}): Promise<RequestedJob> {
     const signer = await this.needSigner();
     const payment = BigInt(params.payment);
-    let inputDigest = params.inputDigest;
-    if (inputDigest === undefined) {
-      if (params.input === undefined) throw new Error("requestInference: give `inputDigest` or `input`");
-      // keccak256 of the bytes is the digest of TEE and optimistic jobs only: a ZK job needs the circuit's input
-      // commitment, or it can never be proven.
-      if (Number(params.mode ?? Mode.TEE) === Mode.ZK)
-        throw new Error(
-          "requestInference: a ZK job's inputDigest is the circuit's input commitment, not keccak256(input): give " +
-            "`inputDigest`, or use requestTypedInference (src/models/typed.ts), which computes it from the model's input",
-        );
-      inputDigest = keccak256(typeof params.input === "string" ? toUtf8Bytes(params.input) : params.input);
-    }
+    const { inputDigest, inputURI } = inputOf(params);
     let expiresAt = params.expiresAt;
     if (expiresAt === undefined) {
       const latest = await this.provider.getBlock("latest");
@@ -374,25 +367,19 @@ export class VeritasClient {
       expiresAt,
       callbackGasLimit: params.callbackGasLimit ?? 0,
       inputDigest,
-      inputURI: params.inputURI ?? "",
+      inputURI,
     };
     const pay = options.pay ?? "balance";
     if (pay === "transfer" && options.approve !== false) await this.ensureAllowance(await signer.getAddress(), payment);
     const receipt = await this.send(() =>
       pay === "transfer" ? this.escrow.requestInferenceWithTransfer(request) : this.escrow.requestInference(request),
     );
-    for (const log of receipt.logs) {
-      const parsed = this.parseEscrowLog(log);
-      if (parsed?.name === "JobRequested") {
-        const jobId = BigInt(parsed.args.jobId);
-        const job = toJob(parsed.args.job as Result);
-        const inputURI = String(parsed.args.inputURI);
-        this.requestBlocks.set(jobId, receipt.blockNumber);
-        this.jobs.set(jobId, { job, inputURI, blockNumber: receipt.blockNumber });
-        return { jobId, job, inputURI, transactionHash: receipt.hash, blockNumber: receipt.blockNumber };
-      }
-    }
-    throw new Error(`requestInference: no JobRequested event in transaction ${receipt.hash}`);
+    const [requested] = requestedJobs(this.escrow, receipt.logs);
+    if (!requested) throw new Error(`requestInference: no JobRequested event in transaction ${receipt.hash}`);
+    const { jobId, job } = requested;
+    this.requestBlocks.set(jobId, receipt.blockNumber);
+    this.jobs.set(jobId, { job, inputURI: requested.inputURI, blockNumber: receipt.blockNumber });
+    return { ...requested, transactionHash: receipt.hash, blockNumber: receipt.blockNumber };
   }
 
   /**
@@ -703,15 +690,6 @@ export class VeritasClient {
     }
   }
 
-  private parseEscrowLog(log: { topics: readonly string[]; data: string; address: string }) {
-    if (log.address.toLowerCase() !== this.addresses.escrow.toLowerCase()) return null;
-    try {
-      return this.escrow.interface.parseLog({ topics: [...log.topics], data: log.data });
-    } catch {
-      return null;
-    }
-  }
-
   /** The job as requested, from the cache or the `JobRequested` event. */
   private async requested(id: bigint): Promise<{ job: Job; inputURI: string; blockNumber: number }> {
     const cached = this.jobs.get(id);
@@ -778,4 +756,34 @@ export class VeritasClient {
     const a = last.args;
     return { node: a.node, outputHash: a.outputHash, challengeEnds: BigInt(a.challengeEnds), output: a.output };
   }
+}
+
+/**
+ * The digest and URI of a request's input (`RequestInferenceParams.input`): keccak256 of the bytes, or for a ZK job
+ * the input commitment of its int8 vector, which is what makes the result provable.
+ */
+export function inputOf(params: Pick<RequestInferenceParams, "mode" | "input" | "inputDigest" | "inputURI">): {
+  inputDigest: string;
+  inputURI: string;
+} {
+  const zk = Number(params.mode ?? Mode.TEE) === Mode.ZK;
+  const { input } = params;
+  const vector = Array.isArray(input) ? (input as readonly number[]) : undefined;
+  const json = vector && JSON.stringify(vector);
+  const inputURI = params.inputURI ?? (json !== undefined ? `data:application/json,${encodeURIComponent(json)}` : "");
+  if (params.inputDigest !== undefined) return { inputDigest: params.inputDigest, inputURI };
+  if (input === undefined) throw new Error("requestInference: give `inputDigest` or `input`");
+  if (vector) {
+    if (!isInt8Vector(vector))
+      throw new Error("requestInference: an array `input` must be a non-empty vector of int8 integers");
+    return { inputDigest: zk ? toBytes32(commitInput(vector)) : keccak256(toUtf8Bytes(json!)), inputURI };
+  }
+  // keccak256 of the bytes is the digest of TEE and optimistic jobs only: a ZK job needs the circuit's input
+  // commitment, or it can never be proven.
+  if (zk)
+    throw new Error(
+      "requestInference: a ZK job's inputDigest is the circuit's input commitment, not keccak256(input): give the " +
+        "input as an int8 array, or `inputDigest`, or use requestTypedInference (src/models/typed.ts)",
+    );
+  return { inputDigest: keccak256(typeof input === "string" ? toUtf8Bytes(input) : (input as Uint8Array)), inputURI };
 }

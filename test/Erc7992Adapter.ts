@@ -3,14 +3,8 @@ import { network } from "hardhat";
 import { id, keccak256, toUtf8Bytes, ZeroAddress } from "ethers";
 import { Mode, modeBit } from "../scripts/lib/constants.js";
 import { inputCommitment, toBytes32 } from "../scripts/lib/zk/commitment.js";
-import { FIELD_R } from "../scripts/lib/zk/constants.js";
-import {
-  ERC7992_TAG_DOMAIN,
-  erc7992TagOf,
-  GROTH16_BN254_V1,
-  proveErc7992,
-  type EncodedProof,
-} from "../scripts/lib/zk/escrow.js";
+import { ERC7992_TAG_DOMAIN, erc7992TagOf, FIELD_R, GROTH16_BN254_V1 } from "../src/zk.js";
+import { proveErc7992, type EncodedProof } from "../scripts/lib/zk/escrow.js";
 import { readOnnxWeights } from "../scripts/lib/zk/onnx.js";
 import { decodeOutput, encodeOutput } from "../scripts/lib/zk/prover.js";
 import { forward } from "../scripts/lib/zk/reference.js";

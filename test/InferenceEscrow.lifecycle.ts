@@ -2,7 +2,7 @@ import { expect } from "chai";
 import { network } from "hardhat";
 import { AbiCoder, keccak256 } from "ethers";
 import { BPS, JobStatus } from "../scripts/lib/constants.js";
-import { claimOf, jobCommitment, NO_CLAIM } from "../scripts/lib/jobs.js";
+import { claimOf, jobCommitment, NO_CLAIM } from "../src/jobs.js";
 import { deployTeeFixture, PAYMENT, ROYALTY, type TeeFixture } from "./helpers/fixtures.js";
 
 const { ethers, networkHelpers } = await network.create();

@@ -16,8 +16,8 @@ import {
   Mode,
   modeBit,
 } from "../scripts/lib/constants.js";
-import { jobCommitment, jobIdOf, NO_CLAIM, type Claim, type Job } from "../scripts/lib/jobs.js";
-import { SimulatedEnclave, teeResultDomain } from "../scripts/lib/tee.js";
+import { jobCommitment, jobIdOf, NO_CLAIM, type Claim, type Job } from "../src/jobs.js";
+import { SimulatedEnclave, teeResultDomain } from "../src/tee.js";
 import {
   deployTeeFixture,
   MEASUREMENT,
@@ -37,13 +37,13 @@ import {
   INPUT_DIGEST,
   INPUT_URI,
   jobOf,
-  jobTuple,
   publishVersion,
   recoveredKey,
   requestParams,
   signPermit,
   split,
 } from "./helpers/escrow.js";
+import { jobTuple } from "../src/jobs.js";
 import type { InferenceEscrow } from "../typechain-types/index.js";
 import { expectOneTimeBinding } from "./helpers/binding.js";
 import { deployMockZkSuite, type MockZkSuite } from "./helpers/suites.js";

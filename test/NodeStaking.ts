@@ -10,7 +10,7 @@ import {
   Mode,
   modeBit,
 } from "../scripts/lib/constants.js";
-import { claimOf, type Claim, type Job } from "../scripts/lib/jobs.js";
+import { claimOf, type Claim, type Job } from "../src/jobs.js";
 import type { MockCollateralLedger, NodeStaking, VeritasToken } from "../typechain-types/index.js";
 import { deployTeeFixture, MIN_COLLATERAL, NODE_STAKE, VRT, type TeeFixture } from "./helpers/fixtures.js";
 import { signPermit } from "./helpers/permit.js";

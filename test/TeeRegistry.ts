@@ -14,7 +14,7 @@ import {
   type TypedDataDomain,
 } from "ethers";
 import { MAX_ENCLAVE_KEY_LIFETIME_SECONDS } from "../scripts/lib/constants.js";
-import { jobIdOf } from "../scripts/lib/jobs.js";
+import { jobIdOf } from "../src/jobs.js";
 import {
   ATTESTATION_TYPES,
   attestationDomain,
@@ -23,7 +23,7 @@ import {
   signAttestation,
   SimulatedEnclave,
   teeResultDomain,
-} from "../scripts/lib/tee.js";
+} from "../src/tee.js";
 import type { IResultVerifier, SignedAttestationVerifier, TeeRegistry } from "../typechain-types/index.js";
 import { expectOneTimeBinding } from "./helpers/binding.js";
 import { deployTeeFixture, MEASUREMENT, type TeeFixture } from "./helpers/fixtures.js";

@@ -11,7 +11,7 @@ import { readFileSync } from "node:fs";
 import path from "node:path";
 import { parseArgs } from "node:util";
 import { JsonRpcProvider, Wallet, type Signer } from "ethers";
-import { SimulatedEnclave } from "../../scripts/lib/tee.js";
+import { SimulatedEnclave } from "../tee.js";
 import { jsonLogger, type LogLevel } from "./logger.js";
 import { VeritasNode, type JobSummary, type NodeConfig } from "./operator.js";
 import { Watcher } from "./watcher.js";

@@ -15,8 +15,8 @@ export { fetchInput, inputDigestOk, MAX_INPUT_BYTES } from "./inputs.js";
 export { ModelHost, type HostedModel, type ModelHostOptions } from "./models.js";
 export { JobJournal, TERMINAL_STATES, type JobRecord, type JobState, type JournalEntry } from "./journal.js";
 export { jsonLogger, silentLogger, type LogFields, type Logger, type LogLevel } from "./logger.js";
+export { nodeFeeOf } from "../jobs.js";
 export {
-  nodeFeeOf,
   VeritasNode,
   type JobSummary,
   type NodeConfig,

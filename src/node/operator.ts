@@ -19,14 +19,24 @@ import {
   type InferenceEscrow,
   type ModelRegistry,
 } from "../../typechain-types/index.js";
-import type { SimulatedEnclave } from "../../scripts/lib/tee.js";
-import { teeResultDomain } from "../../scripts/lib/tee.js";
-import { jobTagOf } from "../../scripts/lib/zk/escrow.js";
+import { teeResultDomain, type SimulatedEnclave } from "../tee.js";
+import { jobTagOf } from "../zk.js";
 import { getBytes, hexlify } from "ethers";
 import { JOB_STATUS_NAMES, JobStatus, Mode } from "../constants.js";
 import { parseDeployment, type DeploymentRecord } from "../deployments.js";
 import { decodeVeritasError, describeError } from "../errors.js";
-import { NO_CLAIM, toJob, type Claim, type Job, type Proposal } from "../jobs.js";
+import {
+  claimIn,
+  claimOf,
+  NO_CLAIM,
+  nodeFeeOf,
+  proposalOf,
+  skippedJobs,
+  toJob,
+  type Claim,
+  type Job,
+  type Proposal,
+} from "../jobs.js";
 import { EventFollower, errorMessage, type FollowedLog } from "./follower.js";
 import { fetchInput, inputDigestOk } from "./inputs.js";
 import { ModelHost, type HostedModel } from "./models.js";
@@ -418,7 +428,7 @@ export class VeritasNode extends EventEmitter {
         if (!this.config.claimFirst && mode !== Mode.OPTIMISTIC) return this.compute(jobId, d, input, NO_CLAIM);
         if (this.halt(jobId, "claim")) return;
         const receipt = await this.send("claim", jobId, () => this.r!.escrow.claim(d.job));
-        const claim = this.claimOf(receipt);
+        const claim = claimOf(this.r!.escrow, receipt.logs);
         this.journal.record(jobId, "claimed", { claim, txHash: receipt.hash });
         this.logger.info("claimed", { jobId, deliverBy: claim.deliverBy, collateral: d.job.collateral });
         return this.compute(jobId, d, input, claim);
@@ -581,13 +591,9 @@ export class VeritasNode extends EventEmitter {
 
   /** Journals the proposal a `proposeResult` receipt records. */
   private async proposed(jobId: bigint, receipt: TransactionReceipt, claim: Claim): Promise<void> {
-    const parsed = receipt.logs.map((l) => this.r!.escrow.interface.parseLog(l)).filter((p) => p !== null);
-    const proposed = parsed.find((p) => p.name === "ResultProposed")!;
-    const claimed = parsed.find((p) => p.name === "JobClaimed");
-    const proposal: Proposal = { outputHash: proposed.args.outputHash, challengeEnds: proposed.args.challengeEnds };
-    const finalClaim = claimed
-      ? { node: claimed.args.node as string, deliverBy: claimed.args.deliverBy as bigint }
-      : claim;
+    const { outputHash, challengeEnds } = proposalOf(this.r!.escrow, receipt.logs);
+    const proposal: Proposal = { outputHash, challengeEnds };
+    const finalClaim = claimIn(this.r!.escrow, receipt.logs) ?? claim;
     this.journal.record(jobId, "proposed", { claim: finalClaim, proposal, txHash: receipt.hash });
     await this.summarize(jobId, "proposed", { receipt, batchSize: 1 });
   }
@@ -739,14 +745,6 @@ export class VeritasNode extends EventEmitter {
     return receipt;
   }
 
-  private claimOf(receipt: TransactionReceipt): Claim {
-    for (const l of receipt.logs) {
-      const p = this.r!.escrow.interface.parseLog(l);
-      if (p?.name === "JobClaimed") return { node: p.args.node, deliverBy: p.args.deliverBy };
-    }
-    throw new Error("no JobClaimed event in the claim's receipt");
-  }
-
   private async claimFromChain(jobId: bigint): Promise<Claim | undefined> {
     const r = this.r!;
     const rec = this.journal.get(jobId)!.data as JobData;
@@ -779,11 +777,7 @@ export class VeritasNode extends EventEmitter {
   private async settled(ids: bigint[], receipt: TransactionReceipt): Promise<void> {
     const block = await this.deps.provider.getBlock(receipt.blockNumber);
     // A batch leaves out (ResultSkipped) a job another transaction moved first: not ours to journal as settled.
-    const skipped = new Map<bigint, number>();
-    for (const l of receipt.logs) {
-      const p = this.r!.escrow.interface.parseLog(l);
-      if (p?.name === "ResultSkipped") skipped.set(BigInt(p.args.jobId), Number(p.args.status));
-    }
+    const skipped = skippedJobs(this.r!.escrow, receipt.logs);
     for (const id of ids) {
       const status = skipped.get(id);
       if (status !== undefined) {
@@ -832,10 +826,4 @@ export class VeritasNode extends EventEmitter {
     this.logger.info("job", { ...summary, jobId: "0x" + jobId.toString(16) });
     this.emit("job", summary);
   }
-}
-
-/** The node fee of a job: payment minus royalty minus the protocol fee (InferenceEscrow._settle). */
-export function nodeFeeOf(job: Pick<Job, "payment" | "royalty" | "feeBps">): bigint {
-  const payment = BigInt(job.payment);
-  return payment - BigInt(job.royalty) - (payment * BigInt(job.feeBps)) / 10_000n;
 }

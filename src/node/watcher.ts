@@ -29,7 +29,7 @@ import { ERC20_ABI } from "../client.js";
 import { Mode } from "../constants.js";
 import { toJob, type Claim, type Job, type Proposal } from "../jobs.js";
 import { Contract } from "ethers";
-import { jobTagOf } from "../../scripts/lib/zk/escrow.js";
+import { jobTagOf } from "../zk.js";
 import { hexlify } from "ethers";
 import { errorMessage } from "./follower.js";
 import { fetchInput, inputDigestOk } from "./inputs.js";

@@ -2,14 +2,14 @@ import { expect } from "chai";
 import { network } from "hardhat";
 import { id, Wallet } from "ethers";
 import { BPS, JobStatus, Mode } from "../../scripts/lib/constants.js";
-import { requestedJobs, type Job } from "../../scripts/lib/jobs.js";
+import { requestedJobs, type Job } from "../../src/jobs.js";
 import {
   resultMessage,
   RESULT_TYPES,
   signedResultEvidence,
   SimulatedEnclave,
   teeResultDomain,
-} from "../../scripts/lib/tee.js";
+} from "../../src/tee.js";
 import { MEASUREMENT, NODE_STAKE, registerEnclave } from "../helpers/fixtures.js";
 import { deployOptimisticFixture, trueOutput, type OptimisticFixture } from "../helpers/optimistic.js";
 

@@ -1,7 +1,7 @@
 import { expect } from "chai";
 import { network } from "hardhat";
 import { JobStatus } from "../../scripts/lib/constants.js";
-import { claimOf, NO_CLAIM, proposalOf } from "../../scripts/lib/jobs.js";
+import { claimOf, NO_CLAIM, proposalOf } from "../../src/jobs.js";
 import { race, tip } from "../helpers/attacks.js";
 import { split } from "../helpers/escrow.js";
 import { deployOptimisticFixture, trueOutput, type OptimisticFixture } from "../helpers/optimistic.js";

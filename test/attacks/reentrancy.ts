@@ -1,7 +1,7 @@
 import { expect } from "chai";
 import { network } from "hardhat";
 import { JobStatus, Mode } from "../../scripts/lib/constants.js";
-import { NO_CLAIM, type Job } from "../../scripts/lib/jobs.js";
+import { NO_CLAIM, type Job } from "../../src/jobs.js";
 import type { ReentrantConsumer, ReentrantToken } from "../../typechain-types/index.js";
 import { consumerJob, now, OUTPUT, reentrantCall, suiteWithToken } from "../helpers/attacks.js";
 import { jobOf, requestParams, split } from "../helpers/escrow.js";

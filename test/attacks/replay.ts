@@ -1,11 +1,11 @@
 import { expect } from "chai";
 import { network } from "hardhat";
 import { JobStatus } from "../../scripts/lib/constants.js";
-import { NO_CLAIM } from "../../scripts/lib/jobs.js";
+import { NO_CLAIM } from "../../src/jobs.js";
 import { recoveredKey, split } from "../helpers/escrow.js";
 import { OUTPUT } from "../helpers/attacks.js";
 import { deployTeeFixture, type TeeFixture } from "../helpers/fixtures.js";
-import { teeResultDomain } from "../../scripts/lib/tee.js";
+import { teeResultDomain } from "../../src/tee.js";
 
 const { ethers, networkHelpers } = await network.create();
 const teeFixture = () => deployTeeFixture(ethers, networkHelpers);

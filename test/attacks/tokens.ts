@@ -1,7 +1,7 @@
 import { expect } from "chai";
 import { network } from "hardhat";
 import { Mode, modeBit } from "../../scripts/lib/constants.js";
-import { NO_CLAIM } from "../../scripts/lib/jobs.js";
+import { NO_CLAIM } from "../../src/jobs.js";
 import type { FeeOnTransferToken, NodeStaking, NoReturnToken } from "../../typechain-types/index.js";
 import { now, OUTPUT, suiteWithToken } from "../helpers/attacks.js";
 import { jobOf, requestParams, split } from "../helpers/escrow.js";

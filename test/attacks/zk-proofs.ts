@@ -3,8 +3,9 @@ import { network } from "hardhat";
 import { anyValue } from "@nomicfoundation/hardhat-ethers-chai-matchers/withArgs";
 import { keccak256 } from "ethers";
 import { JobStatus } from "../../scripts/lib/constants.js";
-import { claimOf, jobIdOf, NO_CLAIM } from "../../scripts/lib/jobs.js";
-import { decodeProof, jobTagOf, type EncodedProof } from "../../scripts/lib/zk/escrow.js";
+import { claimOf, jobIdOf, NO_CLAIM } from "../../src/jobs.js";
+import type { EncodedProof } from "../../scripts/lib/zk/escrow.js";
+import { decodeProof, jobTagOf } from "../../src/zk.js";
 import { releaseSnarkjs } from "../../scripts/lib/zk/snark.js";
 import {
   asEscrow,

@@ -6,8 +6,8 @@ import hre, { network } from "hardhat";
 import { id, toUtf8Bytes, hexlify, Wallet } from "ethers";
 import { JobStatus, Mode, modeBit } from "../../scripts/lib/constants.js";
 import { deploySuite, LOCAL_PARAMS, type Suite } from "../../scripts/lib/deploy.js";
-import { claimOf, toJob, type Job } from "../../scripts/lib/jobs.js";
-import { attestationDomain, signAttestation, SimulatedEnclave, teeResultDomain } from "../../scripts/lib/tee.js";
+import { claimOf, toJob, type Job } from "../../src/jobs.js";
+import { attestationDomain, signAttestation, SimulatedEnclave, teeResultDomain } from "../../src/tee.js";
 import { veritasCli } from "../helpers/cli.js";
 
 // The CLI's tasks use `hre.network.getOrCreate()`: the same in-process chain as this connection.

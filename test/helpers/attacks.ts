@@ -1,7 +1,7 @@
 import type { HardhatEthers } from "@nomicfoundation/hardhat-ethers/types";
 import type { NetworkHelpers } from "@nomicfoundation/hardhat-network-helpers/types";
 import { AbiCoder } from "ethers";
-import type { Job } from "../../scripts/lib/jobs.js";
+import type { Job } from "../../src/jobs.js";
 import type { InferenceEscrow } from "../../typechain-types/index.js";
 import { USD, type TeeFixture } from "./fixtures.js";
 import { jobOf, requestParams } from "./escrow.js";

@@ -9,8 +9,8 @@ import {
   type TypedDataDomain,
 } from "ethers";
 import { BPS, Mode, modeBit } from "../../scripts/lib/constants.js";
-import { claimOf, jobIdOf as jobIdOfJob, requestedJobs, type Claim, type Job } from "../../scripts/lib/jobs.js";
-import { RESULT_TYPES, resultMessage } from "../../scripts/lib/tee.js";
+import { claimOf, jobIdOf as jobIdOfJob, requestedJobs, type Claim, type Job } from "../../src/jobs.js";
+import { RESULT_TYPES, resultMessage } from "../../src/tee.js";
 import type { IInferenceEscrow, InferenceEscrow, MockUSD, ModelRegistry } from "../../typechain-types/index.js";
 import { MEASUREMENT, PAYMENT, type RequestOverrides, type TeeFixture } from "./fixtures.js";
 import { signPermit as signTokenPermit } from "./permit.js";
@@ -70,38 +70,8 @@ export async function cancelJob(
   return escrow.connect(requester).cancel(job);
 }
 
-/** The split of a payment at settlement (InferenceEscrow._settle). */
-export function split(job: Pick<Job, "payment" | "royalty" | "feeBps">): {
-  nodeFee: bigint;
-  royalty: bigint;
-  protocolFee: bigint;
-} {
-  const protocolFee = (job.payment * job.feeBps) / BPS;
-  return { nodeFee: job.payment - job.royalty - protocolFee, royalty: job.royalty, protocolFee };
-}
-
-const JOB_FIELDS = [
-  "requester",
-  "nonce",
-  "versionId",
-  "callbackGasLimit",
-  "node",
-  "mode",
-  "modelId",
-  "payment",
-  "royalty",
-  "feeBps",
-  "collateral",
-  "deliveryWindow",
-  "expiresAt",
-  "inputDigest",
-  "challengeWindow",
-] as const;
-
-/** A job as the positional tuple that `withArgs` compares an event's struct argument to. */
-export function jobTuple(job: Job): unknown[] {
-  return JOB_FIELDS.map((k) => job[k]);
-}
+/** The split of a payment at settlement (the SDK's, src/jobs.ts). */
+export { feeSplitOf as split } from "../../src/jobs.js";
 
 /** The enclave key that a signature recovers to under the right domain (what the verifier looks up). */
 export function recoveredKey(domain: TypedDataDomain, escrow: string, job: Job, output: string, sig: string): string {

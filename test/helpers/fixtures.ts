@@ -3,8 +3,8 @@ import type { NetworkHelpers } from "@nomicfoundation/hardhat-network-helpers/ty
 import { id, keccak256, toUtf8Bytes, Wallet, type TypedDataDomain } from "ethers";
 import { Mode, modeBit } from "../../scripts/lib/constants.js";
 import { deploySuite, LOCAL_PARAMS, type Suite } from "../../scripts/lib/deploy.js";
-import { requestedJobs, type Job } from "../../scripts/lib/jobs.js";
-import { attestationDomain, signAttestation, SimulatedEnclave, teeResultDomain } from "../../scripts/lib/tee.js";
+import { requestedJobs, type Job } from "../../src/jobs.js";
+import { attestationDomain, signAttestation, SimulatedEnclave, teeResultDomain } from "../../src/tee.js";
 
 export const USD = (n: number | string): bigint => BigInt(Math.round(Number(n) * 1e6));
 export const VRT = (n: number | bigint): bigint => BigInt(n) * 10n ** 18n;

@@ -1,7 +1,7 @@
 import { expect } from "chai";
 import { AbiCoder, id, Wallet, type ContractTransactionResponse, type TransactionReceipt } from "ethers";
 import { JobStatus } from "../../scripts/lib/constants.js";
-import { claimOf, NO_CLAIM, proposalOf, requestedJobs, type Job } from "../../scripts/lib/jobs.js";
+import { claimOf, NO_CLAIM, proposalOf, requestedJobs, type Job } from "../../src/jobs.js";
 import {
   BATCH_TYPES,
   RESULT_TYPES,
@@ -9,7 +9,7 @@ import {
   signedResultEvidence,
   SimulatedEnclave,
   teeResultDomain,
-} from "../../scripts/lib/tee.js";
+} from "../../src/tee.js";
 import { proveJob } from "../../scripts/lib/zk/escrow.js";
 import { MEASUREMENT, registerEnclave } from "./fixtures.js";
 import { proposed, type OptimisticFixture, type Proposed } from "./optimistic.js";

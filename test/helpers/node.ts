@@ -5,7 +5,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import onnxProto from "onnx-proto";
 import { id, Wallet, type Provider } from "ethers";
-import { SimulatedEnclave } from "../../scripts/lib/tee.js";
+import { SimulatedEnclave } from "../../src/tee.js";
 import { sha256Hex } from "../../src/models/bundle.js";
 import { bundleDir, materializeBundle } from "../../src/models/materialize.js";
 import { silentLogger, type Logger } from "../../src/node/logger.js";

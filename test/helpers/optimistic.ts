@@ -2,7 +2,7 @@ import type { HardhatEthers, HardhatEthersSigner } from "@nomicfoundation/hardha
 import type { NetworkHelpers } from "@nomicfoundation/hardhat-network-helpers/types";
 import { keccak256, toUtf8Bytes, ZeroAddress } from "ethers";
 import { Mode, modeBit } from "../../scripts/lib/constants.js";
-import { claimOf, proposalOf, requestedJobs, type Claim, type Job, type Proposal } from "../../scripts/lib/jobs.js";
+import { claimOf, proposalOf, requestedJobs, type Claim, type Job, type Proposal } from "../../src/jobs.js";
 import { encodeOutput } from "../../scripts/lib/zk/prover.js";
 import { MIN_COLLATERAL, PAYMENT, ROYALTY } from "./fixtures.js";
 import { deployZkFixture, REFERENCE_IO_SCHEMA_DIGEST, ZK_INPUT, ZK_INPUT_DIGEST, type ZkFixture } from "./zk.js";

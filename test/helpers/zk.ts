@@ -6,9 +6,10 @@ import { ioSchemaDigest } from "../../src/models/bundle.js";
 import { RECIPES_DIR } from "../../src/models/materialize.js";
 import { Mode, modeBit } from "../../scripts/lib/constants.js";
 import { deploySuite, LOCAL_PARAMS } from "../../scripts/lib/deploy.js";
-import { jobIdOf, type Job } from "../../scripts/lib/jobs.js";
+import { jobIdOf, type Job } from "../../src/jobs.js";
 import { inputCommitment, toBytes32, weightsCommitmentFromOnnx } from "../../scripts/lib/zk/commitment.js";
-import { decodeProof, encodeProof, proveJob, type EncodedProof } from "../../scripts/lib/zk/escrow.js";
+import { proveJob, type EncodedProof } from "../../scripts/lib/zk/escrow.js";
+import { decodeProof, encodeProof } from "../../src/zk.js";
 import { VERIFIER_CONTRACT_NAME } from "../../scripts/lib/zk/verifier-export.js";
 import type { MlpGroth16Verifier, ZkResultVerifier } from "../../typechain-types/index.js";
 import {

@@ -158,6 +158,33 @@ describe("models/typed: a model's typed input and output for requesters", functi
     expect(Number(value.label)).to.equal(value.logits.indexOf(value.logits.reduce((a, b) => (b > a ? b : a))));
   });
 
+  it("a ZK job from a raw int8 input with the plain client: requestInference commits to it, sends it inline, and the node proves it", async function () {
+    const f = await networkHelpers.loadFixture(fixture);
+    const client = await VeritasClient.connect(f.requester, { addresses: { escrow: await f.escrow.getAddress() } });
+    const refusal = (input: number[]) =>
+      client.requestInference({ versionId: 1n, mode: Mode.ZK, payment: 1_000_000n, input }).then(
+        () => "requested",
+        (e: Error) => e.message,
+      );
+    expect(await refusal([1, 128])).to.equal(
+      "requestInference: an array `input` must be a non-empty vector of int8 integers",
+    );
+    expect(await refusal([])).to.match(/non-empty vector of int8/);
+
+    const req = await client.requestInference({ versionId: 1n, mode: Mode.ZK, payment: 1_000_000n, input: ZK_INPUT });
+    expect(req.job.inputDigest).to.equal(toBytes32(inputCommitment(ZK_INPUT)));
+    expect(req.inputURI).to.equal(`data:application/json,${encodeURIComponent(JSON.stringify(ZK_INPUT))}`);
+    const node = await makeNode(f, tempDir());
+    const [s] = await node.runOnce();
+    await node.stop();
+    expect(s).to.include({ jobId: req.jobId, status: "settled", mode: "zk" });
+    expect((await client.waitForResult(req.jobId, { timeout: 5_000 })).jobId).to.equal(req.jobId);
+
+    // The same array for a TEE job: keccak256 of its JSON text, which is what the node reads from the inline URI.
+    const tee = await client.requestInference({ versionId: 1n, mode: Mode.TEE, payment: 1_000_000n, input: ZK_INPUT });
+    expect(tee.job.inputDigest).to.equal(keccak256(new TextEncoder().encode(JSON.stringify(ZK_INPUT))));
+  });
+
   it("a TEE OCR job from image bytes uploaded to IPFS: the node reads it, the result decodes to the recognised lines", async function () {
     const { f, gw, b, cid, v, client } = await ocrVersion();
     try {

@@ -6,7 +6,7 @@ import path from "node:path";
 import { encryptKeystoreJson, HDNodeWallet, id } from "ethers";
 import { Mode } from "../../scripts/lib/constants.js";
 import { ROOT } from "../../scripts/lib/deployment.js";
-import { nodeFeeOf } from "../../src/node/operator.js";
+import { nodeFeeOf } from "../../src/jobs.js";
 import { MEASUREMENT } from "../helpers/fixtures.js";
 import { deployNodeFixture, referenceBundle, tempDir, type NodeFixture } from "../helpers/node.js";
 import { PROJECT_ENV, runCaptured, startNode, type RpcNode } from "../helpers/rpc-node.js";

@@ -5,7 +5,7 @@ import { VeritasClient, VeritasJobError, type InferenceResult } from "../../src/
 import { DEFAULT_DELIVERY_WINDOW_SECONDS, DEFAULT_REQUEST_TTL_SECONDS, JobStatus } from "../../src/constants.js";
 import { deploymentsDirectory } from "../../src/deployments.js";
 import { decodeVeritasError, findRevertData, veritasAbis, VeritasError } from "../../src/errors.js";
-import { claimOf } from "../../scripts/lib/jobs.js";
+import { claimOf } from "../../src/jobs.js";
 import { deployTeeFixture, PAYMENT, USD, type TeeFixture } from "../helpers/fixtures.js";
 
 const { ethers, networkHelpers } = await network.create();

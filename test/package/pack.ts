@@ -8,8 +8,8 @@ import { promisify } from "node:util";
 import { hexlify, id, keccak256, toUtf8Bytes, Wallet, ZeroAddress, ZeroHash } from "ethers";
 import { Mode, modeBit } from "../../scripts/lib/constants.js";
 import { ROOT, type DeploymentRecord } from "../../scripts/lib/deployment.js";
-import { claimOf, toJob } from "../../scripts/lib/jobs.js";
-import { attestationDomain, signAttestation, SimulatedEnclave, teeResultDomain } from "../../scripts/lib/tee.js";
+import { claimOf, toJob } from "../../src/jobs.js";
+import { attestationDomain, signAttestation, SimulatedEnclave, teeResultDomain } from "../../src/tee.js";
 import {
   InferenceEscrow__factory,
   MockUSD__factory,

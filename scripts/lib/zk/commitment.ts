@@ -11,14 +11,13 @@
  *
  * Poseidon is the circomlib instance (poseidon-lite is bit-compatible with circomlib's Poseidon(n)).
  */
-import { poseidon16, poseidon8 } from "poseidon-lite";
-import { COMMIT_RATE, N_IN, N_PARAMS, ZK_PATHS } from "./constants.js";
+import { chainCommit, commitInput } from "../../../src/zk.js";
+import { N_IN, N_PARAMS, ZK_PATHS } from "./constants.js";
 import { readOnnxWeights } from "./onnx.js";
 import { validateInput, validateWeights, type MlpWeights } from "./reference.js";
 
-/** Integer <-> BN254 field element (negatives r - |v|): the family's encoding, src/models/zk/family.ts. */
-export { fromField, toField } from "../../../src/models/zk/family.js";
-import { toField } from "../../../src/models/zk/family.js";
+/** Integer <-> BN254 field element (negatives r - |v|): the SDK's encoding, src/zk.ts. */
+export { fromField, toField } from "../../../src/zk.js";
 
 /** The 99 parameters in commitment order: W1 row-major, b1, W2 row-major, b2. */
 export function flattenWeights(w: MlpWeights): number[] {
@@ -26,16 +25,11 @@ export function flattenWeights(w: MlpWeights): number[] {
   return [...w.W1.flat(), ...w.b1, ...w.W2.flat(), ...w.b2];
 }
 
-/** Chained Poseidon16 commitment over the parameters (see module comment). */
+/** Chained Poseidon16 commitment over the parameters (see module comment; src/zk.ts chainCommit). */
 export function weightsCommitment(w: MlpWeights): bigint {
-  const v = flattenWeights(w).map(toField);
+  const v = flattenWeights(w);
   if (v.length !== N_PARAMS) throw new Error("unexpected parameter count");
-  while (v.length % COMMIT_RATE !== 0) v.push(0n);
-  let c = BigInt(N_PARAMS);
-  for (let off = 0; off < v.length; off += COMMIT_RATE) {
-    c = poseidon16([c, ...v.slice(off, off + COMMIT_RATE)]);
-  }
-  return c;
+  return chainCommit(v);
 }
 
 /** weightsCommitment of the ONNX artefact, computed from its initializers (not from weights.json). */
@@ -47,8 +41,8 @@ export function weightsCommitmentFromOnnx(file: string = ZK_PATHS.onnx): bigint 
 export function inputCommitment(x: readonly number[]): bigint {
   validateInput(x);
   if (x.length !== N_IN) throw new Error("bad input length");
-  return poseidon8(x.map(toField));
+  return commitInput(x);
 }
 
 /** bytes32 hex form (e.g. for the registry's weights digest field). */
-export { toBytes32 } from "../../../src/models/zk/family.js";
+export { toBytes32 } from "../../../src/zk.js";

@@ -24,11 +24,8 @@ export const BIAS_MAX = 2 ** 15 - 1;
 
 /** Number of committed parameters: W1 (8x8), b1 (8), W2 (3x8), b2 (3). */
 export const N_PARAMS = N_HIDDEN * N_IN + N_HIDDEN + N_OUT * N_HIDDEN + N_OUT; // 99
-/** Parameters absorbed per Poseidon(16) call of the weights commitment chain (1 slot is the chain value). */
-export const COMMIT_RATE = 15;
-
-/** BN254 (alt_bn128) scalar field order r. Negative values v are encoded as r - |v|. */
-export const FIELD_R = 21888242871839275222246405745257275088548364400416034343698204186575808495617n;
+/** The commitment chain's rate and the BN254 scalar field order r (negatives are r - |v|): the SDK's, src/zk.ts. */
+export { COMMIT_RATE, FIELD_R } from "../../../src/zk.js";
 
 /** Number of public signals: logits[3], label, weightsCommitment, inputCommitment, jobTag. */
 export const N_PUBLIC = N_OUT + 1 + 3;

@@ -21,12 +21,21 @@
  *     weights over x (c_0 = n).
  */
 import { AbiCoder, getBytes } from "ethers";
-import * as poseidon from "poseidon-lite";
+import { chainCommit, commitInput, FamilyError, FIELD_R, toField } from "../../zk.js";
 
-/** BN254 scalar field order r. */
-export const FIELD_R = 21888242871839275222246405745257275088548364400416034343698204186575808495617n;
-/** Parameters absorbed per Poseidon16 call of a commitment chain (one slot carries the chain value). */
-export const COMMIT_RATE = 15;
+// The field encoding and the input commitment are the SDK's (src/zk.ts): a requester computes a ZK job's inputDigest
+// without this module.
+export {
+  chainCommit,
+  COMMIT_RATE,
+  commitInput,
+  FamilyError,
+  FIELD_R,
+  fromField,
+  toBytes32,
+  toField,
+} from "../../zk.js";
+
 /** Inputs and weights are int8. */
 export const INT8_MIN = -128;
 export const INT8_MAX = 127;
@@ -49,14 +58,6 @@ export interface FamilyLayer {
 export interface FamilyModel {
   nIn: number;
   layers: FamilyLayer[];
-}
-
-/** Thrown for a model outside the family or an input the model does not accept. */
-export class FamilyError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = "FamilyError";
-  }
 }
 
 /** Per-layer worst-case bounds, all checked against float32 exactness. */
@@ -142,32 +143,9 @@ export function forward(m: FamilyModel, x: readonly number[]): { logits: number[
   return { logits: a, label };
 }
 
-/** Integer -> field element. */
-export function toField(v: number | bigint): bigint {
-  const b = BigInt(v) % FIELD_R;
-  return b < 0n ? b + FIELD_R : b;
-}
-
-/** Field element -> signed integer (above r/2: negative). */
-export function fromField(f: bigint | string): bigint {
-  const b = BigInt(f);
-  if (b < 0n || b >= FIELD_R) throw new FamilyError("not a field element");
-  return b > FIELD_R / 2n ? b - FIELD_R : b;
-}
-
 /** The parameters in commitment order: W_1 row-major, b_1, ..., W_L, b_L. */
 export function flatParams(m: FamilyModel): number[] {
   return m.layers.flatMap((l) => [...l.W.flat(), ...l.b]);
-}
-
-/** c_0 = values.length; c_k = Poseidon16(c_{k-1}, next 15 values, zero-padded). */
-export function chainCommit(values: readonly (number | bigint)[]): bigint {
-  const v = values.map(toField);
-  while (v.length % COMMIT_RATE !== 0) v.push(0n);
-  let c = BigInt(values.length);
-  for (let off = 0; off < v.length; off += COMMIT_RATE)
-    c = poseidon.poseidon16([c, ...v.slice(off, off + COMMIT_RATE)]);
-  return c;
 }
 
 export function weightsCommitment(m: FamilyModel): bigint {
@@ -175,25 +153,11 @@ export function weightsCommitment(m: FamilyModel): bigint {
   return chainCommit(flatParams(m));
 }
 
-/** circomlib's Poseidon(n), n = 1..16 (poseidon-lite's poseidonN). */
-const poseidonN = (inputs: bigint[]): bigint =>
-  (poseidon as unknown as Record<string, (x: bigint[]) => bigint>)[`poseidon${inputs.length}`](inputs);
-
-/** The input commitment of an int8 vector: Poseidon_n(x) for n <= 16, else the chain over x (c_0 = n). */
-export function commitInput(x: readonly number[]): bigint {
-  if (x.length < 1 || !x.every((v) => isInt(v, INT8_MIN, INT8_MAX)))
-    throw new FamilyError("the input must be a non-empty vector of int8 integers");
-  return x.length <= 16 ? poseidonN(x.map(toField)) : chainCommit(x);
-}
-
 /** commitInput after checking the input fits the model. */
 export function inputCommitment(m: FamilyModel, x: readonly number[]): bigint {
   checkInput(m, x);
   return commitInput(x);
 }
-
-/** bytes32 hex. */
-export const toBytes32 = (v: bigint): string => "0x" + v.toString(16).padStart(64, "0");
 
 const coder = AbiCoder.defaultAbiCoder();
 

@@ -3,13 +3,11 @@
  * (bytes, e.g. fetched and digest-checked from ipfs://), with snarkjs loaded on first use.
  */
 import { AbiCoder, getBytes } from "ethers";
+import type { ProofPoints } from "../../zk.js";
 import { circuitInput, encodeOutput, forward, fromField, type FamilyModel } from "./family.js";
 
 /** Arguments of the generated verifier's verifyProof(pA, pB, pC, pubSignals). */
-export interface Groth16Calldata {
-  pA: [bigint, bigint];
-  pB: [[bigint, bigint], [bigint, bigint]];
-  pC: [bigint, bigint];
+export interface Groth16Calldata extends ProofPoints {
   pubSignals: bigint[];
 }
 

@@ -1,6 +1,10 @@
 import { keccak256, TypedDataEncoder, Wallet, type BigNumberish, type TypedDataDomain } from "ethers";
-import type { Job } from "./jobs.js";
-import { jobIdOf } from "./jobs.js";
+import { jobIdOf, type Job } from "./jobs.js";
+
+/**
+ * The TEE mode's signatures (EIP-712): what an enclave signs for one result or a batch, what an attestation service
+ * signs for an enclave key, their domains, and equivocation evidence for the dispute manager.
+ */
 
 /**
  * A SIMULATED enclave: an ordinary secp256k1 key held by this process, standing in for a key generated inside an
