@@ -16,7 +16,7 @@ import { network } from "hardhat";
 import crypto from "node:crypto";
 import { readFileSync, writeFileSync, mkdirSync } from "node:fs";
 import { keccak256, toUtf8Bytes } from "ethers";
-import { Mode } from "../scripts/lib/constants.js";
+import { Mode } from "../src/constants.js";
 import { claimOf, NO_CLAIM, type Job } from "../src/jobs.js";
 import { SimulatedEnclave, teeResultDomain } from "../src/tee.js";
 import { decodeProof } from "../src/zk.js";

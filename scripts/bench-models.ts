@@ -12,7 +12,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { network } from "hardhat";
 import { id, keccak256, Wallet, ZeroAddress } from "ethers";
-import { Mode, modeBit } from "./lib/constants.js";
+import { Mode, modeBit } from "../src/constants.js";
 import { SimulatedEnclave } from "../src/tee.js";
 import { releaseSnarkjs } from "./lib/zk/index.js";
 import { IpfsGateway } from "../src/ipfs/gateway.js";

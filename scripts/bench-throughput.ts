@@ -13,7 +13,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { network } from "hardhat";
 import { id, Wallet, ZeroAddress } from "ethers";
-import { Mode } from "./lib/constants.js";
+import { Mode } from "../src/constants.js";
 import { SimulatedEnclave } from "../src/tee.js";
 import { inputCommitment, releaseOnnxSession, releaseSnarkjs, toBytes32 } from "./lib/zk/index.js";
 import { bundleDir, materializeBundle } from "../src/models/materialize.js";

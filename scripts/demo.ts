@@ -18,7 +18,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { network } from "hardhat";
 import { formatUnits, id, keccak256, Wallet, ZeroAddress, type Signer } from "ethers";
-import { BPS, JobStatus, Mode, modeBit } from "./lib/constants.js";
+import { BPS, JobStatus, Mode, modeBit } from "../src/constants.js";
 import { deploySuite, LOCAL_PARAMS } from "./lib/deploy.js";
 import { viaTimelock } from "./lib/governance.js";
 import { attestationDomain, signAttestation, SimulatedEnclave } from "../src/tee.js";
@@ -301,7 +301,7 @@ say(`all ${ids.length} requested`);
 
 // ---------------------------------------------------------------------------------------------------- wait
 const TIMEOUT_MS = 150_000;
-const status = async (jobId: bigint) => s.escrow.jobStatus(jobId);
+const status = async (jobId: bigint) => Number(await s.escrow.jobStatus(jobId));
 async function until(what: string, ok: () => Promise<boolean>) {
   while (!(await ok())) {
     if (Date.now() - started > TIMEOUT_MS) throw new Error(`timed out waiting for ${what}`);

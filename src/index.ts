@@ -29,11 +29,14 @@ export {
   JobStatus,
   Mode,
   modeBit,
+  Ruling,
   RULING_NAMES,
+  enumOf,
   type JobStatusName,
   type ModeName,
   type RulingName,
 } from "./constants.js";
+export * from "./protocol.js";
 export {
   deploymentsDirectory,
   loadDeployment,

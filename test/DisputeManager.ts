@@ -1,12 +1,12 @@
 import { expect } from "chai";
 import { network } from "hardhat";
 import { AbiCoder, keccak256, ZeroAddress } from "ethers";
-import { BPS, JobStatus, Ruling } from "../scripts/lib/constants.js";
+import { BPS, JobStatus, Ruling } from "./helpers/constants.js";
 import { proveJob } from "../scripts/lib/zk/escrow.js";
 import { PAYMENT, ROYALTY } from "./helpers/fixtures.js";
 import { deployOptimisticFixture, proposed, trueOutput, type OptimisticFixture } from "./helpers/optimistic.js";
 import { ZK_INPUT } from "./helpers/zk.js";
-import { MAX_ARBITRATION_PERIOD_SECONDS, MIN_ARBITRATION_PERIOD_SECONDS } from "../scripts/lib/constants.js";
+import { MAX_ARBITRATION_PERIOD_SECONDS, MIN_ARBITRATION_PERIOD_SECONDS } from "./helpers/constants.js";
 import { claimJob } from "./helpers/escrow.js";
 
 const { ethers, networkHelpers } = await network.create();

@@ -7,7 +7,7 @@ import {IInferenceEscrow} from "../contracts/interfaces/IInferenceEscrow.sol";
 import {INodeStaking} from "../contracts/interfaces/INodeStaking.sol";
 import {JobId} from "../contracts/libraries/JobId.sol";
 import {BaseHandler} from "./helpers/BaseHandler.sol";
-import {VeritasSuite} from "./helpers/VeritasSuite.sol";
+import {ConservationInvariants} from "./helpers/ConservationInvariants.sol";
 
 /// @notice Invariants of optimistic jobs and their disputes over random sequences of stake moves (stake, unstake
 /// requests, withdrawals), optimistic requests (prepaid and by transfer) of OPTIMISTIC-only versions, claims, proposals
@@ -19,9 +19,12 @@ import {VeritasSuite} from "./helpers/VeritasSuite.sol";
 /// invariant: the `default` and `deep` lines below (docs/invariants.md).
 /// The handler checks every action's outcome against its model (see `DisputesHandler`), so the invariants also assert
 /// that no action was wrongly accepted or refused.
-contract DisputesInvariantTest is StdInvariant, VeritasSuite {
+contract DisputesInvariantTest is ConservationInvariants {
     DisputesHandler internal handler;
-    address[3] internal nodes;
+
+    function _base() internal view override returns (BaseHandler) {
+        return handler;
+    }
 
     function setUp() public {
         vm.warp(1_700_000_000);
@@ -137,41 +140,24 @@ contract DisputesInvariantTest is StdInvariant, VeritasSuite {
     /// hardhat-config: deep.invariant.depth = 500
     /// hardhat-config: deep.invariant.failOnRevert = true
     function invariant_paymentTokenConserved() public view {
-        uint256 owed;
-        address[] memory accounts = handler.accounts();
-        for (uint256 i; i < accounts.length; ++i) {
-            uint256 b = escrow.balanceOf(accounts[i]);
-            assertEq(b, handler.ghostBalance(accounts[i]), "account balance vs ghost");
-            owed += b;
-        }
         uint256 bonds;
         for (uint256 i; i < handler.jobCount(); ++i) {
             (IInferenceEscrow.Job memory job, , , ) = handler.jobAt(i);
             JobId id = _jobId(job);
-            IInferenceEscrow.JobStatus s = escrow.jobStatus(id);
-            if (
-                s == IInferenceEscrow.JobStatus.Open ||
-                s == IInferenceEscrow.JobStatus.Claimed ||
-                s == IInferenceEscrow.JobStatus.Proposed ||
-                s == IInferenceEscrow.JobStatus.Disputed
-            ) owed += job.payment;
             IDisputeManager.Dispute memory d = disputes.disputeOf(id);
             if (d.challenger != address(0) && !d.resolved) {
-                assertEq(uint8(s), uint8(IInferenceEscrow.JobStatus.Disputed), "an open dispute's job is Disputed");
+                assertEq(
+                    uint8(escrow.jobStatus(id)),
+                    uint8(IInferenceEscrow.JobStatus.Disputed),
+                    "an open dispute's job is Disputed"
+                );
                 bonds += d.bond;
             }
         }
-        uint256[2] memory models = handler.models();
-        for (uint256 i; i < 2; ++i) {
-            IInferenceEscrow.ModelAccrual memory m = escrow.accrualOf(models[i]);
-            assertEq(m.royalties, handler.ghostRoyalties(models[i]), "royalties vs ghost");
-            assertEq(m.protocolFees, handler.ghostFees(models[i]), "protocol fees vs ghost");
-            owed += uint256(m.royalties) + m.protocolFees;
-        }
-        assertEq(usd.balanceOf(address(escrow)), owed, "escrow: payment token held == owed");
+        assertEq(usd.balanceOf(address(escrow)), _escrowOwed(), "escrow: payment token held == owed");
         assertEq(bonds, handler.ghostOpenBonds(), "open bonds vs ghost");
         assertEq(usd.balanceOf(address(disputes)), bonds, "dispute manager: payment token held == open bonds");
-        assertEq(handler.violations(), 0, handler.firstViolation());
+        _assertNoViolation();
     }
 
     /// @notice (b) The staking contract holds exactly every node's staked + thawing stake plus unclaimed slash rewards
@@ -183,23 +169,7 @@ contract DisputesInvariantTest is StdInvariant, VeritasSuite {
     /// hardhat-config: deep.invariant.depth = 500
     /// hardhat-config: deep.invariant.failOnRevert = true
     function invariant_stakingTokenConserved() public view {
-        uint256 owed;
-        for (uint256 i; i < 3; ++i) {
-            INodeStaking.Node memory n = staking.getNode(nodes[i]);
-            (uint256 staked, uint256 thawing, uint40 thawEnd) = handler.ghostNode(nodes[i]);
-            assertEq(n.staked, staked, "staked vs ghost");
-            assertEq(n.thawing, thawing, "thawing vs ghost");
-            assertEq(n.thawEnd, thawEnd, "thawEnd vs ghost");
-            owed += uint256(n.staked) + n.thawing;
-        }
-        address[] memory accounts = handler.accounts();
-        for (uint256 i; i < accounts.length; ++i) {
-            uint256 r = staking.rewardsOf(accounts[i]);
-            assertEq(r, handler.ghostRewards(accounts[i]), "slash rewards vs ghost");
-            owed += r;
-        }
-        assertEq(token.balanceOf(address(staking)), owed, "staking token held == staked + thawing + rewards");
-        assertEq(handler.violations(), 0, handler.firstViolation());
+        _assertStakingTokenConserved();
     }
 
     /// @notice (c) Every job is in exactly the status the model predicts, its stored commitment is the hash of its
@@ -250,30 +220,7 @@ contract DisputesInvariantTest is StdInvariant, VeritasSuite {
     /// hardhat-config: deep.invariant.depth = 500
     /// hardhat-config: deep.invariant.failOnRevert = true
     function invariant_slashWithinLockedWithinStake() public view {
-        uint256[3] memory collateral;
-        for (uint256 i; i < handler.jobCount(); ++i) {
-            (IInferenceEscrow.Job memory job, IInferenceEscrow.Claim memory c, , IInferenceEscrow.JobStatus s) = handler
-                .jobAt(i);
-            if (
-                s != IInferenceEscrow.JobStatus.Claimed &&
-                s != IInferenceEscrow.JobStatus.Proposed &&
-                s != IInferenceEscrow.JobStatus.Disputed
-            ) continue;
-            for (uint256 k; k < 3; ++k) {
-                if (nodes[k] == c.node) collateral[k] += job.collateral;
-            }
-        }
-        for (uint256 k; k < 3; ++k) {
-            uint256 locked = escrow.lockedCollateral(nodes[k]);
-            assertEq(locked, collateral[k], "locked == collateral of the node's live jobs");
-            assertEq(locked, handler.ghostLocked(nodes[k]), "locked vs ghost");
-            assertLe(locked, staking.totalStakeOf(nodes[k]), "locked <= staked + thawing");
-        }
-        uint256 slashed = handler.ghostSlashed();
-        assertEq(handler.measuredSlashed(), slashed, "slashed (measured) == collateral of the slashed jobs");
-        assertEq(handler.measuredSlashCredits(), slashed, "reward + treasury share (measured) == slashed");
-        assertEq(handler.ghostSlashRewards() + handler.ghostSlashToTreasury(), slashed, "reward + treasury == slashed");
-        assertEq(handler.violations(), 0, handler.firstViolation());
+        _assertLockedCollateral();
     }
 
     /// @notice (e) No exit before finality: the collateral of every Proposed or Disputed job stays covered by its
@@ -329,7 +276,6 @@ contract DisputesHandler is BaseHandler {
 
     address[3] internal _challengers;
     uint64[3] internal _versions;
-    uint256[2] internal _models;
 
     Entry[] internal _jobs;
 
@@ -848,8 +794,22 @@ contract DisputesHandler is BaseHandler {
 
     // ------------------------------------------------------------------------------------------------ views
 
-    function jobCount() external view returns (uint256) {
+    /// @inheritdoc BaseHandler
+    function jobCount() public view override returns (uint256) {
         return _jobs.length;
+    }
+
+    /// @inheritdoc BaseHandler
+    function jobState(
+        uint256 i
+    )
+        public
+        view
+        override
+        returns (IInferenceEscrow.Job memory, IInferenceEscrow.Claim memory, IInferenceEscrow.JobStatus)
+    {
+        Entry storage e = _jobs[i];
+        return (e.job, e.claim, e.status);
     }
 
     function jobAt(
@@ -870,10 +830,6 @@ contract DisputesHandler is BaseHandler {
 
     function disputeAt(uint256 i) external view returns (IDisputeManager.Dispute memory) {
         return _jobs[i].dispute;
-    }
-
-    function models() external view returns (uint256[2] memory) {
-        return _models;
     }
 
     /// @inheritdoc BaseHandler

@@ -1,7 +1,7 @@
 import { expect } from "chai";
 import { network } from "hardhat";
 import { id, keccak256, toUtf8Bytes, ZeroAddress } from "ethers";
-import { Mode, modeBit } from "../scripts/lib/constants.js";
+import { Mode, modeBit } from "./helpers/constants.js";
 import { inputCommitment, toBytes32 } from "../scripts/lib/zk/commitment.js";
 import { ERC7992_TAG_DOMAIN, erc7992TagOf, FIELD_R, GROTH16_BN254_V1 } from "../src/zk.js";
 import { proveErc7992, type EncodedProof } from "../scripts/lib/zk/escrow.js";

@@ -12,7 +12,7 @@ import {CANCEL_GRACE_PERIOD_SECONDS} from "../contracts/libraries/ConstantsLib.s
 import {ISignedAttestationVerifier} from "../contracts/interfaces/ISignedAttestationVerifier.sol";
 import {ITeeResultVerifier} from "../contracts/interfaces/ITeeResultVerifier.sol";
 import {BaseHandler} from "./helpers/BaseHandler.sol";
-import {VeritasSuite} from "./helpers/VeritasSuite.sol";
+import {ConservationInvariants} from "./helpers/ConservationInvariants.sol";
 
 /// @notice Invariants of the registry, staking, TEE registry and escrow together over random sequences of deposits,
 /// requests (prepaid and by transfer), claims, results (single, direct, batched; batches front-run by a cancel or
@@ -25,10 +25,13 @@ import {VeritasSuite} from "./helpers/VeritasSuite.sol";
 /// with time moving forward. Runs x depth per invariant: the `default` and `deep` lines below (docs/invariants.md).
 /// The handler checks every action's outcome against its model (see `EscrowHandler`), so the invariants also assert
 /// that no action was wrongly accepted or refused.
-contract InferenceEscrowInvariantTest is StdInvariant, VeritasSuite {
+contract InferenceEscrowInvariantTest is ConservationInvariants {
     EscrowHandler internal handler;
     address[3] internal requesters;
-    address[3] internal nodes;
+
+    function _base() internal view override returns (BaseHandler) {
+        return handler;
+    }
 
     function setUp() public {
         vm.warp(1_700_000_000);
@@ -212,27 +215,8 @@ contract InferenceEscrowInvariantTest is StdInvariant, VeritasSuite {
     /// hardhat-config: deep.invariant.depth = 300
     /// hardhat-config: deep.invariant.failOnRevert = true
     function invariant_paymentTokenConserved() public view {
-        uint256 owed;
-        address[] memory accounts = handler.accounts();
-        for (uint256 i; i < accounts.length; ++i) {
-            uint256 b = escrow.balanceOf(accounts[i]);
-            assertEq(b, handler.ghostBalance(accounts[i]), "account balance vs ghost");
-            owed += b;
-        }
-        for (uint256 i; i < handler.jobCount(); ++i) {
-            (IInferenceEscrow.Job memory job, , ) = handler.jobAt(i);
-            IInferenceEscrow.JobStatus s = escrow.jobStatus(_jobId(job));
-            if (s == IInferenceEscrow.JobStatus.Open || s == IInferenceEscrow.JobStatus.Claimed) owed += job.payment;
-        }
-        uint256[2] memory models = handler.models();
-        for (uint256 i; i < 2; ++i) {
-            IInferenceEscrow.ModelAccrual memory m = escrow.accrualOf(models[i]);
-            assertEq(m.royalties, handler.ghostRoyalties(models[i]), "royalties vs ghost");
-            assertEq(m.protocolFees, handler.ghostFees(models[i]), "protocol fees vs ghost");
-            owed += uint256(m.royalties) + m.protocolFees;
-        }
-        assertEq(usd.balanceOf(address(escrow)), owed, "payment token held == owed");
-        assertEq(handler.violations(), 0, handler.firstViolation());
+        assertEq(usd.balanceOf(address(escrow)), _escrowOwed(), "payment token held == owed");
+        _assertNoViolation();
     }
 
     /// @notice (1) The staking contract holds exactly every node's staked + thawing stake plus unclaimed slash rewards;
@@ -244,23 +228,7 @@ contract InferenceEscrowInvariantTest is StdInvariant, VeritasSuite {
     /// hardhat-config: deep.invariant.depth = 300
     /// hardhat-config: deep.invariant.failOnRevert = true
     function invariant_stakingTokenConserved() public view {
-        uint256 owed;
-        for (uint256 i; i < 3; ++i) {
-            INodeStaking.Node memory n = staking.getNode(nodes[i]);
-            (uint256 staked, uint256 thawing, uint40 thawEnd) = handler.ghostNode(nodes[i]);
-            assertEq(n.staked, staked, "staked vs ghost");
-            assertEq(n.thawing, thawing, "thawing vs ghost");
-            assertEq(n.thawEnd, thawEnd, "thawEnd vs ghost");
-            owed += uint256(n.staked) + n.thawing;
-        }
-        address[] memory accounts = handler.accounts();
-        for (uint256 i; i < accounts.length; ++i) {
-            uint256 r = staking.rewardsOf(accounts[i]);
-            assertEq(r, handler.ghostRewards(accounts[i]), "slash rewards vs ghost");
-            owed += r;
-        }
-        assertEq(token.balanceOf(address(staking)), owed, "staking token held == owed");
-        assertEq(handler.violations(), 0, handler.firstViolation());
+        _assertStakingTokenConserved();
     }
 
     /// @notice (3) Each node's locked collateral is the sum of its claimed jobs' collateral and never exceeds its
@@ -272,26 +240,7 @@ contract InferenceEscrowInvariantTest is StdInvariant, VeritasSuite {
     /// hardhat-config: deep.invariant.depth = 300
     /// hardhat-config: deep.invariant.failOnRevert = true
     function invariant_lockedCollateralWithinStake() public view {
-        uint256[3] memory claimedCollateral;
-        for (uint256 i; i < handler.jobCount(); ++i) {
-            (IInferenceEscrow.Job memory job, IInferenceEscrow.Claim memory c, IInferenceEscrow.JobStatus s) = handler
-                .jobAt(i);
-            if (s != IInferenceEscrow.JobStatus.Claimed) continue;
-            for (uint256 k; k < 3; ++k) {
-                if (nodes[k] == c.node) claimedCollateral[k] += job.collateral;
-            }
-        }
-        for (uint256 k; k < 3; ++k) {
-            uint256 locked = escrow.lockedCollateral(nodes[k]);
-            assertEq(locked, claimedCollateral[k], "locked == collateral of the node's claimed jobs");
-            assertEq(locked, handler.ghostLocked(nodes[k]), "locked vs ghost");
-            assertLe(locked, staking.totalStakeOf(nodes[k]), "locked <= staked + thawing");
-        }
-        uint256 slashed = handler.ghostSlashed();
-        assertEq(handler.measuredSlashed(), slashed, "slashed (measured) == collateral of the slashed jobs");
-        assertEq(handler.measuredSlashCredits(), slashed, "reward + treasury share (measured) == slashed");
-        assertEq(handler.ghostSlashRewards() + handler.ghostSlashToTreasury(), slashed, "reward + treasury == slashed");
-        assertEq(handler.violations(), 0, handler.firstViolation());
+        _assertLockedCollateral();
     }
 
     /// @notice (2) Every job is in exactly the status the model predicts, its stored commitment is the hash of its
@@ -473,7 +422,6 @@ contract EscrowHandler is BaseHandler {
     address public immutable stranger = makeAddr("stranger");
 
     address[3] internal _owners;
-    uint256[2] internal _models;
     Entry[] internal _jobs;
     VersionGhost[] internal _versions;
     Revoked[] internal _revoked;
@@ -1267,8 +1215,22 @@ contract EscrowHandler is BaseHandler {
 
     // ------------------------------------------------------------------------------------------------ views
 
-    function jobCount() external view returns (uint256) {
+    /// @inheritdoc BaseHandler
+    function jobCount() public view override returns (uint256) {
         return _jobs.length;
+    }
+
+    /// @inheritdoc BaseHandler
+    function jobState(
+        uint256 i
+    )
+        public
+        view
+        override
+        returns (IInferenceEscrow.Job memory, IInferenceEscrow.Claim memory, IInferenceEscrow.JobStatus)
+    {
+        Entry storage e = _jobs[i];
+        return (e.job, e.claim, e.status);
     }
 
     function jobAt(
@@ -1276,10 +1238,6 @@ contract EscrowHandler is BaseHandler {
     ) external view returns (IInferenceEscrow.Job memory, IInferenceEscrow.Claim memory, IInferenceEscrow.JobStatus) {
         Entry storage e = _jobs[i];
         return (e.job, e.claim, e.status);
-    }
-
-    function models() external view returns (uint256[2] memory) {
-        return _models;
     }
 
     function versionCount() external view returns (uint256) {

@@ -1,7 +1,7 @@
 import { expect } from "chai";
 import { network } from "hardhat";
 import { AbiCoder, keccak256 } from "ethers";
-import { BPS, JobStatus } from "../scripts/lib/constants.js";
+import { BPS, JobStatus } from "./helpers/constants.js";
 import { claimOf, jobCommitment, NO_CLAIM } from "../src/jobs.js";
 import { deployTeeFixture, PAYMENT, ROYALTY, type TeeFixture } from "./helpers/fixtures.js";
 

@@ -15,7 +15,7 @@ import {
   MISSED_DEADLINE_REQUESTER_SHARE_BPS,
   Mode,
   modeBit,
-} from "../scripts/lib/constants.js";
+} from "./helpers/constants.js";
 import { jobCommitment, jobIdOf, NO_CLAIM, type Claim, type Job } from "../src/jobs.js";
 import { SimulatedEnclave, teeResultDomain } from "../src/tee.js";
 import {

@@ -9,7 +9,7 @@ import {
   MISSED_DEADLINE_REQUESTER_SHARE_BPS,
   Mode,
   modeBit,
-} from "../scripts/lib/constants.js";
+} from "./helpers/constants.js";
 import { claimOf, type Claim, type Job } from "../src/jobs.js";
 import type { MockCollateralLedger, NodeStaking, VeritasToken } from "../typechain-types/index.js";
 import { deployTeeFixture, MIN_COLLATERAL, NODE_STAKE, VRT, type TeeFixture } from "./helpers/fixtures.js";

@@ -13,7 +13,7 @@ import {
   ZeroHash,
   type TypedDataDomain,
 } from "ethers";
-import { MAX_ENCLAVE_KEY_LIFETIME_SECONDS } from "../scripts/lib/constants.js";
+import { MAX_ENCLAVE_KEY_LIFETIME_SECONDS } from "./helpers/constants.js";
 import { jobIdOf } from "../src/jobs.js";
 import {
   ATTESTATION_TYPES,
@@ -257,7 +257,7 @@ describe("TeeRegistry", function () {
       );
     });
 
-    it("attestationDigest and ATTESTATION_TYPEHASH match ethers' EIP-712 encoding of scripts/lib/tee.ts types", async function () {
+    it("attestationDigest and ATTESTATION_TYPEHASH match ethers' EIP-712 encoding of src/tee.ts types", async function () {
       const f = await networkHelpers.loadFixture(fixture);
       const domain = attestationDomain(f.chainId, await f.attestation.getAddress());
       const value = {
@@ -614,7 +614,7 @@ describe("TeeResultVerifier", function () {
     );
   });
 
-  it("digests and type hashes equal ethers' EIP-712 encoding of the scripts/lib/tee.ts types", async function () {
+  it("digests and type hashes equal ethers' EIP-712 encoding of the src/tee.ts types", async function () {
     const f = await networkHelpers.loadFixture(verifierFixture);
     const escrow = f.other.address;
     const d = await f.teeVerifier.eip712Domain();

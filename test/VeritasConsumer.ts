@@ -1,7 +1,7 @@
 import { expect } from "chai";
 import { network } from "hardhat";
 import { AbiCoder, id } from "ethers";
-import { JobStatus } from "../scripts/lib/constants.js";
+import { JobStatus } from "./helpers/constants.js";
 import { claimOf, requestedJobs, type Job } from "../src/jobs.js";
 import type { RiskGatedPayout } from "../typechain-types/index.js";
 import { deployTeeFixture, USD, type TeeFixture } from "./helpers/fixtures.js";

@@ -1,7 +1,7 @@
 import { expect } from "chai";
 import { network } from "hardhat";
-import { JobStatus } from "../../../scripts/lib/constants.js";
-import { NO_CLAIM } from "../../../scripts/lib/jobs.js";
+import { NO_CLAIM } from "../../../src/jobs.js";
+import { JobStatus } from "../../helpers/constants.js";
 import { OUTPUT, race, tip } from "../../helpers/attacks.js";
 import { deployTeeFixture, type TeeFixture } from "../../helpers/fixtures.js";
 

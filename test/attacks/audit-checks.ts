@@ -1,7 +1,7 @@
 import { expect } from "chai";
 import { network } from "hardhat";
 import { AbiCoder, id, Wallet } from "ethers";
-import { BPS, JobStatus, Mode, modeBit, Ruling } from "../../scripts/lib/constants.js";
+import { BPS, JobStatus, Mode, modeBit, Ruling } from "../helpers/constants.js";
 import { claimOf, requestedJobs } from "../../src/jobs.js";
 import { RESULT_TYPES, resultMessage, signedResultEvidence } from "../../src/tee.js";
 import type { RiskGatedPayout } from "../../typechain-types/index.js";

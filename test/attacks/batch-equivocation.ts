@@ -1,7 +1,7 @@
 import { expect } from "chai";
 import { network } from "hardhat";
 import { AbiCoder, keccak256 } from "ethers";
-import { JobStatus } from "../../scripts/lib/constants.js";
+import { JobStatus } from "../helpers/constants.js";
 import { NO_CLAIM } from "../../src/jobs.js";
 import { signedResultEvidence } from "../../src/tee.js";
 import { OUTPUT } from "../helpers/attacks.js";

@@ -1,6 +1,6 @@
 import { expect } from "chai";
 import { network } from "hardhat";
-import { JobStatus } from "../../scripts/lib/constants.js";
+import { JobStatus } from "../helpers/constants.js";
 import { NO_CLAIM, type Claim, type Job } from "../../src/jobs.js";
 import type { GasBurningConsumer, RecordingConsumer, RevertingConsumer } from "../../typechain-types/index.js";
 import { consumerJob, OUTPUT } from "../helpers/attacks.js";

@@ -1,6 +1,6 @@
 import { expect } from "chai";
 import { network } from "hardhat";
-import { CANCEL_GRACE_PERIOD_SECONDS, JobStatus } from "../../scripts/lib/constants.js";
+import { CANCEL_GRACE_PERIOD_SECONDS, JobStatus } from "../helpers/constants.js";
 import { NO_CLAIM } from "../../src/jobs.js";
 import { OUTPUT, race, tip } from "../helpers/attacks.js";
 import { claimJob, split } from "../helpers/escrow.js";

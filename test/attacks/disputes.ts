@@ -1,7 +1,7 @@
 import { expect } from "chai";
 import { network } from "hardhat";
 import { AbiCoder, keccak256 } from "ethers";
-import { BPS, JobStatus, MAX_CHALLENGER_REWARD_BPS, Ruling } from "../../scripts/lib/constants.js";
+import { BPS, JobStatus, MAX_CHALLENGER_REWARD_BPS, Ruling } from "../helpers/constants.js";
 import { claimJob } from "../helpers/escrow.js";
 import {
   deployTeeFixture,

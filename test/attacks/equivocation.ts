@@ -1,15 +1,9 @@
 import { expect } from "chai";
 import { network } from "hardhat";
 import { id, Wallet } from "ethers";
-import { BPS, JobStatus, Mode } from "../../scripts/lib/constants.js";
+import { BPS, JobStatus, Mode } from "../helpers/constants.js";
 import { requestedJobs, type Job } from "../../src/jobs.js";
-import {
-  resultMessage,
-  RESULT_TYPES,
-  signedResultEvidence,
-  SimulatedEnclave,
-  teeResultDomain,
-} from "../../src/tee.js";
+import { resultMessage, RESULT_TYPES, signedResultEvidence, SimulatedEnclave, teeResultDomain } from "../../src/tee.js";
 import { MEASUREMENT, NODE_STAKE, registerEnclave } from "../helpers/fixtures.js";
 import { deployOptimisticFixture, trueOutput, type OptimisticFixture } from "../helpers/optimistic.js";
 

@@ -1,6 +1,6 @@
 import { expect } from "chai";
 import { network } from "hardhat";
-import { JobStatus } from "../../scripts/lib/constants.js";
+import { JobStatus } from "../helpers/constants.js";
 import { claimOf, NO_CLAIM, proposalOf } from "../../src/jobs.js";
 import { race, tip } from "../helpers/attacks.js";
 import { split } from "../helpers/escrow.js";

@@ -1,6 +1,6 @@
 import { expect } from "chai";
 import { network } from "hardhat";
-import { JobStatus, Mode } from "../../scripts/lib/constants.js";
+import { JobStatus, Mode } from "../helpers/constants.js";
 import { NO_CLAIM, type Job } from "../../src/jobs.js";
 import type { ReentrantConsumer, ReentrantToken } from "../../typechain-types/index.js";
 import { consumerJob, now, OUTPUT, reentrantCall, suiteWithToken } from "../helpers/attacks.js";

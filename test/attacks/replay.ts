@@ -1,6 +1,6 @@
 import { expect } from "chai";
 import { network } from "hardhat";
-import { JobStatus } from "../../scripts/lib/constants.js";
+import { JobStatus } from "../helpers/constants.js";
 import { NO_CLAIM } from "../../src/jobs.js";
 import { recoveredKey, split } from "../helpers/escrow.js";
 import { OUTPUT } from "../helpers/attacks.js";

@@ -1,6 +1,6 @@
 import { expect } from "chai";
 import { network } from "hardhat";
-import { Mode, modeBit } from "../../scripts/lib/constants.js";
+import { Mode, modeBit } from "../helpers/constants.js";
 import { NO_CLAIM } from "../../src/jobs.js";
 import type { FeeOnTransferToken, NodeStaking, NoReturnToken } from "../../typechain-types/index.js";
 import { now, OUTPUT, suiteWithToken } from "../helpers/attacks.js";

@@ -1,7 +1,7 @@
 import { expect } from "chai";
 import { network } from "hardhat";
 import { id, Wallet } from "ethers";
-import { JobStatus, Mode } from "../../scripts/lib/constants.js";
+import { JobStatus, Mode } from "../helpers/constants.js";
 import { NO_CLAIM } from "../../src/jobs.js";
 import { SimulatedEnclave } from "../../src/tee.js";
 import { OUTPUT } from "../helpers/attacks.js";

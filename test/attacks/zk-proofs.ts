@@ -2,7 +2,7 @@ import { expect } from "chai";
 import { network } from "hardhat";
 import { anyValue } from "@nomicfoundation/hardhat-ethers-chai-matchers/withArgs";
 import { keccak256 } from "ethers";
-import { JobStatus } from "../../scripts/lib/constants.js";
+import { JobStatus } from "../helpers/constants.js";
 import { claimOf, jobIdOf, NO_CLAIM } from "../../src/jobs.js";
 import type { EncodedProof } from "../../scripts/lib/zk/escrow.js";
 import { decodeProof, jobTagOf } from "../../src/zk.js";

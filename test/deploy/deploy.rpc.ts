@@ -1,6 +1,6 @@
 import { expect } from "chai";
 import { id, keccak256, toUtf8Bytes, Wallet, ZeroAddress, ZeroHash, type JsonRpcSigner } from "ethers";
-import { JobStatus, Mode, modeBit } from "../../scripts/lib/constants.js";
+import { JobStatus, Mode, modeBit } from "../helpers/constants.js";
 import type { DeploymentRecord } from "../../scripts/lib/deployment.js";
 import { claimOf, requestedJobs } from "../../src/jobs.js";
 import { attestationDomain, signAttestation, SimulatedEnclave, teeResultDomain } from "../../src/tee.js";

@@ -58,6 +58,7 @@ abstract contract BaseHandler is CommonBase, StdCheats, StdUtils {
 
     address[3] internal _requesters;
     address[3] internal _nodes;
+    uint256[2] internal _models;
     uint256 public clock;
 
     // Escrow parameters as the model knows them (snapshotted into jobs when they open).
@@ -117,6 +118,23 @@ abstract contract BaseHandler is CommonBase, StdCheats, StdUtils {
 
     /// @notice Every account that can hold an escrow balance or a slash reward.
     function accounts() public view virtual returns (address[] memory);
+
+    /// @notice How many jobs the handler has requested.
+    function jobCount() public view virtual returns (uint256);
+
+    /// @notice Job `i` with its claim and status, as the model holds them.
+    function jobState(
+        uint256 i
+    )
+        public
+        view
+        virtual
+        returns (IInferenceEscrow.Job memory, IInferenceEscrow.Claim memory, IInferenceEscrow.JobStatus);
+
+    /// @notice The two models whose versions the handler requests.
+    function models() external view returns (uint256[2] memory) {
+        return _models;
+    }
 
     // ------------------------------------------------------------------------------------------------ shared actions
 

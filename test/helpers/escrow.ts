@@ -8,7 +8,7 @@ import {
   type ContractTransactionResponse,
   type TypedDataDomain,
 } from "ethers";
-import { BPS, Mode, modeBit } from "../../scripts/lib/constants.js";
+import { BPS, Mode, modeBit } from "./constants.js";
 import { claimOf, jobIdOf as jobIdOfJob, requestedJobs, type Claim, type Job } from "../../src/jobs.js";
 import { RESULT_TYPES, resultMessage } from "../../src/tee.js";
 import type { IInferenceEscrow, InferenceEscrow, MockUSD, ModelRegistry } from "../../typechain-types/index.js";

@@ -1,7 +1,7 @@
 import type { HardhatEthers, HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/types";
 import type { NetworkHelpers } from "@nomicfoundation/hardhat-network-helpers/types";
 import { id, keccak256, toUtf8Bytes, Wallet, type TypedDataDomain } from "ethers";
-import { Mode, modeBit } from "../../scripts/lib/constants.js";
+import { Mode, modeBit } from "./constants.js";
 import { deploySuite, LOCAL_PARAMS, type Suite } from "../../scripts/lib/deploy.js";
 import { requestedJobs, type Job } from "../../src/jobs.js";
 import { attestationDomain, signAttestation, SimulatedEnclave, teeResultDomain } from "../../src/tee.js";

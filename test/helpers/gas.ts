@@ -1,6 +1,6 @@
 import { expect } from "chai";
 import { AbiCoder, id, Wallet, type ContractTransactionResponse, type TransactionReceipt } from "ethers";
-import { JobStatus } from "../../scripts/lib/constants.js";
+import { JobStatus } from "./constants.js";
 import { claimOf, NO_CLAIM, proposalOf, requestedJobs, type Job } from "../../src/jobs.js";
 import {
   BATCH_TYPES,

@@ -1,7 +1,7 @@
 import type { HardhatEthers, HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/types";
 import type { NetworkHelpers } from "@nomicfoundation/hardhat-network-helpers/types";
 import { keccak256, toUtf8Bytes, ZeroAddress } from "ethers";
-import { Mode, modeBit } from "../../scripts/lib/constants.js";
+import { Mode, modeBit } from "./constants.js";
 import { claimOf, proposalOf, requestedJobs, type Claim, type Job, type Proposal } from "../../src/jobs.js";
 import { encodeOutput } from "../../scripts/lib/zk/prover.js";
 import { MIN_COLLATERAL, PAYMENT, ROYALTY } from "./fixtures.js";

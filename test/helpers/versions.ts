@@ -1,6 +1,6 @@
 import { id, ZeroAddress } from "ethers";
 import type { IModelRegistry } from "../../typechain-types/index.js";
-import { Mode, modeBit } from "../../scripts/lib/constants.js";
+import { Mode, modeBit } from "./constants.js";
 
 export const TEE_BIT = modeBit(Mode.TEE);
 export const ZK_BIT = modeBit(Mode.ZK);

@@ -4,7 +4,7 @@ import { readFileSync } from "node:fs";
 import path from "node:path";
 import { ioSchemaDigest } from "../../src/models/bundle.js";
 import { RECIPES_DIR } from "../../src/models/materialize.js";
-import { Mode, modeBit } from "../../scripts/lib/constants.js";
+import { Mode, modeBit } from "./constants.js";
 import { deploySuite, LOCAL_PARAMS } from "../../scripts/lib/deploy.js";
 import { jobIdOf, type Job } from "../../src/jobs.js";
 import { inputCommitment, toBytes32, weightsCommitmentFromOnnx } from "../../scripts/lib/zk/commitment.js";

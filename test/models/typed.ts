@@ -2,7 +2,7 @@ import { expect } from "chai";
 import { readFileSync } from "node:fs";
 import { network } from "hardhat";
 import { keccak256 } from "ethers";
-import { JobStatus, Mode, modeBit } from "../../scripts/lib/constants.js";
+import { JobStatus, Mode, modeBit } from "../helpers/constants.js";
 import { inputCommitment, toBytes32 } from "../../scripts/lib/zk/commitment.js";
 import { releaseSnarkjs } from "../../scripts/lib/zk/snark.js";
 import { VeritasClient } from "../../src/client.js";

@@ -4,7 +4,7 @@ import { spawn } from "node:child_process";
 import { writeFileSync } from "node:fs";
 import path from "node:path";
 import { encryptKeystoreJson, HDNodeWallet, id } from "ethers";
-import { Mode } from "../../scripts/lib/constants.js";
+import { Mode } from "../helpers/constants.js";
 import { ROOT } from "../../scripts/lib/deployment.js";
 import { nodeFeeOf } from "../../src/jobs.js";
 import { MEASUREMENT } from "../helpers/fixtures.js";

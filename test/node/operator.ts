@@ -2,7 +2,7 @@ import { expect } from "chai";
 import { network } from "hardhat";
 import { readFileSync } from "node:fs";
 import { ZeroAddress } from "ethers";
-import { JobStatus, Mode, modeBit } from "../../scripts/lib/constants.js";
+import { JobStatus, Mode, modeBit } from "../helpers/constants.js";
 import { teeResultDomain } from "../../src/tee.js";
 import { proveJob } from "../../scripts/lib/zk/escrow.js";
 import { releaseSnarkjs } from "../../scripts/lib/zk/snark.js";

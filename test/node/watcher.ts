@@ -4,7 +4,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { AbiCoder, ZeroAddress } from "ethers";
-import { BPS, JobStatus, Mode, modeBit } from "../../scripts/lib/constants.js";
+import { BPS, JobStatus, Mode, modeBit } from "../helpers/constants.js";
 import { readBundleDir, versionDigests } from "../../src/models/bundle.js";
 import { readFileSync } from "node:fs";
 import { keccak256 } from "ethers";

@@ -6,7 +6,7 @@ import path from "node:path";
 import { createRequire } from "node:module";
 import { promisify } from "node:util";
 import { hexlify, id, keccak256, toUtf8Bytes, Wallet, ZeroAddress, ZeroHash } from "ethers";
-import { Mode, modeBit } from "../../scripts/lib/constants.js";
+import { Mode, modeBit } from "../helpers/constants.js";
 import { ROOT, type DeploymentRecord } from "../../scripts/lib/deployment.js";
 import { claimOf, toJob } from "../../src/jobs.js";
 import { attestationDomain, signAttestation, SimulatedEnclave, teeResultDomain } from "../../src/tee.js";
@@ -23,7 +23,11 @@ import {
 import { deployTo, PROJECT_ENV, startNode, type RpcNode } from "../helpers/rpc-node.js";
 
 const run = promisify(execFile);
-const PACKAGE = JSON.parse(readFileSync(path.join(ROOT, "package.json"), "utf8")) as { name: string; version: string };
+const PACKAGE = JSON.parse(readFileSync(path.join(ROOT, "package.json"), "utf8")) as {
+  name: string;
+  version: string;
+  dependencies?: Record<string, string>;
+};
 /** The environment of an integrator's project: the machine's own Node (no node_modules/.bin of this repo on PATH). */
 const USER_ENV = {
   ...process.env,
@@ -125,7 +129,18 @@ describe("npm package (npm pack, installed in a scratch project, one job on hard
       path.join(scratch, "package.json"),
       JSON.stringify({ name: "integrator", version: "1.0.0", private: true, type: "module" }),
     );
-    const install = ["install", tarball, "--offline", "--ignore-scripts", "--no-audit", "--no-fund"];
+    // The package's dependencies, packed from this repository's node_modules (the versions package.json pins): the
+    // offline install then needs no registry metadata, whatever the npm cache holds.
+    const deps: string[] = [];
+    for (const name of Object.keys(PACKAGE.dependencies ?? {})) {
+      const out = await run("npm", ["pack", path.join(ROOT, "node_modules", name), "--ignore-scripts", "--json"], {
+        cwd: scratch,
+        env: USER_ENV,
+        maxBuffer: 64 << 20,
+      });
+      deps.push(path.join(scratch, (JSON.parse(out.stdout) as { filename: string }[])[0].filename));
+    }
+    const install = ["install", tarball, ...deps, "--offline", "--ignore-scripts", "--no-audit", "--no-fund"];
     try {
       // ethers, the package's peer dependency, comes from the npm cache.
       await run("npm", install, { cwd: scratch, env: USER_ENV });

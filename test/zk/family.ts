@@ -7,7 +7,7 @@ import path from "node:path";
 import { network } from "hardhat";
 import onnxProto from "onnx-proto";
 import * as snarkjs from "snarkjs";
-import { JobStatus, Mode, modeBit } from "../../scripts/lib/constants.js";
+import { JobStatus, Mode, modeBit } from "../helpers/constants.js";
 import { releaseSnarkjs } from "../../scripts/lib/zk/snark.js";
 import { readOnnxWeights } from "../../scripts/lib/zk/onnx.js";
 import { forward as referenceForward } from "../../scripts/lib/zk/reference.js";
