@@ -56,7 +56,7 @@ export {
 export {
   claimIn,
   claimOf,
-  escrowEvents,
+  eventsOf,
   feeSplitOf,
   JOB_FIELDS,
   jobCommitment,
@@ -71,7 +71,7 @@ export {
   splitJobId,
   toJob,
   type Claim,
-  type EscrowLike,
+  type ContractLike,
   type Job,
   type LogLike,
   type Proposal,

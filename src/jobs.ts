@@ -48,8 +48,8 @@ export function splitJobId(jobId: bigint): { requester: string; nonce: bigint } 
 /** A log as receipts and providers return it. */
 export type LogLike = { address: string; topics: readonly string[]; data: string };
 
-/** The escrow, as a TypeChain/ethers contract: its ABI and its address (`target`). */
-export type EscrowLike = { interface: Interface; target: unknown };
+/** A contract (the escrow, the dispute manager...), as a TypeChain/ethers contract: its ABI and address (`target`). */
+export type ContractLike = { interface: Interface; target: unknown };
 
 // The Job, Claim and Proposal tuples as the escrow's ABI declares them (the arguments of `finalize`), so the
 // commitments below follow the contract when a field changes.
@@ -99,10 +99,10 @@ export function nodeFeeOf(job: Pick<Job, "payment" | "royalty" | "feeBps">): big
 }
 
 /**
- * The escrow's events among `logs`, parsed. Only logs the escrow emitted count (when its `target` is an address): a
- * receipt also carries the logs of callbacks, and a requester's contract can emit look-alike events.
+ * The events of `contract` among `logs`, parsed. Only logs the contract emitted count (when its `target` is an
+ * address): a receipt also carries the logs of callbacks, and a requester's contract can emit look-alike events.
  */
-export function escrowEvents(escrow: EscrowLike, logs: readonly LogLike[]): LogDescription[] {
+export function eventsOf(escrow: ContractLike, logs: readonly LogLike[]): LogDescription[] {
   const address = typeof escrow.target === "string" ? escrow.target.toLowerCase() : undefined;
   const out: LogDescription[] = [];
   for (const log of logs) {
@@ -119,38 +119,38 @@ export function escrowEvents(escrow: EscrowLike, logs: readonly LogLike[]): LogD
 
 /** The jobs requested in a receipt's logs (`JobRequested`). */
 export function requestedJobs(
-  escrow: EscrowLike,
+  escrow: ContractLike,
   logs: readonly LogLike[],
 ): { jobId: bigint; job: Job; inputURI: string }[] {
-  return escrowEvents(escrow, logs)
+  return eventsOf(escrow, logs)
     .filter((e) => e.name === "JobRequested")
     .map((e) => ({ jobId: BigInt(e.args.jobId), job: toJob(e.args.job), inputURI: String(e.args.inputURI) }));
 }
 
 /** The claim recorded by a `JobClaimed` event in a receipt's logs, if any. */
-export function claimIn(escrow: EscrowLike, logs: readonly LogLike[]): Claim | undefined {
-  const e = escrowEvents(escrow, logs).find((e) => e.name === "JobClaimed");
+export function claimIn(escrow: ContractLike, logs: readonly LogLike[]): Claim | undefined {
+  const e = eventsOf(escrow, logs).find((e) => e.name === "JobClaimed");
   return e && { node: e.args.node as string, deliverBy: e.args.deliverBy as bigint };
 }
 
 /** The claim recorded by a `JobClaimed` event in a receipt's logs (throws if there is none). */
-export function claimOf(escrow: EscrowLike, logs: readonly LogLike[]): Claim {
+export function claimOf(escrow: ContractLike, logs: readonly LogLike[]): Claim {
   const claim = claimIn(escrow, logs);
   if (!claim) throw new Error("no JobClaimed event in these logs");
   return claim;
 }
 
 /** The proposal recorded by a `ResultProposed` event in a receipt's logs, with its output (throws if none). */
-export function proposalOf(escrow: EscrowLike, logs: readonly LogLike[]): Proposal & { output: string } {
-  const e = escrowEvents(escrow, logs).find((e) => e.name === "ResultProposed");
+export function proposalOf(escrow: ContractLike, logs: readonly LogLike[]): Proposal & { output: string } {
+  const e = eventsOf(escrow, logs).find((e) => e.name === "ResultProposed");
   if (!e) throw new Error("no ResultProposed event in these logs");
   return { outputHash: e.args.outputHash, challengeEnds: e.args.challengeEnds, output: e.args.output };
 }
 
 /** The jobs a batch left out (`ResultSkipped`), with the status each was in. */
-export function skippedJobs(escrow: EscrowLike, logs: readonly LogLike[]): Map<bigint, number> {
+export function skippedJobs(escrow: ContractLike, logs: readonly LogLike[]): Map<bigint, number> {
   const skipped = new Map<bigint, number>();
-  for (const e of escrowEvents(escrow, logs))
+  for (const e of eventsOf(escrow, logs))
     if (e.name === "ResultSkipped") skipped.set(BigInt(e.args.jobId), Number(e.args.status));
   return skipped;
 }

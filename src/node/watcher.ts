@@ -14,7 +14,7 @@
 import { EventEmitter } from "node:events";
 import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
 import path from "node:path";
-import { keccak256, ZeroAddress, type Log, type Signer } from "ethers";
+import { keccak256, ZeroAddress, type Signer } from "ethers";
 import {
   DisputeManager__factory,
   InferenceEscrow__factory,
@@ -27,14 +27,15 @@ import {
 } from "../../typechain-types/index.js";
 import { ERC20_ABI } from "../client.js";
 import { Mode } from "../constants.js";
-import { toJob, type Claim, type Job, type Proposal } from "../jobs.js";
+import { eventsOf, toJob, type Claim, type Job, type Proposal } from "../jobs.js";
 import { Contract } from "ethers";
 import { jobTagOf } from "../zk.js";
 import { hexlify } from "ethers";
-import { errorMessage } from "./follower.js";
+import { errorMessage, EventFollower, type FollowedLog } from "./follower.js";
 import { fetchInput, inputDigestOk } from "./inputs.js";
 import { ModelHost, type HostedModel } from "./models.js";
 import { jsonLogger, type Logger } from "./logger.js";
+import { PollLoop } from "./loop.js";
 
 export type WatcherConfig = {
   /** The escrow (the registry, staking contract and dispute manager are read from it). */
@@ -100,8 +101,14 @@ export class Watcher extends EventEmitter {
   private cursor = -1;
   private readonly jobs = new Map<string, JournalEntry>();
   private readonly logger: Logger;
-  private timer: NodeJS.Timeout | undefined;
-  private running: Promise<unknown> | undefined;
+  private follower!: EventFollower;
+  private readonly loop = new PollLoop(
+    () => this.runOnce(),
+    () => this.follower?.nextDelayMs ?? this.config.pollInterval ?? 1000,
+    (e) => this.logger.error("watch cycle failed", { error: errorMessage(e) }),
+  );
+  /** What the round in progress did (the follower's handler adds to it). */
+  private round: WatchedJob[] = [];
   private ready: Promise<void> | undefined;
 
   constructor(
@@ -127,25 +134,12 @@ export class Watcher extends EventEmitter {
 
   /** Follows the chain every `pollInterval` ms until `stop()`. */
   start(): void {
-    if (this.timer) return;
-    const tick = async () => {
-      try {
-        this.running = this.runOnce();
-        await this.running;
-      } catch (e) {
-        this.logger.error("watch cycle failed", { error: errorMessage(e) });
-      }
-      if (this.timer) this.timer = setTimeout(tick, this.config.pollInterval ?? 1000);
-    };
-    this.timer = setTimeout(tick, 0);
+    this.loop.start();
   }
 
   /** Stops following (waits for the round in progress). */
   async stop(): Promise<void> {
-    const t = this.timer;
-    this.timer = undefined;
-    if (t) clearTimeout(t);
-    await this.running?.catch(() => undefined);
+    await this.loop.stop();
     await this.host?.release();
   }
 
@@ -160,31 +154,14 @@ export class Watcher extends EventEmitter {
     for (const [id, e] of this.jobs) {
       if (e.state === "challenged") done.push(await this.resume(BigInt(id)));
     }
-    const head = (await this.escrow.runner!.provider!.getBlockNumber()) - (this.config.confirmations ?? 0);
-    const range = this.config.maxBlockRange ?? 2000;
-    while (this.cursor < head) {
-      const from = this.cursor + 1;
-      const to = Math.min(head, from + range - 1);
-      const logs =
-        this.config.challenge === false
-          ? []
-          : await this.escrow.queryFilter(this.escrow.filters.ResultProposed(), from, to);
-      for (const log of logs) {
-        const id = BigInt(log.args.jobId).toString();
-        if (this.jobs.has(id)) continue;
-        done.push(await this.judge(log as unknown as Log & { args: ProposedArgs }));
-      }
-      if (this.config.arbitrate) {
-        for (const c of await this.disputes.queryFilter(this.disputes.filters.Challenged(), from, to)) {
-          const id = BigInt(c.args.jobId);
-          if (c.args.arbitrator.toLowerCase() !== this.address.toLowerCase() || this.arbitrated.has(id.toString()))
-            continue;
-          const ruled = await this.arbitrateOne(id, c.blockNumber);
-          if (ruled) done.push(ruled);
-        }
-      }
-      this.cursor = to;
-      this.save();
+    // New proposals (and, for an arbitrator, new disputes) up to the confirmed head, in chain order, through the same
+    // reorg-safe follower as the operator: bounded ranges, back-off on RPC errors, the cursor journaled per range.
+    this.round = done;
+    try {
+      const { error } = await this.follower.poll();
+      if (error !== undefined) throw error;
+    } finally {
+      this.round = [];
     }
     return done;
   }
@@ -224,6 +201,26 @@ export class Watcher extends EventEmitter {
       } else {
         this.cursor = (this.config.fromBlock ?? (await signer.provider!.getBlockNumber())) - 1;
       }
+      const contracts = [
+        ...(this.config.challenge === false
+          ? []
+          : [{ address: this.config.escrow, iface: this.escrow.interface, events: ["ResultProposed"] }]),
+        ...(this.config.arbitrate
+          ? [{ address: await this.disputes.getAddress(), iface: this.disputes.interface, events: ["Challenged"] }]
+          : []),
+      ];
+      this.follower = new EventFollower(signer.provider!, contracts, (l) => this.onLog(l), {
+        fromBlock: this.cursor + 1,
+        confirmations: this.config.confirmations,
+        maxRange: this.config.maxBlockRange,
+        pollIntervalMs: this.config.pollInterval,
+        logger: this.logger,
+      });
+      // The journal's cursor is the last block read; the follower's, the next one to read.
+      this.follower.on("cursor", (next: number) => {
+        this.cursor = next - 1;
+        this.save();
+      });
       this.logger.info("started", {
         account: this.address,
         escrow: this.config.escrow,
@@ -234,12 +231,26 @@ export class Watcher extends EventEmitter {
     return this.ready;
   }
 
-  private async judge(log: Log & { args: ProposedArgs }): Promise<WatchedJob> {
-    const jobId = BigInt(log.args.jobId);
-    const proposal: Proposal = { outputHash: log.args.outputHash, challengeEnds: BigInt(log.args.challengeEnds) };
-    const base = { node: log.args.node, proposedOutput: log.args.output };
+  /** One followed log: a proposal to judge, or a dispute to rule on. */
+  private async onLog(l: FollowedLog): Promise<void> {
+    if (l.name === "ResultProposed") {
+      if (this.jobs.has(BigInt(l.event.args.jobId).toString())) return;
+      this.round.push(await this.judge(l.event.args as unknown as ProposedArgs, l.blockNumber));
+    } else if (l.name === "Challenged") {
+      const id = BigInt(l.event.args.jobId);
+      if (String(l.event.args.arbitrator).toLowerCase() !== this.address.toLowerCase()) return;
+      if (this.arbitrated.has(id.toString())) return;
+      const ruled = await this.arbitrateOne(id, l.blockNumber);
+      if (ruled) this.round.push(ruled);
+    }
+  }
+
+  private async judge(args: ProposedArgs, blockNumber: number): Promise<WatchedJob> {
+    const jobId = BigInt(args.jobId);
+    const proposal: Proposal = { outputHash: args.outputHash, challengeEnds: BigInt(args.challengeEnds) };
+    const base = { node: args.node, proposedOutput: args.output };
     const skip = (reason: string) => this.record(jobId, { ...base, state: "skipped", reason });
-    const found = await this.jobOf(jobId, log.blockNumber);
+    const found = await this.jobOf(jobId, blockNumber);
     if (!found) return skip("no JobRequested event");
     const { job, inputURI } = found;
     if (Number(job.mode) !== Mode.OPTIMISTIC) return skip("not optimistic");
@@ -260,7 +271,7 @@ export class Watcher extends EventEmitter {
     const latest = await this.escrow.runner!.provider!.getBlock("latest");
     if (latest && BigInt(latest.timestamp) >= proposal.challengeEnds)
       return skip("challenge window closed before the watcher saw it");
-    const claim = await this.claimOf(jobId, log.blockNumber);
+    const claim = await this.claimOf(jobId, blockNumber);
     const bond = await this.bondFor(job);
     const token = new Contract(await this.disputes.paymentToken(), ERC20_ABI, this.deps.signer);
     const disputesAddress = await this.disputes.getAddress();
@@ -400,10 +411,8 @@ export class Watcher extends EventEmitter {
       await this.disputes.resolveByProof(job, claim, proposal, hexlify(p.output), hexlify(p.proof))
     ).wait();
     let ruling: "NodeRight" | "NodeWrong" = "NodeWrong";
-    for (const l of receipt!.logs) {
-      const parsed = this.tryParse(l);
-      if (parsed?.name === "DisputeResolved") ruling = Number(parsed.args.ruling) === 0 ? "NodeRight" : "NodeWrong";
-    }
+    for (const e of eventsOf(this.disputes, receipt!.logs))
+      if (e.name === "DisputeResolved") ruling = Number(e.args.ruling) === 0 ? "NodeRight" : "NodeWrong";
     this.logger.info("resolved", { jobId: jobId.toString(), ruling, byProof: true, tx: receipt!.hash });
     const entry = this.record(jobId, {
       ...this.jobs.get(jobId.toString())!,
@@ -415,14 +424,6 @@ export class Watcher extends EventEmitter {
     this.emit("resolved", entry);
     if (this.config.collectRewards !== false) await this.collect();
     return entry;
-  }
-
-  private tryParse(l: Log) {
-    try {
-      return this.disputes.interface.parseLog(l);
-    } catch {
-      return null;
-    }
   }
 
   private async bondFor(job: Job): Promise<bigint> {
