@@ -30,43 +30,58 @@ export const UNDER_COVERAGE = process.env.HARDHAT_COVERAGE === "true";
 
 export type RpcNode = { url: string; provider: JsonRpcProvider; stop: () => Promise<void> };
 
-/** Starts `hardhat node` or anvil on 127.0.0.1 and waits until it answers JSON-RPC. */
-export async function startNode(client: "hardhat" | "anvil"): Promise<RpcNode> {
-  const port = await freePort();
+/**
+ * Starts `hardhat node` or anvil on 127.0.0.1 and waits until *it* listens: the child must print that it listens on
+ * its port. Answering JSON-RPC is not enough: test files run in parallel workers, and a port `freePort` found free can
+ * be taken by another worker's node before this one binds it; this node then exits (address in use) while the URL
+ * answers for the other one, and the two test files would share a chain (and, through Ignition's journal, a
+ * deployment). On such a clash the node is started again on another port (`port`: the first port to try).
+ */
+export async function startNode(client: "hardhat" | "anvil", { port }: { port?: number } = {}): Promise<RpcNode> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await startNodeOnce(client, attempt === 1 ? port : undefined);
+    } catch (e) {
+      if (!(e instanceof PortTaken) || attempt >= 5) throw e;
+    }
+  }
+}
+
+class PortTaken extends Error {}
+
+async function startNodeOnce(client: "hardhat" | "anvil", wanted?: number): Promise<RpcNode> {
+  const port = wanted ?? (await freePort());
   const args =
     client === "hardhat"
       ? ["node", "--hostname", "127.0.0.1", "--port", String(port)]
-      : [
-          ...["--host", "127.0.0.1", "--port", String(port), "--silent"],
-          ...(UNDER_COVERAGE ? ["--disable-code-size-limit"] : []),
-        ];
+      : [...["--host", "127.0.0.1", "--port", String(port)], ...(UNDER_COVERAGE ? ["--disable-code-size-limit"] : [])];
   const child: ChildProcess = spawn(path.join(BIN, client === "hardhat" ? "hardhat" : "anvil"), args, {
     cwd: ROOT,
     env: PROJECT_ENV,
     stdio: ["ignore", "pipe", "pipe"],
   });
+  // The output until it listens (then read and dropped: anvil logs every call, and an unread pipe would block it).
   let output = "";
-  child.stdout?.on("data", (d) => (output += d));
-  child.stderr?.on("data", (d) => (output += d));
+  let starting = true;
+  child.stdout?.on("data", (d) => starting && (output += d));
+  child.stderr?.on("data", (d) => starting && (output += d));
   const url = `http://127.0.0.1:${port}`;
+  // hardhat: "Started HTTP and WebSocket JSON-RPC server at http://127.0.0.1:PORT/"; anvil: "Listening on 127.0.0.1:PORT".
+  const listening = client === "hardhat" ? `server at ${url}/` : `Listening on 127.0.0.1:${port}`;
   const deadline = Date.now() + 60_000;
-  for (;;) {
-    if (child.exitCode !== null) throw new Error(`${client} exited early:\n${output}`);
-    try {
-      const res = await fetch(url, {
-        method: "POST",
-        headers: { "content-type": "application/json" },
-        body: JSON.stringify({ jsonrpc: "2.0", id: 1, method: "eth_chainId", params: [] }),
-      });
-      if (res.ok) break;
-    } catch {
-      if (Date.now() > deadline) {
-        child.kill("SIGKILL");
-        throw new Error(`${client} did not answer on ${url} within 60 s:\n${output}`);
-      }
-      await new Promise((r) => setTimeout(r, 200));
+  while (!output.includes(listening)) {
+    if (child.exitCode !== null) {
+      if (/address already in use|EADDRINUSE|Address in use/i.test(output)) throw new PortTaken(output);
+      throw new Error(`${client} exited early:\n${output}`);
     }
+    if (Date.now() > deadline) {
+      child.kill("SIGKILL");
+      throw new Error(`${client} did not listen on ${url} within 60 s:\n${output}`);
+    }
+    await new Promise((r) => setTimeout(r, 100));
   }
+  starting = false;
+  output = "";
   const provider = new JsonRpcProvider(url, undefined, { polling: true, pollingInterval: 50 });
   const stop = async () => {
     provider.destroy();
