@@ -44,12 +44,14 @@ import { JsonRpcProvider, toUtf8String } from "ethers";
 import { VeritasClient, VeritasError, decodeVeritasError, Mode } from "${PACKAGE.name}";
 import { InferenceEscrow__factory } from "${PACKAGE.name}/types";
 import escrowAbi from "${PACKAGE.name}/abi/InferenceEscrow.json" with { type: "json" };
+import { inferenceEscrowAbi, iInferenceEscrowAbi } from "${PACKAGE.name}/abis";
 
 const provider = new JsonRpcProvider(process.env.RPC_URL, undefined, { polling: true, pollingInterval: 100 });
 const signer = await provider.getSigner(Number(process.env.ACCOUNT));
 const say = (...a) => console.log(...a);
 say("NODE " + process.version);
 say("ABI " + escrowAbi.filter((f) => f.type === "error").length + " errors");
+say("ABI-CONST " + (JSON.stringify(inferenceEscrowAbi) === JSON.stringify(escrowAbi)) + " " + iInferenceEscrowAbi.length);
 
 // No deployment is packaged for a local chain: the packaged lookup must say so.
 try {
@@ -94,6 +96,15 @@ const CHECK_TS = `
 import { VeritasClient, decodeVeritasError, type InferenceResult, type Job } from "${PACKAGE.name}";
 import { InferenceEscrow__factory, type InferenceEscrow } from "${PACKAGE.name}/types";
 import type { Signer } from "ethers";
+import { inferenceEscrowAbi } from "${PACKAGE.name}/abis";
+
+// The ABIs are typed literally (\`as const\`): a function's name, inputs and outputs are types, as viem reads them.
+type EscrowItem = (typeof inferenceEscrowAbi)[number];
+type RequestInference = Extract<EscrowItem, { type: "function"; name: "requestInference" }>;
+export const requestName: RequestInference["name"] = "requestInference";
+export const firstInput: RequestInference["inputs"][0]["type"] = "tuple";
+// @ts-expect-error: the escrow has no such function, so its type is never
+export const missing: Extract<EscrowItem, { name: "noSuchFunction" }>["name"] = "noSuchFunction";
 
 export async function typed(signer: Signer): Promise<string> {
   const client: VeritasClient = await VeritasClient.connect(signer);
@@ -174,6 +185,8 @@ describe("npm package (npm pack, installed in a scratch project, one job on hard
       "dist/index.js",
       "dist/index.d.ts",
       "dist/client.js",
+      "dist/abis.js",
+      "dist/abis.d.ts",
       "dist/types/index.js",
       "dist/types/index.d.ts",
       "dist/types/factories/InferenceEscrow__factory.js",
@@ -388,6 +401,9 @@ describe("npm package (npm pack, installed in a scratch project, one job on hard
       `STATUS Settled requester=${requesterAddress}`,
     ]);
     expect(lines.find((l) => l.startsWith("ABI "))).to.match(/^ABI [1-9]\d* errors$/);
+    // The `as const` ABIs are the JSON ABIs, value for value.
+    const interfaceAbi = JSON.parse(readFileSync(path.join(ROOT, "abi", "IInferenceEscrow.json"), "utf8")) as unknown[];
+    expect(lines).to.include(`ABI-CONST true ${interfaceAbi.length}`);
     expect(lines.some((l) => l.startsWith("JOB "))).to.equal(true);
   });
 });
