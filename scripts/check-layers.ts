@@ -10,19 +10,14 @@
  * `tsx scripts/check-layers.ts [dir]` checks `dir` (default this project); exits 1 listing every import that breaks a
  * rule, with the rule.
  */
-import { existsSync, readdirSync, readFileSync } from "node:fs";
+import { readFileSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import { relativeImports } from "./lib/imports.js";
+import { relativeImports, sourceFiles } from "./lib/imports.js";
 
 const root = path.resolve(process.argv[2] ?? path.join(path.dirname(fileURLToPath(import.meta.url)), ".."));
 
-function tsFiles(dir: string): string[] {
-  if (!existsSync(path.join(root, dir))) return [];
-  return readdirSync(path.join(root, dir), { recursive: true, encoding: "utf8" })
-    .filter((f) => /\.m?ts$/.test(f) && !f.endsWith(".d.ts"))
-    .map((f) => `${dir}/${f.split(path.sep).join("/")}`);
-}
+const tsFiles = (dir: string): string[] => sourceFiles(root, dir, /\.m?ts$/);
 
 const under = (target: string, dir: string) => target.startsWith(`${dir}/`);
 const RULES: { applies: (file: string) => boolean; allows: (target: string) => boolean; rule: string }[] = [

@@ -10,10 +10,10 @@
  * `--list` prints the touched tests without running them. Runs with tsx: `npx tsx scripts/test-changed.ts`.
  */
 import { execFileSync, spawnSync } from "node:child_process";
-import { existsSync, readdirSync, readFileSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import { relativeImports } from "./lib/imports.js";
+import { relativeImports, sourceFiles } from "./lib/imports.js";
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 const args = process.argv.slice(2);
@@ -24,12 +24,7 @@ const git = (...argv: string[]) =>
   execFileSync("git", argv, { cwd: ROOT, encoding: "utf8" }).split("\n").filter(Boolean);
 
 /** Every .ts/.sol file under `dir` (project-relative, forward slashes). */
-function filesUnder(dir: string): string[] {
-  if (!existsSync(path.join(ROOT, dir))) return [];
-  return readdirSync(path.join(ROOT, dir), { recursive: true, encoding: "utf8" })
-    .filter((f) => /\.(ts|sol)$/.test(f) && !f.endsWith(".d.ts"))
-    .map((f) => `${dir}/${f.split(path.sep).join("/")}`);
-}
+const filesUnder = (dir: string): string[] => sourceFiles(ROOT, dir, /\.(ts|sol)$/);
 
 /** The project files `file` imports by relative path (`.js` specifiers resolve to the `.ts` source). */
 function importsOf(file: string): string[] {

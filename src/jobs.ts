@@ -1,5 +1,6 @@
 import { AbiCoder, keccak256, ParamType, type Interface, type LogDescription, type Result } from "ethers";
 import { InferenceEscrow__factory } from "../typechain-types/index.js";
+import { BPS } from "./protocol.js";
 
 /** A job as the escrow recorded it (the `job` of `JobRequested`): pass it back to claim, submit, cancel or expire. */
 export type Job = {
@@ -89,7 +90,7 @@ export function feeSplitOf(job: Pick<Job, "payment" | "royalty" | "feeBps">): {
   protocolFee: bigint;
 } {
   const payment = BigInt(job.payment);
-  const protocolFee = (payment * BigInt(job.feeBps)) / 10_000n;
+  const protocolFee = (payment * BigInt(job.feeBps)) / BPS;
   return { nodeFee: payment - BigInt(job.royalty) - protocolFee, royalty: BigInt(job.royalty), protocolFee };
 }
 
@@ -102,16 +103,16 @@ export function nodeFeeOf(job: Pick<Job, "payment" | "royalty" | "feeBps">): big
  * The events of `contract` among `logs`, parsed. Only logs the contract emitted count (when its `target` is an
  * address): a receipt also carries the logs of callbacks, and a requester's contract can emit look-alike events.
  */
-export function eventsOf(escrow: ContractLike, logs: readonly LogLike[]): LogDescription[] {
-  const address = typeof escrow.target === "string" ? escrow.target.toLowerCase() : undefined;
+export function eventsOf(contract: ContractLike, logs: readonly LogLike[]): LogDescription[] {
+  const address = typeof contract.target === "string" ? contract.target.toLowerCase() : undefined;
   const out: LogDescription[] = [];
   for (const log of logs) {
     if (address !== undefined && log.address.toLowerCase() !== address) continue;
     try {
-      const parsed = escrow.interface.parseLog({ topics: [...log.topics], data: log.data });
+      const parsed = contract.interface.parseLog({ topics: [...log.topics], data: log.data });
       if (parsed) out.push(parsed);
     } catch {
-      // a log of another ABI with a colliding topic: not the escrow's
+      // a log of another ABI with a colliding topic: not the contract's
     }
   }
   return out;

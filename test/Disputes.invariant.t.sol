@@ -7,6 +7,7 @@ import {IInferenceEscrow} from "../contracts/interfaces/IInferenceEscrow.sol";
 import {INodeStaking} from "../contracts/interfaces/INodeStaking.sol";
 import {JobId} from "../contracts/libraries/JobId.sol";
 import {BaseHandler} from "./helpers/BaseHandler.sol";
+import {isTerminal} from "./helpers/JobStatuses.sol";
 import {ConservationInvariants} from "./helpers/ConservationInvariants.sol";
 
 /// @notice Invariants of optimistic jobs and their disputes over random sequences of stake moves (stake, unstake
@@ -713,7 +714,7 @@ contract DisputesHandler is BaseHandler {
         for (uint256 i; i < n; ++i) {
             uint256 j = ((jobSeed % n) + i) % n;
             IInferenceEscrow.JobStatus s = _jobs[j].status;
-            if (_terminal(s) || s == IInferenceEscrow.JobStatus.Disputed) {
+            if (isTerminal(s) || s == IInferenceEscrow.JobStatus.Disputed) {
                 idx = j;
                 break;
             }
@@ -925,7 +926,7 @@ contract DisputesHandler is BaseHandler {
 
     /// @dev Moves a job in the model; a terminal status never moves.
     function _setStatus(Entry storage e, IInferenceEscrow.JobStatus s) internal {
-        if (_terminal(e.status)) _violation("model: a terminal job moved");
+        if (isTerminal(e.status)) _violation("model: a terminal job moved");
         e.status = s;
     }
 

@@ -12,6 +12,7 @@ import {CANCEL_GRACE_PERIOD_SECONDS} from "../contracts/libraries/ConstantsLib.s
 import {ISignedAttestationVerifier} from "../contracts/interfaces/ISignedAttestationVerifier.sol";
 import {ITeeResultVerifier} from "../contracts/interfaces/ITeeResultVerifier.sol";
 import {BaseHandler} from "./helpers/BaseHandler.sol";
+import {isTerminal} from "./helpers/JobStatuses.sol";
 import {ConservationInvariants} from "./helpers/ConservationInvariants.sol";
 
 /// @notice Invariants of the registry, staking, TEE registry and escrow together over random sequences of deposits,
@@ -910,7 +911,7 @@ contract EscrowHandler is BaseHandler {
         uint256 idx = type(uint256).max;
         for (uint256 i; i < n; ++i) {
             uint256 j = ((jobSeed % n) + i) % n;
-            if (_terminal(_jobs[j].status)) {
+            if (isTerminal(_jobs[j].status)) {
                 idx = j;
                 break;
             }

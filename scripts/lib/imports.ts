@@ -1,4 +1,16 @@
+import { existsSync, readdirSync } from "node:fs";
 import path from "node:path";
+
+/**
+ * Every source file under `dir` of the project at `root` whose name matches `pattern`, declaration files (.d.ts) left
+ * out: project-relative, forward slashes. A missing `dir` has none.
+ */
+export function sourceFiles(root: string, dir: string, pattern: RegExp): string[] {
+  if (!existsSync(path.join(root, dir))) return [];
+  return readdirSync(path.join(root, dir), { recursive: true, encoding: "utf8" })
+    .filter((f) => pattern.test(f) && !f.endsWith(".d.ts"))
+    .map((f) => `${dir}/${f.split(path.sep).join("/")}`);
+}
 
 /**
  * The relative imports and re-exports of a TypeScript source (`import`, `export … from`, `import()`), each with the

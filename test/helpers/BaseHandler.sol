@@ -411,14 +411,6 @@ abstract contract BaseHandler is CommonBase, StdCheats, StdUtils {
         return JobId.wrap((uint256(uint160(job.requester)) << 32) | job.nonce);
     }
 
-    function _terminal(IInferenceEscrow.JobStatus s) internal pure returns (bool) {
-        return
-            s == IInferenceEscrow.JobStatus.Settled ||
-            s == IInferenceEscrow.JobStatus.Cancelled ||
-            s == IInferenceEscrow.JobStatus.Expired ||
-            s == IInferenceEscrow.JobStatus.Refunded;
-    }
-
     function _expect(bool ok, bool expected, string memory action) internal {
         if (ok == expected) {
             if (ok) successes[action]++;

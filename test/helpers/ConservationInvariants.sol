@@ -5,6 +5,7 @@ import {StdInvariant} from "forge-std/StdInvariant.sol";
 import {IInferenceEscrow} from "../../contracts/interfaces/IInferenceEscrow.sol";
 import {INodeStaking} from "../../contracts/interfaces/INodeStaking.sol";
 import {BaseHandler} from "./BaseHandler.sol";
+import {holdsPayment, locksCollateral} from "./JobStatuses.sol";
 import {VeritasSuite} from "./VeritasSuite.sol";
 
 /// @notice The conservation laws every invariant suite checks, written once: each suite's `invariant_*` functions call
@@ -15,23 +16,6 @@ abstract contract ConservationInvariants is StdInvariant, VeritasSuite {
 
     /// @dev The suite's handler, as the BaseHandler the checks read.
     function _base() internal view virtual returns (BaseHandler);
-
-    /// @dev Whether a job in status `s` still holds its payment in the escrow (not terminal).
-    function _holdsPayment(IInferenceEscrow.JobStatus s) internal pure returns (bool) {
-        return
-            s == IInferenceEscrow.JobStatus.Open ||
-            s == IInferenceEscrow.JobStatus.Claimed ||
-            s == IInferenceEscrow.JobStatus.Proposed ||
-            s == IInferenceEscrow.JobStatus.Disputed;
-    }
-
-    /// @dev Whether a job in status `s` locks its node's collateral.
-    function _locksCollateral(IInferenceEscrow.JobStatus s) internal pure returns (bool) {
-        return
-            s == IInferenceEscrow.JobStatus.Claimed ||
-            s == IInferenceEscrow.JobStatus.Proposed ||
-            s == IInferenceEscrow.JobStatus.Disputed;
-    }
 
     /// @dev No action was wrongly accepted or refused (the handler's verdicts).
     function _assertNoViolation() internal view {
@@ -51,7 +35,7 @@ abstract contract ConservationInvariants is StdInvariant, VeritasSuite {
         }
         for (uint256 i; i < h.jobCount(); ++i) {
             (IInferenceEscrow.Job memory job, , ) = h.jobState(i);
-            if (_holdsPayment(escrow.jobStatus(_jobId(job)))) owed += job.payment;
+            if (holdsPayment(escrow.jobStatus(_jobId(job)))) owed += job.payment;
         }
         uint256[2] memory models = h.models();
         for (uint256 i; i < 2; ++i) {
@@ -95,7 +79,7 @@ abstract contract ConservationInvariants is StdInvariant, VeritasSuite {
         for (uint256 i; i < h.jobCount(); ++i) {
             (IInferenceEscrow.Job memory job, IInferenceEscrow.Claim memory c, IInferenceEscrow.JobStatus s) = h
                 .jobState(i);
-            if (!_locksCollateral(s)) continue;
+            if (!locksCollateral(s)) continue;
             for (uint256 k; k < 3; ++k) {
                 if (nodes[k] == c.node) collateral[k] += job.collateral;
             }

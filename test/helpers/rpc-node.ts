@@ -5,6 +5,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { JsonRpcProvider } from "ethers";
 import { ROOT, type DeploymentRecord } from "../../scripts/lib/deployment.js";
+import { DEPLOYMENTS_DIR_VARIABLE } from "../../src/deployments.js";
 
 const BIN = path.join(ROOT, "node_modules", ".bin");
 /** PATH with node_modules/.bin first, so `hardhat` runs on the Node 24 that the project installs. */
@@ -110,7 +111,7 @@ export type Deployed = {
  */
 export async function deployTo(node: RpcNode, { inProject = false } = {}): Promise<Deployed> {
   const dir = inProject ? path.join(ROOT, "deployments") : mkdtempSync(path.join(tmpdir(), "veritas-deployments-"));
-  const env = { VERITAS_LOCAL_RPC: node.url, VERITAS_DEPLOYMENTS_DIR: dir };
+  const env = { VERITAS_LOCAL_RPC: node.url, [DEPLOYMENTS_DIR_VARIABLE]: dir };
   const output = await runProjectCommand("hardhat", ["run", "scripts/deploy.ts", "--network", "localhost"], env);
   const record = JSON.parse(readFileSync(path.join(dir, "31337.json"), "utf8")) as DeploymentRecord;
   return { record, output, env };
