@@ -90,6 +90,8 @@ export {
   type SignedResultEvidence,
 } from "./tee.js";
 export {
+  chainCommit,
+  COMMIT_RATE,
   commitInput,
   decodeProof,
   encodeProof,

@@ -126,6 +126,19 @@ export async function main(argv: string[]): Promise<number> {
   }
 }
 
+/** The bin's entry (both `bin/veritas-node.mjs` of a clone and the `@veritas-protocol/node` package): runs `main`,
+ * prints an error as one line and exits with the code. */
+export async function run(argv: string[] = process.argv.slice(2)): Promise<never> {
+  let code: number;
+  try {
+    code = await main(argv);
+  } catch (e) {
+    console.error(`veritas-node: ${e instanceof Error ? e.message : String(e)}`);
+    code = 1;
+  }
+  process.exit(code);
+}
+
 /** Waits for SIGINT or SIGTERM, then logs that the process is stopping. */
 async function untilSignal(logger: ReturnType<typeof jsonLogger>): Promise<void> {
   await new Promise<void>((resolve) => {

@@ -1,17 +1,19 @@
 import { expect } from "chai";
 import { execFile, spawn } from "node:child_process";
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { createRequire } from "node:module";
 import { promisify } from "node:util";
-import { hexlify, id, keccak256, toUtf8Bytes, Wallet, ZeroAddress, ZeroHash } from "ethers";
+import { HDNodeWallet, hexlify, id, Wallet, ZeroHash } from "ethers";
 import { Mode, modeBit } from "../helpers/constants.js";
 import { ROOT, type DeploymentRecord } from "../../scripts/lib/deployment.js";
-import { claimOf, toJob } from "../../src/jobs.js";
-import { attestationDomain, signAttestation, SimulatedEnclave, teeResultDomain } from "../../src/tee.js";
+import { readBundleDir, versionDigests } from "../../src/models/bundle.js";
+import { familyModelOf } from "../../src/models/pipelines/quantized-mlp.js";
+import { encodeOutput, forward } from "../../src/models/zk/family.js";
+import { attestationDomain, signAttestation, SimulatedEnclave } from "../../src/tee.js";
 import {
-  InferenceEscrow__factory,
+  MlpGroth16Verifier__factory,
   MockUSD__factory,
   ModelRegistry__factory,
   NodeStaking__factory,
@@ -20,13 +22,25 @@ import {
   VeritasTimelock__factory,
   VeritasToken__factory,
 } from "../../typechain-types/index.js";
+import { referenceBundle } from "../helpers/node.js";
+import { startRegistry, type LocalRegistry } from "../helpers/registry.js";
 import { deployTo, PROJECT_ENV, startNode, type RpcNode } from "../helpers/rpc-node.js";
+import { ZK_INPUT } from "../helpers/zk.js";
 
 const run = promisify(execFile);
+const NODE_PACKAGE = "@veritas-protocol/node";
+const HARDHAT_MNEMONIC = "test test test test test test test test test test test junk";
+
+/** The reference model's output for `x` (its logits and label, as the escrow stores them), computed here. */
+function referenceOutput(x: readonly number[]): Uint8Array {
+  const { logits, label } = forward(familyModelOf(readBundleDir(referenceBundle())).model, x);
+  return encodeOutput(logits, label);
+}
 const PACKAGE = JSON.parse(readFileSync(path.join(ROOT, "package.json"), "utf8")) as {
   name: string;
   version: string;
   dependencies?: Record<string, string>;
+  devDependencies?: Record<string, string>;
 };
 /** The environment of an integrator's project: the machine's own Node (no node_modules/.bin of this repo on PATH). */
 const USER_ENV = {
@@ -40,7 +54,7 @@ const USER_ENV = {
 /** The integrator's script: ESM, plain JavaScript, importing the package by name. */
 const SCRIPT = `
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { JsonRpcProvider, toUtf8String } from "ethers";
+import { JsonRpcProvider } from "ethers";
 import { VeritasClient, VeritasError, decodeVeritasError, Mode } from "${PACKAGE.name}";
 import { InferenceEscrow__factory } from "${PACKAGE.name}/types";
 import escrowAbi from "${PACKAGE.name}/abi/InferenceEscrow.json" with { type: "json" };
@@ -71,7 +85,8 @@ rmSync(new URL("31337.json", packaged));
 
 const client = await VeritasClient.connect(signer, { deployment: readFileSync(process.env.DEPLOYMENT, "utf8"), pollInterval: 100 });
 say("TYPES " + (client.escrow.interface === undefined ? "missing" : typeof InferenceEscrow__factory.connect));
-const params = { versionId: 1n, mode: Mode.TEE, payment: 1_000_000n, input: "[3,1,4,1,5,9,2,6]", inputURI: "data:,[3,1,4,1,5,9,2,6]" };
+// A TEE job of the model version the node serves, from its raw int8 input (inline, keccak256 of its JSON text).
+const params = { versionId: 1n, mode: Mode.TEE, payment: 1_000_000n, input: JSON.parse(process.env.INPUT) };
 
 // Before any deposit the request reverts: the client throws a VeritasError, decoded.
 try {
@@ -85,8 +100,9 @@ await client.deposit(5_000_000n);
 say("BALANCE " + (await client.balanceOf()));
 const { jobId } = await client.requestInference(params);
 say("JOB " + jobId);
-const result = await client.waitForResult(jobId, { timeout: 30_000 });
-say("RESULT " + toUtf8String(result.output) + " node=" + result.node + " nodeFee=" + result.nodeFee);
+const result = await client.waitForVerifiedResult(jobId, { timeout: 60_000 });
+say("RESULT " + result.output + " node=" + result.node + " nodeFee=" + result.nodeFee);
+say("VERIFIED " + result.verification.mode + " enclave=" + result.verification.enclaveKey);
 const info = await client.getJob(jobId);
 say("STATUS " + info.status + " requester=" + info.job.requester);
 provider.destroy();
@@ -116,14 +132,17 @@ export async function typed(signer: Signer): Promise<string> {
 }
 `;
 
-describe("npm package (npm pack, installed in a scratch project, one job on hardhat node)", function () {
+describe("npm packages (the SDK and the node packed, installed by name in a scratch project from a local registry, jobs on hardhat node)", function () {
   this.timeout(180_000);
   let node: RpcNode;
   let record: DeploymentRecord;
   let scratch: string;
   let tarball: string;
+  let nodeTarball: string;
   let packed: string[];
-  let ethersSource: string;
+  let nodePacked: string[];
+  let registry: LocalRegistry;
+  let installSeconds: number;
 
   before(async function () {
     node = await startNode("hardhat");
@@ -132,41 +151,47 @@ describe("npm package (npm pack, installed in a scratch project, one job on hard
 
     scratch = mkdtempSync(path.join(tmpdir(), "veritas-integrator-"));
     // `npm pack` runs `prepack` (npm run build:package): ABIs, TypeChain types and the client compiled into dist/.
+    // The node package compiles against that dist/, then is packed from build/node-package/.
     await run("npm", ["pack", "--pack-destination", scratch], { cwd: ROOT, env: PROJECT_ENV, maxBuffer: 64 << 20 });
-    tarball = path.join(scratch, `${PACKAGE.name.replace("@", "").replace("/", "-")}-${PACKAGE.version}.tgz`);
-    packed = (await run("tar", ["-tzf", tarball], { maxBuffer: 64 << 20 })).stdout.split("\n").filter(Boolean);
+    await run("npm", ["run", "build:node-package"], { cwd: ROOT, env: PROJECT_ENV, maxBuffer: 64 << 20 });
+    await run("npm", ["pack", "./build/node-package", "--pack-destination", scratch], {
+      cwd: ROOT,
+      env: PROJECT_ENV,
+      maxBuffer: 64 << 20,
+    });
+    tarball = path.join(scratch, tarballName(PACKAGE.name));
+    nodeTarball = path.join(scratch, tarballName(NODE_PACKAGE));
+    packed = await listTarball(tarball);
+    nodePacked = await listTarball(nodeTarball);
 
     writeFileSync(
       path.join(scratch, "package.json"),
       JSON.stringify({ name: "integrator", version: "1.0.0", private: true, type: "module" }),
     );
-    // The package's dependencies, packed from this repository's node_modules (the versions package.json pins): the
-    // offline install then needs no registry metadata, whatever the npm cache holds.
-    const deps: string[] = [];
-    for (const name of Object.keys(PACKAGE.dependencies ?? {})) {
-      const out = await run("npm", ["pack", path.join(ROOT, "node_modules", name), "--ignore-scripts", "--json"], {
-        cwd: scratch,
-        env: USER_ENV,
-        maxBuffer: 64 << 20,
-      });
-      deps.push(path.join(scratch, (JSON.parse(out.stdout) as { filename: string }[])[0].filename));
-    }
-    const install = ["install", tarball, ...deps, "--offline", "--ignore-scripts", "--no-audit", "--no-fund"];
-    try {
-      // ethers, the package's peer dependency, comes from the npm cache.
-      await run("npm", install, { cwd: scratch, env: USER_ENV });
-      ethersSource = "npm cache";
-    } catch (e) {
-      // Without ethers in the npm cache, link this repository's copy (and install the package alone).
-      await run("npm", [...install, "--legacy-peer-deps"], { cwd: scratch, env: USER_ENV });
-      rmSync(path.join(scratch, "node_modules", "ethers"), { recursive: true, force: true });
-      await run("ln", ["-s", path.join(ROOT, "node_modules", "ethers"), path.join(scratch, "node_modules", "ethers")]);
-      ethersSource = `symlink to this repository's node_modules/ethers (offline install failed: ${(e as Error).message.split("\n")[0]})`;
-    }
+    // An integrator's install, by name, from a registry: a local one serving the two tarballs and every package of
+    // this repository's node_modules (the versions its lockfile pins), with an empty npm cache. Install scripts are
+    // skipped as in this repository (.npmrc: onnxruntime-node downloads nothing; its CPU build is in its package).
+    registry = await startRegistry({ nodeModules: path.join(ROOT, "node_modules"), tarballs: [tarball, nodeTarball] });
+    const t0 = Date.now();
+    await run(
+      "npm",
+      [
+        "install",
+        PACKAGE.name,
+        NODE_PACKAGE,
+        "ethers",
+        "viem",
+        ...["--registry", registry.url, "--cache", path.join(scratch, ".npm-cache")],
+        ...["--ignore-scripts", "--no-audit", "--no-fund"],
+      ],
+      { cwd: scratch, env: USER_ENV, maxBuffer: 64 << 20 },
+    );
+    installSeconds = (Date.now() - t0) / 1000;
   });
 
   after(async function () {
     await node?.stop();
+    await registry?.stop();
     if (scratch) rmSync(scratch, { recursive: true, force: true });
   });
 
@@ -224,7 +249,7 @@ describe("npm package (npm pack, installed in a scratch project, one job on hard
   });
 
   it("type-checks an integrator's TypeScript against the packed declarations", async function () {
-    expect(existsSync(path.join(scratch, "node_modules", "ethers", "package.json")), ethersSource).to.equal(true);
+    expect(existsSync(path.join(scratch, "node_modules", "ethers", "package.json"))).to.equal(true);
     writeFileSync(path.join(scratch, "check.ts"), CHECK_TS);
     writeFileSync(
       path.join(scratch, "tsconfig.json"),
@@ -284,14 +309,51 @@ describe("npm package (npm pack, installed in a scratch project, one job on hard
     ).to.equal(true);
   });
 
-  it("runs a job from the scratch project: connect, deposit, request; the node side serves it; waitForResult prints it", async function () {
+  it("packs the node as its own package: the compiled operator and watcher, its bin, every dependency pinned", function () {
+    const files = nodePacked.map((f) => f.replace(/^package\//, ""));
+    expect(files).to.include.members([
+      "package.json",
+      "README.md",
+      "bin/veritas-node.js",
+      "dist/node/cli.js",
+      "dist/node/index.js",
+      "dist/node/index.d.ts",
+      "dist/node/watcher.js",
+      "dist/models/pipelines/quantized-mlp.js",
+      "dist/models/zk/prove.js",
+    ]);
+    expect(files.filter((f) => f.endsWith(".ts") && !f.endsWith(".d.ts"))).to.deep.equal([]);
+    // Repository-only: the recipes' materializer.
+    expect(files.filter((f) => f.includes("materialize"))).to.deep.equal([]);
+    const installed = JSON.parse(
+      readFileSync(path.join(scratch, "node_modules", ...NODE_PACKAGE.split("/"), "package.json"), "utf8"),
+    ) as { dependencies: Record<string, string>; bin: Record<string, string> };
+    expect(installed.bin).to.deep.equal({ "veritas-node": "./bin/veritas-node.js" });
+    expect(installed.dependencies[PACKAGE.name]).to.equal(PACKAGE.version);
+    const pinned = { ...PACKAGE.devDependencies, ...PACKAGE.dependencies };
+    for (const [name, version] of Object.entries(installed.dependencies))
+      if (name !== PACKAGE.name && name !== "ethers") expect(version, name).to.equal(pinned[name]);
+    // The SDK no longer carries the node's dependencies nor a bin that would clash with the node's.
+    const sdk = JSON.parse(
+      readFileSync(path.join(scratch, "node_modules", ...PACKAGE.name.split("/"), "package.json"), "utf8"),
+    ) as { bin?: unknown; dependencies?: Record<string, string> };
+    expect(sdk.bin).to.equal(undefined);
+    expect(Object.keys(sdk.dependencies ?? {})).to.deep.equal(["poseidon-lite"]);
+    console.log(
+      `      (npm install of both packages, ethers and viem from the local registry: ${installSeconds.toFixed(1)} s, ` +
+        `${registry.served.length} tarballs)`,
+    );
+  });
+
+  it("runs `npx veritas-node` from the scratch project; a TEE job requested with ethers and a ZK job from a raw input requested with viem are served and verified", async function () {
     const p = node.provider;
     const [deployer, modelOwner, operator, requester] = await Promise.all([0, 3, 4, 5].map((i) => p.getSigner(i)));
     const c = record.contracts;
     const chainId = (await p.getNetwork()).chainId;
 
-    // Node side, with the repository's helpers: governance approves an enclave image and an attestation service
-    // (through the timelock), the model owner publishes a TEE version, the operator stakes and registers its key.
+    // Governance approves an enclave image and an attestation service (through the timelock); the model owner
+    // publishes the reference model (its bundle's digests, its Groth16 verifier) for ZK and TEE; the operator stakes
+    // and registers its enclave key.
     const measurement = id("pack-test-enclave");
     const service = new Wallet(id("pack-test-attestation-service"));
     const tee = TeeRegistry__factory.connect(c.tee, deployer);
@@ -308,17 +370,20 @@ describe("npm package (npm pack, installed in a scratch project, one job on hard
     await p.send("evm_mine", []);
     await (await timelock.executeBatch(targets, [0n, 0n], payloads, ZeroHash, id("pack"))).wait();
 
+    const bundle = referenceBundle();
+    const digests = versionDigests(readBundleDir(bundle).manifest);
+    const groth16 = await (await new MlpGroth16Verifier__factory(deployer).deploy()).waitForDeployment();
     const registry = ModelRegistry__factory.connect(c.registry, modelOwner);
     await (await registry.createModel("ipfs://model")).wait();
     await (
       await registry.publishVersion(1n, {
-        weightsDigest: keccak256(toUtf8Bytes("w")),
-        ioSchemaDigest: ZeroHash,
-        artifactURI: "ipfs://w",
+        weightsDigest: digests.weightsDigest,
+        ioSchemaDigest: digests.ioSchemaDigest,
+        artifactURI: "ipfs://bundle",
         royalty: 50_000n,
         minCollateral: 10n ** 20n,
-        modes: modeBit(Mode.TEE),
-        zkVerifier: ZeroAddress,
+        modes: modeBit(Mode.TEE) | modeBit(Mode.ZK),
+        zkVerifier: await groth16.getAddress(),
         teeMeasurements: [measurement],
       })
     ).wait();
@@ -327,9 +392,10 @@ describe("npm package (npm pack, installed in a scratch project, one job on hard
     await (await VeritasToken__factory.connect(c.token, deployer).transfer(operatorAddress, stake)).wait();
     await (await VeritasToken__factory.connect(c.token, operator).approve(c.staking, stake)).wait();
     const staking = NodeStaking__factory.connect(c.staking, operator);
-    await (await staking.registerNode("http://127.0.0.1", modeBit(Mode.TEE))).wait();
+    await (await staking.registerNode("http://127.0.0.1", modeBit(Mode.TEE) | modeBit(Mode.ZK))).wait();
     await (await staking.stake(operatorAddress, stake)).wait();
-    const enclave = new SimulatedEnclave(measurement);
+    const enclaveKey = new Wallet(id("pack-test-enclave-key"));
+    const enclave = new SimulatedEnclave(measurement, enclaveKey);
     const keyExpiry = BigInt((await p.getBlock("latest"))!.timestamp) + 86_400n;
     const att = await signAttestation(
       service,
@@ -351,59 +417,103 @@ describe("npm package (npm pack, installed in a scratch project, one job on hard
     const requesterAddress = await requester.getAddress();
     await (await MockUSD__factory.connect(c.paymentToken, deployer).mint(requesterAddress, 10_000_000n)).wait();
 
-    // The integrator's script, on the machine's Node, from the scratch project.
+    // The operator's side, from the scratch project: the installed package's bin, its configuration, the bundle.
     const deploymentFile = path.join(scratch, "deployment.json");
     writeFileSync(deploymentFile, JSON.stringify(record));
-    writeFileSync(path.join(scratch, "run.mjs"), SCRIPT);
-    const child = spawn("node", ["run.mjs"], {
+    cpSync(bundle, path.join(scratch, "bundle"), { recursive: true });
+    writeFileSync(
+      path.join(scratch, "node.json"),
+      JSON.stringify({
+        deployment: "deployment.json",
+        models: [{ versionId: 1, modelId: 1, bundle: "./bundle" }],
+        modes: ["tee", "zk"],
+        enclave: { measurement },
+        minFee: "0",
+        journalPath: "journal.jsonl",
+        teeBatchSize: 1,
+        teeMaxWaitMs: 0,
+        pollIntervalMs: 100,
+      }),
+    );
+    const operatorWallet = HDNodeWallet.fromPhrase(HARDHAT_MNEMONIC, undefined, "m/44'/60'/0'/0/4");
+    expect(operatorWallet.address).to.equal(operatorAddress);
+    // Its own process group: stopped as a terminal's Ctrl-C would, npx and the node together.
+    const veritasNode = spawn("npx", ["veritas-node", "--config", "node.json", "--rpc", node.url], {
       cwd: scratch,
-      env: { ...USER_ENV, RPC_URL: node.url, ACCOUNT: "5", DEPLOYMENT: deploymentFile },
+      detached: true,
+      env: { ...USER_ENV, VERITAS_NODE_KEY: operatorWallet.privateKey, VERITAS_ENCLAVE_KEY: enclaveKey.privateKey },
       stdio: ["ignore", "pipe", "pipe"],
     });
-    let stdout = "";
-    let stderr = "";
-    child.stderr.on("data", (d) => (stderr += d));
-    const exited = new Promise<number | null>((resolve) => child.on("exit", resolve));
-    const served = new Promise<void>((resolve, reject) => {
-      child.stdout.on("data", (d) => {
-        stdout += d;
-        const m = /^JOB (\d+)$/m.exec(stdout);
-        if (m && !served.started) {
-          served.started = true;
-          // The node side serves the job: claim, run (here: a fixed output), enclave-sign, submit.
-          (async () => {
-            const escrow = InferenceEscrow__factory.connect(c.escrow, operator);
-            const [event] = await escrow.queryFilter(escrow.filters.JobRequested(BigInt(m[1])));
-            const job = toJob(event.args.job as never);
-            const claim = claimOf(escrow, (await (await escrow.claim(job)).wait())!.logs);
-            const output = hexlify(toUtf8Bytes("label=1"));
-            const sig = await enclave.signResult(teeResultDomain(chainId, c.teeVerifier), c.escrow, job, output);
-            await (await escrow.submitResult(job, claim, output, sig)).wait();
-          })().then(resolve, reject);
-        }
-      });
-    }) as Promise<void> & { started?: boolean };
-    const code = await exited;
-    expect(code, `scratch script failed:\n${stdout}\n${stderr}`).to.equal(0);
-    await served;
+    let nodeOut = "";
+    let nodeErr = "";
+    veritasNode.stdout.on("data", (d) => (nodeOut += d));
+    veritasNode.stderr.on("data", (d) => (nodeErr += d));
+    const nodeExited = new Promise<number | null>((resolve) => veritasNode.on("close", resolve));
+
+    // The integrator's scripts, on the machine's Node.
+    const env = {
+      ...USER_ENV,
+      RPC_URL: node.url,
+      ACCOUNT: "5",
+      DEPLOYMENT: deploymentFile,
+      INPUT: JSON.stringify(ZK_INPUT),
+    };
+    writeFileSync(path.join(scratch, "ethers.mjs"), SCRIPT);
+    let lines: string[];
+    try {
+      lines = (await runIn(scratch, "ethers.mjs", env)).trim().split("\n");
+    } finally {
+      process.kill(-veritasNode.pid!, "SIGTERM");
+      await nodeExited;
+    }
+    // The node stopped on the signal (it logs so, then closes its journal and provider).
+    expect(nodeErr, `veritas-node:\n${nodeOut}\n${nodeErr}`).to.match(/"msg":"stopping"/);
 
     const fee = (1_000_000n * 250n) / 10_000n;
-    const lines = stdout.trim().split("\n");
     expect(lines[0]).to.match(/^NODE v\d+\./);
-    console.log(`      (scratch project on Node ${lines[0].slice(5)}, ethers from the ${ethersSource})`);
+    console.log(`      (scratch project on Node ${lines[0].slice(5)})`);
+    const output = lines.find((l) => l.startsWith("RESULT "))?.split(" ")[1];
     expect(lines).to.include.members([
       "PACKAGED-31337 VeritasClient: no Veritas deployment is packaged for chain 31337; pass { addresses } or { deployment }",
       `PACKAGED-LOOKUP ${c.escrow} fromBlock=${record.deployedAtBlock}`,
       "TYPES function",
       `REVERT true InsufficientBalance(account=${requesterAddress}, balance=0, needed=1000000)`,
       "BALANCE 5000000",
-      `RESULT label=1 node=${operatorAddress} nodeFee=${1_000_000n - 50_000n - fee}`,
+      `RESULT ${output} node=${operatorAddress} nodeFee=${1_000_000n - 50_000n - fee}`,
+      `VERIFIED TEE enclave=${enclave.address}`,
       `STATUS Settled requester=${requesterAddress}`,
     ]);
+    // The node ran the reference model: the output is its logits and label for the input.
+    expect(output).to.equal(hexlify(referenceOutput(ZK_INPUT)));
     expect(lines.find((l) => l.startsWith("ABI "))).to.match(/^ABI [1-9]\d* errors$/);
     // The `as const` ABIs are the JSON ABIs, value for value.
     const interfaceAbi = JSON.parse(readFileSync(path.join(ROOT, "abi", "IInferenceEscrow.json"), "utf8")) as unknown[];
     expect(lines).to.include(`ABI-CONST true ${interfaceAbi.length}`);
-    expect(lines.some((l) => l.startsWith("JOB "))).to.equal(true);
+    // veritas-node printed one line per job it settled.
+    const jobId = BigInt(lines.find((l) => l.startsWith("JOB "))!.slice(4));
+    expect(nodeOut).to.match(new RegExp(`^job 0x${jobId.toString(16)}  tee  settled  tx 0x[0-9a-f]{64}`, "m"));
   });
 });
+
+/** Runs `node <script>` in `dir`; resolves with its stdout, rejects with both outputs when it fails. */
+function runIn(dir: string, script: string, env: NodeJS.ProcessEnv): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const child = spawn("node", [script], { cwd: dir, env, stdio: ["ignore", "pipe", "pipe"] });
+    let stdout = "";
+    let stderr = "";
+    child.stdout.on("data", (d) => (stdout += d));
+    child.stderr.on("data", (d) => (stderr += d));
+    child.on("exit", (code) =>
+      code === 0 ? resolve(stdout) : reject(new Error(`${script} exited ${code}:\n${stdout}\n${stderr}`)),
+    );
+  });
+}
+
+/** The file name `npm pack` gives a package's tarball. */
+function tarballName(name: string): string {
+  return `${name.replace("@", "").replace("/", "-")}-${PACKAGE.version}.tgz`;
+}
+
+async function listTarball(file: string): Promise<string[]> {
+  return (await run("tar", ["-tzf", file], { maxBuffer: 64 << 20 })).stdout.split("\n").filter(Boolean);
+}
