@@ -1,19 +1,11 @@
 import { expect } from "chai";
-import { id, keccak256, toUtf8Bytes, Wallet, ZeroAddress, ZeroHash, type JsonRpcSigner } from "ethers";
-import { JobStatus, Mode, modeBit } from "../helpers/constants.js";
+import { keccak256, toUtf8Bytes, ZeroAddress } from "ethers";
+import { JobStatus, Mode } from "../helpers/constants.js";
 import type { DeploymentRecord } from "../../scripts/lib/deployment.js";
 import { claimOf, requestedJobs } from "../../src/jobs.js";
-import { attestationDomain, signAttestation, SimulatedEnclave, teeResultDomain } from "../../src/tee.js";
-import {
-  InferenceEscrow__factory,
-  MockUSD__factory,
-  ModelRegistry__factory,
-  NodeStaking__factory,
-  SignedAttestationVerifier__factory,
-  TeeRegistry__factory,
-  VeritasTimelock__factory,
-  VeritasToken__factory,
-} from "../../typechain-types/index.js";
+import { teeResultDomain } from "../../src/tee.js";
+import { InferenceEscrow__factory, MockUSD__factory, TeeRegistry__factory } from "../../typechain-types/index.js";
+import { onboardTeeNode } from "../helpers/onboard.js";
 import { deployTo, startNode, type RpcNode } from "../helpers/rpc-node.js";
 
 for (const client of ["hardhat", "anvil"] as const) {
@@ -56,73 +48,18 @@ for (const client of ["hardhat", "anvil"] as const) {
 
     it("runs one TEE job through the deployed suite over JSON-RPC", async function () {
       const p = node.provider;
-      const signer = (i: number): Promise<JsonRpcSigner> => p.getSigner(i);
-      const [deployer, modelOwner, operator, requester] = await Promise.all([0, 3, 4, 5].map(signer));
       const c = record.contracts;
-      const timelock = VeritasTimelock__factory.connect(c.timelock, deployer);
-      const tee = TeeRegistry__factory.connect(c.tee, deployer);
-      const attestation = SignedAttestationVerifier__factory.connect(c.attestation, deployer);
-      const registry = ModelRegistry__factory.connect(c.registry, modelOwner);
-      const staking = NodeStaking__factory.connect(c.staking, operator);
-      const token = VeritasToken__factory.connect(c.token, deployer);
+      const { operator, requester, measurement, enclave } = await onboardTeeNode(p, record, {
+        tag: "rpc-test",
+        weightsDigest: keccak256(toUtf8Bytes("w")),
+      });
+      const tee = TeeRegistry__factory.connect(c.tee, p);
+      expect(await tee.isMeasurementApproved(measurement)).to.equal(true);
+      expect(await tee.isActiveKey(enclave.address, await operator.getAddress())).to.equal(true);
       const usd = MockUSD__factory.connect(c.paymentToken, requester);
       const escrow = InferenceEscrow__factory.connect(c.escrow, requester);
       const chainId = (await p.getNetwork()).chainId;
-
-      // Governance through the timelock: schedule, let the delay pass on the node, execute.
-      const measurement = id("rpc-test-enclave");
-      const service = new Wallet(id("rpc-test-attestation-service"));
-      const targets = [c.tee, c.attestation];
-      const payloads = [
-        tee.interface.encodeFunctionData("approveMeasurement", [measurement, "rpc test"]),
-        attestation.interface.encodeFunctionData("setAttestationSigner", [service.address, true]),
-      ];
-      const delay = await timelock.getMinDelay();
-      await (await timelock.scheduleBatch(targets, [0n, 0n], payloads, ZeroHash, id("rpc"), delay)).wait();
-      await p.send("evm_increaseTime", [Number(delay)]);
-      await p.send("evm_mine", []);
-      await (await timelock.executeBatch(targets, [0n, 0n], payloads, ZeroHash, id("rpc"))).wait();
-      expect(await tee.isMeasurementApproved(measurement)).to.equal(true);
-
-      await (await registry.createModel("ipfs://model")).wait();
-      await (
-        await registry.publishVersion(1n, {
-          weightsDigest: keccak256(toUtf8Bytes("w")),
-          ioSchemaDigest: ZeroHash,
-          artifactURI: "ipfs://w",
-          royalty: 50_000n,
-          minCollateral: 10n ** 20n,
-          modes: modeBit(Mode.TEE),
-          zkVerifier: ZeroAddress,
-          teeMeasurements: [measurement],
-        })
-      ).wait();
-
-      const stake = 10n ** 22n;
-      await (await token.transfer(await operator.getAddress(), stake)).wait();
-      await (await VeritasToken__factory.connect(c.token, operator).approve(c.staking, stake)).wait();
-      await (await staking.registerNode("http://127.0.0.1", modeBit(Mode.TEE))).wait();
-      await (await staking.stake(await operator.getAddress(), stake)).wait();
-      const enclave = new SimulatedEnclave(measurement);
       const latest = (await p.getBlock("latest"))!.timestamp;
-      const expiresAt = BigInt(latest) + 86_400n;
-      const att = await signAttestation(
-        service,
-        attestationDomain(chainId, c.attestation),
-        c.tee,
-        await operator.getAddress(),
-        enclave.address,
-        measurement,
-        expiresAt,
-      );
-      await (
-        await TeeRegistry__factory.connect(c.tee, operator).registerEnclaveKey(
-          enclave.address,
-          measurement,
-          expiresAt,
-          att,
-        )
-      ).wait();
 
       await (await usd.mint(await requester.getAddress(), 5_000_000n)).wait();
       await (await usd.approve(c.escrow, 5_000_000n)).wait();

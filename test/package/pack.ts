@@ -5,24 +5,15 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { createRequire } from "node:module";
 import { promisify } from "node:util";
-import { HDNodeWallet, hexlify, id, Wallet, ZeroHash } from "ethers";
+import { HDNodeWallet, hexlify } from "ethers";
 import { Mode, modeBit } from "../helpers/constants.js";
 import { ROOT, type DeploymentRecord } from "../../scripts/lib/deployment.js";
 import { readBundleDir, versionDigests } from "../../src/models/bundle.js";
 import { familyModelOf } from "../../src/models/pipelines/quantized-mlp.js";
 import { encodeOutput, forward } from "../../src/models/zk/family.js";
-import { attestationDomain, signAttestation, SimulatedEnclave } from "../../src/tee.js";
-import {
-  MlpGroth16Verifier__factory,
-  MockUSD__factory,
-  ModelRegistry__factory,
-  NodeStaking__factory,
-  SignedAttestationVerifier__factory,
-  TeeRegistry__factory,
-  VeritasTimelock__factory,
-  VeritasToken__factory,
-} from "../../typechain-types/index.js";
+import { MlpGroth16Verifier__factory, MockUSD__factory } from "../../typechain-types/index.js";
 import { referenceBundle } from "../helpers/node.js";
+import { onboardTeeNode } from "../helpers/onboard.js";
 import { startRegistry, type LocalRegistry } from "../helpers/registry.js";
 import { deployTo, PROJECT_ENV, startNode, type RpcNode } from "../helpers/rpc-node.js";
 import { ZK_INPUT } from "../helpers/zk.js";
@@ -347,73 +338,19 @@ describe("npm packages (the SDK and the node packed, installed by name in a scra
 
   it("runs `npx veritas-node` from the scratch project; a TEE job requested with ethers and a ZK job from a raw input requested with viem are served and verified", async function () {
     const p = node.provider;
-    const [deployer, modelOwner, operator, requester] = await Promise.all([0, 3, 4, 5].map((i) => p.getSigner(i)));
     const c = record.contracts;
-    const chainId = (await p.getNetwork()).chainId;
-
-    // Governance approves an enclave image and an attestation service (through the timelock); the model owner
-    // publishes the reference model (its bundle's digests, its Groth16 verifier) for ZK and TEE; the operator stakes
-    // and registers its enclave key.
-    const measurement = id("pack-test-enclave");
-    const service = new Wallet(id("pack-test-attestation-service"));
-    const tee = TeeRegistry__factory.connect(c.tee, deployer);
-    const attestation = SignedAttestationVerifier__factory.connect(c.attestation, deployer);
-    const timelock = VeritasTimelock__factory.connect(c.timelock, deployer);
-    const targets = [c.tee, c.attestation];
-    const payloads = [
-      tee.interface.encodeFunctionData("approveMeasurement", [measurement, "pack test"]),
-      attestation.interface.encodeFunctionData("setAttestationSigner", [service.address, true]),
-    ];
-    const delay = await timelock.getMinDelay();
-    await (await timelock.scheduleBatch(targets, [0n, 0n], payloads, ZeroHash, id("pack"), delay)).wait();
-    await p.send("evm_increaseTime", [Number(delay)]);
-    await p.send("evm_mine", []);
-    await (await timelock.executeBatch(targets, [0n, 0n], payloads, ZeroHash, id("pack"))).wait();
-
+    // The reference model (its bundle's digests, its Groth16 verifier) for ZK and TEE, a node staked for both.
     const bundle = referenceBundle();
     const digests = versionDigests(readBundleDir(bundle).manifest);
-    const groth16 = await (await new MlpGroth16Verifier__factory(deployer).deploy()).waitForDeployment();
-    const registry = ModelRegistry__factory.connect(c.registry, modelOwner);
-    await (await registry.createModel("ipfs://model")).wait();
-    await (
-      await registry.publishVersion(1n, {
-        weightsDigest: digests.weightsDigest,
-        ioSchemaDigest: digests.ioSchemaDigest,
-        artifactURI: "ipfs://bundle",
-        royalty: 50_000n,
-        minCollateral: 10n ** 20n,
-        modes: modeBit(Mode.TEE) | modeBit(Mode.ZK),
-        zkVerifier: await groth16.getAddress(),
-        teeMeasurements: [measurement],
-      })
-    ).wait();
+    const groth16 = await (await new MlpGroth16Verifier__factory(await p.getSigner(0)).deploy()).waitForDeployment();
+    const { deployer, operator, requester, measurement, enclave, enclaveKey } = await onboardTeeNode(p, record, {
+      tag: "pack-test",
+      weightsDigest: digests.weightsDigest,
+      ioSchemaDigest: digests.ioSchemaDigest,
+      modes: modeBit(Mode.TEE) | modeBit(Mode.ZK),
+      zkVerifier: await groth16.getAddress(),
+    });
     const operatorAddress = await operator.getAddress();
-    const stake = 10n ** 22n;
-    await (await VeritasToken__factory.connect(c.token, deployer).transfer(operatorAddress, stake)).wait();
-    await (await VeritasToken__factory.connect(c.token, operator).approve(c.staking, stake)).wait();
-    const staking = NodeStaking__factory.connect(c.staking, operator);
-    await (await staking.registerNode("http://127.0.0.1", modeBit(Mode.TEE) | modeBit(Mode.ZK))).wait();
-    await (await staking.stake(operatorAddress, stake)).wait();
-    const enclaveKey = new Wallet(id("pack-test-enclave-key"));
-    const enclave = new SimulatedEnclave(measurement, enclaveKey);
-    const keyExpiry = BigInt((await p.getBlock("latest"))!.timestamp) + 86_400n;
-    const att = await signAttestation(
-      service,
-      attestationDomain(chainId, c.attestation),
-      c.tee,
-      operatorAddress,
-      enclave.address,
-      measurement,
-      keyExpiry,
-    );
-    await (
-      await TeeRegistry__factory.connect(c.tee, operator).registerEnclaveKey(
-        enclave.address,
-        measurement,
-        keyExpiry,
-        att,
-      )
-    ).wait();
     const requesterAddress = await requester.getAddress();
     await (await MockUSD__factory.connect(c.paymentToken, deployer).mint(requesterAddress, 10_000_000n)).wait();
 
