@@ -31,7 +31,7 @@ import { eventsOf, toJob, type Claim, type Job, type Proposal } from "../jobs.js
 import { Contract } from "ethers";
 import { jobTagOf } from "../zk.js";
 import { hexlify } from "ethers";
-import { errorMessage, EventFollower, type FollowedLog } from "./follower.js";
+import { errorMessage, EventFollower, lastLogUpTo, type FollowedLog } from "./follower.js";
 import { fetchInput, inputDigestOk } from "./inputs.js";
 import { ModelHost, type HostedModel } from "./models.js";
 import { jsonLogger, type Logger } from "./logger.js";
@@ -315,7 +315,10 @@ export class Watcher extends EventEmitter {
       return undefined;
     }
     const found = await this.jobOf(jobId, atBlock);
-    const [proposed] = (await this.escrow.queryFilter(this.escrow.filters.ResultProposed(jobId), 0, atBlock)).slice(-1);
+    const proposed = await this.lastLog(
+      (a, b) => this.escrow.queryFilter(this.escrow.filters.ResultProposed(jobId), a, b),
+      atBlock,
+    );
     if (!found || !proposed) return undefined;
     const proposal = { outputHash: proposed.args.outputHash, challengeEnds: BigInt(proposed.args.challengeEnds) };
     const judged = await this.rerun(found.job, found.inputURI);
@@ -383,7 +386,11 @@ export class Watcher extends EventEmitter {
     const judged = await this.rerun(found.job, found.inputURI);
     if ("skip" in judged || !this.provable(version.zkVerifier, found.job, judged.model, judged.input))
       return this.watched(jobId)!;
-    const [proposed] = (await this.escrow.queryFilter(this.escrow.filters.ResultProposed(jobId))).slice(-1);
+    const proposed = await this.lastLog(
+      (a, b) => this.escrow.queryFilter(this.escrow.filters.ResultProposed(jobId), a, b),
+      await this.escrow.runner!.provider!.getBlockNumber(),
+    );
+    if (!proposed) return this.watched(jobId)!;
     const proposal = { outputHash: proposed.args.outputHash, challengeEnds: BigInt(proposed.args.challengeEnds) };
     const claim = await this.claimOf(jobId, proposed.blockNumber);
     return this.resolve(jobId, found.job, claim, proposal, judged.model, judged.input);
@@ -431,14 +438,29 @@ export class Watcher extends EventEmitter {
     return p.bond > job.payment ? p.bond : BigInt(job.payment);
   }
 
+  /**
+   * A job's last log of one kind up to `atBlock`, searched backwards in ranges of `maxBlockRange`: it stops at the
+   * first range holding one, so a recent job costs a call or two. (Not bounded by `fromBlock`, where following
+   * started: a job this watcher journaled before a restart may have been requested earlier.)
+   */
+  private lastLog<T>(query: (fromBlock: number, toBlock: number) => Promise<T[]>, atBlock: number) {
+    return lastLogUpTo(query, atBlock, { maxRange: this.config.maxBlockRange });
+  }
+
   private async jobOf(jobId: bigint, atBlock: number): Promise<{ job: Job; inputURI: string } | undefined> {
-    const [e] = await this.escrow.queryFilter(this.escrow.filters.JobRequested(jobId), 0, atBlock);
+    const e = await this.lastLog(
+      (a, b) => this.escrow.queryFilter(this.escrow.filters.JobRequested(jobId), a, b),
+      atBlock,
+    );
     return e ? { job: toJob(e.args.job as never), inputURI: e.args.inputURI } : undefined;
   }
 
   /** The claim the proposal was made under: the last `JobClaimed` up to the proposal's block. */
   private async claimOf(jobId: bigint, atBlock: number): Promise<Claim> {
-    const last = (await this.escrow.queryFilter(this.escrow.filters.JobClaimed(jobId), 0, atBlock)).at(-1);
+    const last = await this.lastLog(
+      (a, b) => this.escrow.queryFilter(this.escrow.filters.JobClaimed(jobId), a, b),
+      atBlock,
+    );
     if (!last) throw new Error(`no JobClaimed event for job ${jobId}`);
     return { node: last.args.node, deliverBy: BigInt(last.args.deliverBy) };
   }

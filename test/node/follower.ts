@@ -3,7 +3,7 @@ import { network } from "hardhat";
 import { appendFileSync, mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { EventFollower, type FollowedLog, type FollowerOptions } from "../../src/node/follower.js";
+import { EventFollower, lastLogUpTo, type FollowedLog, type FollowerOptions } from "../../src/node/follower.js";
 import { JobJournal } from "../../src/node/journal.js";
 import { deployTeeFixture } from "../helpers/fixtures.js";
 import { flakyProvider } from "../helpers/node.js";
@@ -99,6 +99,45 @@ describe("node/EventFollower", function () {
     await follower.stop();
     expect(seen).to.deep.equal([jobId]);
     expect(state.calls).to.be.greaterThan(2);
+  });
+});
+
+describe("node/lastLogUpTo", function () {
+  /** A chain whose logs sit at `blocks`; records every range asked for. */
+  const chain = (blocks: number[]) => {
+    const calls: [number, number][] = [];
+    const query = async (from: number, to: number) => {
+      calls.push([from, to]);
+      return blocks.filter((b) => b >= from && b <= to);
+    };
+    return { calls, query };
+  };
+
+  it("searches backwards in bounded ranges and stops at the range holding the last log", async function () {
+    const { calls, query } = chain([12, 40, 44, 97]);
+    expect(await lastLogUpTo(query, 95, { fromBlock: 3, maxRange: 10 })).to.equal(44);
+    expect(calls).to.deep.equal([
+      [86, 95],
+      [76, 85],
+      [66, 75],
+      [56, 65],
+      [46, 55],
+      [36, 45],
+    ]);
+  });
+
+  it("never reads below fromBlock nor past toBlock, and gives undefined when nothing is there", async function () {
+    const { calls, query } = chain([2, 30]);
+    expect(await lastLogUpTo(query, 25, { fromBlock: 5, maxRange: 8 })).to.equal(undefined);
+    expect(calls).to.deep.equal([
+      [18, 25],
+      [10, 17],
+      [5, 9],
+    ]);
+    // A recent event costs one call, whatever the chain's age.
+    const recent = chain([999_990]);
+    expect(await lastLogUpTo(recent.query, 1_000_000)).to.equal(999_990);
+    expect(recent.calls).to.deep.equal([[998_001, 1_000_000]]);
   });
 });
 
