@@ -27,7 +27,10 @@ export interface DecodedVeritasError {
   message: string;
 }
 
-/** A failed Veritas call, with its revert decoded. Thrown by `VeritasClient`; `cause` is the provider's error. */
+/**
+ * A failed Veritas call, with its revert decoded. Thrown by `VeritasClient` and `VeritasViemClient`; `cause` is the
+ * provider's (or viem's) error.
+ */
 export class VeritasError extends Error {
   override readonly name = "VeritasError";
   constructor(
@@ -96,8 +99,9 @@ const HEX_DATA = /^0x(?:[0-9a-fA-F]{2}){4,}$/;
 const DATA_IN_MESSAGE = /(?:return data|data)["']?\s*[:=]\s*["']?(0x(?:[0-9a-fA-F]{2}){4,})/;
 
 /**
- * Finds the revert data in an error thrown by ethers, Hardhat or a JSON-RPC node (`err.data`, `err.error.data`,
- * `err.info.error.data`, `err.cause`…, or `data="0x…"` in a message). Never reads a transaction's calldata.
+ * Finds the revert data in an error thrown by ethers, viem, Hardhat or a JSON-RPC node (`err.data`, `err.error.data`,
+ * `err.info.error.data`, `err.cause`…, viem's `raw` along its `BaseError` chain, or `data="0x…"` in a message). Never
+ * reads a transaction's calldata.
  */
 export function findRevertData(err: unknown): string | undefined {
   const seen = new Set<unknown>();
@@ -108,6 +112,9 @@ export function findRevertData(err: unknown): string | undefined {
     if (e instanceof VeritasError) return e.decoded.data;
     const o = e as Record<string, unknown>;
     if (typeof o.data === "string" && HEX_DATA.test(o.data)) return o.data;
+    // viem: ContractFunctionRevertedError keeps the revert data as `raw` (its `data` is the decoded error, if its ABI
+    // had it); the `cause` walk below is BaseError's `walk()`, down to the RPC error and its `data`.
+    if (typeof o.raw === "string" && HEX_DATA.test(o.raw)) return o.raw;
     for (const key of ["data", "error", "info", "cause"]) {
       const found = walk(o[key], depth + 1);
       if (found) return found;
@@ -118,6 +125,8 @@ export function findRevertData(err: unknown): string | undefined {
         if (found) return found;
       }
     }
+    // viem's messages print the call's arguments ("Raw Call Arguments: … data: 0x<calldata>"): never read them.
+    if (typeof o.walk === "function" && typeof o.shortMessage === "string") return undefined;
     for (const key of ["message", "shortMessage", "details"]) {
       const m = typeof o[key] === "string" ? DATA_IN_MESSAGE.exec(o[key] as string) : null;
       if (m) return m[1];
@@ -128,7 +137,7 @@ export function findRevertData(err: unknown): string | undefined {
 }
 
 /**
- * Decodes a revert into its Veritas custom error and arguments. Accepts whatever a call threw (ethers, Hardhat,
+ * Decodes a revert into its Veritas custom error and arguments. Accepts whatever a call threw (ethers, viem, Hardhat,
  * JSON-RPC errors, a `VeritasError`) or the revert data itself. Returns `undefined` when there is no revert data or the
  * selector is not a Veritas error, `Error(string)` or `Panic(uint256)`.
  *

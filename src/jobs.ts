@@ -30,9 +30,15 @@ export type Proposal = { outputHash: string; challengeEnds: bigint };
 
 export const NO_CLAIM: Claim = { node: "0x0000000000000000000000000000000000000000", deliverBy: 0n };
 
-/** A plain copy of a job decoded from an event or a call result. */
-export function toJob(r: Result): Job {
-  return { ...(r.toObject() as Job) };
+/**
+ * A plain copy of a job decoded from an event or a call result: an ethers `Result`, or the object viem decodes (whose
+ * integers of 48 bits or fewer are numbers: they become bigints, as ethers gives them).
+ */
+export function toJob(r: Result | Readonly<Record<string, unknown>>): Job {
+  const o = typeof (r as Result).toObject === "function" ? (r as Result).toObject() : (r as Record<string, unknown>);
+  return Object.fromEntries(
+    Object.entries(o).map(([k, v]) => [k, typeof v === "number" ? BigInt(v) : v]),
+  ) as unknown as Job;
 }
 
 /** A job id: the requester in the high bits, its request nonce in the low 32 (`JobIdLib.from`). */

@@ -3,6 +3,7 @@ import type { NetworkHelpers } from "@nomicfoundation/hardhat-network-helpers/ty
 import { id, keccak256, toUtf8Bytes, Wallet, type TypedDataDomain } from "ethers";
 import { Mode, modeBit } from "./constants.js";
 import { deploySuite, LOCAL_PARAMS, type Suite } from "../../scripts/lib/deploy.js";
+import type { RequestStruct } from "../../src/client-core.js";
 import { requestedJobs, type Job } from "../../src/jobs.js";
 import { attestationDomain, signAttestation, SimulatedEnclave, teeResultDomain } from "../../src/tee.js";
 
@@ -41,17 +42,8 @@ export type TeeFixture = BaseFixture & {
   teeDomain: TypedDataDomain;
 };
 
-export type RequestOverrides = {
-  versionId: bigint;
-  mode: number;
-  node: string;
-  payment: bigint;
-  deliveryWindow: bigint;
-  expiresAt: bigint;
-  callbackGasLimit: bigint;
-  inputDigest: string;
-  inputURI: string;
-};
+/** A request's parameters (the escrow's `RequestParams`, as the clients build them). */
+export type RequestOverrides = RequestStruct;
 
 /**
  * A `request(overrides?, from?)` helper: a prepaid request with `defaults` (and a 600 s delivery window, a 1 h final
