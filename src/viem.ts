@@ -53,6 +53,7 @@ import type { DeploymentRecord, VeritasAddresses } from "./deployments.js";
 
 export * from "./client-core.js";
 export { decodeVeritasError, VeritasError, type DecodedVeritasError } from "./errors.js";
+export { JOB_STATUS_NAMES, JobStatus, Mode, modeBit, Ruling, RULING_NAMES } from "./constants.js";
 
 /** A viem client that reads (a `PublicClient`, or any client with a transport). */
 export type VeritasPublicClient = Client<Transport, Chain | undefined>;

@@ -17,6 +17,7 @@ import { onboardTeeNode } from "../helpers/onboard.js";
 import { startRegistry, type LocalRegistry } from "../helpers/registry.js";
 import { deployTo, PROJECT_ENV, startNode, type RpcNode } from "../helpers/rpc-node.js";
 import { ZK_INPUT } from "../helpers/zk.js";
+import { commitInput, toBytes32 } from "../../src/zk.js";
 
 const run = promisify(execFile);
 const NODE_PACKAGE = "@veritas-protocol/node";
@@ -99,11 +100,47 @@ say("STATUS " + info.status + " requester=" + info.job.requester);
 provider.destroy();
 `;
 
+/** The integrator's viem script: a ZK job from a raw int8 input, over viem clients (no ethers in the script). */
+const VIEM_SCRIPT = `
+import { createPublicClient, createWalletClient, http } from "viem";
+import { readFileSync } from "node:fs";
+import { createVeritasClient, Mode, VeritasError } from "${PACKAGE.name}/viem";
+
+const transport = http(process.env.RPC_URL);
+const publicClient = createPublicClient({ transport, pollingInterval: 100 });
+const walletClient = createWalletClient({ account: process.env.ACCOUNT_ADDRESS, transport });
+const veritas = await createVeritasClient({
+  publicClient,
+  walletClient,
+  deployment: readFileSync(process.env.DEPLOYMENT, "utf8"),
+  pollInterval: 100,
+});
+const say = (...a) => console.log(...a);
+
+// A revert, decoded from viem's error into the same VeritasError as the ethers client's.
+try {
+  await veritas.withdraw(10n ** 30n);
+  say("VIEM-REVERT none");
+} catch (e) {
+  say("VIEM-REVERT " + (e instanceof VeritasError) + " " + e.decoded?.name);
+}
+await veritas.deposit(2_000_000n);
+const input = JSON.parse(process.env.INPUT);
+const req = await veritas.requestInference({ versionId: 1n, mode: Mode.ZK, payment: 1_000_000n, input });
+say("VIEM-JOB " + req.jobId + " digest=" + req.job.inputDigest + " uri=" + req.inputURI);
+const result = await veritas.waitForVerifiedResult(req.jobId, { timeout: 120_000 });
+say("VIEM-RESULT " + result.output + " node=" + result.node);
+say("VIEM-VERIFIED " + result.verification.mode + " verifier=" + result.verification.verifier);
+say("VIEM-STATUS " + (await veritas.getJob(req.jobId)).status);
+`;
+
 const CHECK_TS = `
 import { VeritasClient, decodeVeritasError, type InferenceResult, type Job } from "${PACKAGE.name}";
 import { InferenceEscrow__factory, type InferenceEscrow } from "${PACKAGE.name}/types";
 import type { Signer } from "ethers";
 import { inferenceEscrowAbi } from "${PACKAGE.name}/abis";
+import { createVeritasClient, type JobInfo, type VeritasViemClient } from "${PACKAGE.name}/viem";
+import { createPublicClient, createWalletClient, http } from "viem";
 
 // The ABIs are typed literally (\`as const\`): a function's name, inputs and outputs are types, as viem reads them.
 type EscrowItem = (typeof inferenceEscrowAbi)[number];
@@ -120,6 +157,18 @@ export async function typed(signer: Signer): Promise<string> {
   const result: InferenceResult = await client.waitForResult(job.nonce, { timeout: 1 });
   const balance: bigint = await escrow.balanceOf(await signer.getAddress());
   return result.output + balance.toString() + (decodeVeritasError(new Error("x"))?.name ?? "");
+}
+
+// viem: the client over viem clients, and the typed escrow contract (viem infers the call's types from the ABI).
+export async function typedViem(): Promise<bigint> {
+  const publicClient = createPublicClient({ transport: http("http://127.0.0.1:8545") });
+  const walletClient = createWalletClient({ account: "0x0000000000000000000000000000000000000001", transport: http() });
+  const veritas: VeritasViemClient = await createVeritasClient({ publicClient, walletClient });
+  const info: JobInfo = await veritas.getJob(1n);
+  const balance: bigint = await veritas.escrow.read.balanceOf([info.job.requester as \`0x\${string}\`]);
+  // @ts-expect-error: balanceOf takes one address, not a number
+  await veritas.escrow.read.balanceOf([1n]);
+  return balance;
 }
 `;
 
@@ -203,6 +252,9 @@ describe("npm packages (the SDK and the node packed, installed by name in a scra
       "dist/client.js",
       "dist/abis.js",
       "dist/abis.d.ts",
+      "dist/viem.js",
+      "dist/viem.d.ts",
+      "dist/client-core.js",
       "dist/types/index.js",
       "dist/types/index.d.ts",
       "dist/types/factories/InferenceEscrow__factory.js",
@@ -396,9 +448,13 @@ describe("npm packages (the SDK and the node packed, installed by name in a scra
       INPUT: JSON.stringify(ZK_INPUT),
     };
     writeFileSync(path.join(scratch, "ethers.mjs"), SCRIPT);
+    writeFileSync(path.join(scratch, "viem.mjs"), VIEM_SCRIPT);
     let lines: string[];
     try {
       lines = (await runIn(scratch, "ethers.mjs", env)).trim().split("\n");
+      lines.push(
+        ...(await runIn(scratch, "viem.mjs", { ...env, ACCOUNT_ADDRESS: requesterAddress })).trim().split("\n"),
+      );
     } finally {
       process.kill(-veritasNode.pid!, "SIGTERM");
       await nodeExited;
@@ -429,6 +485,22 @@ describe("npm packages (the SDK and the node packed, installed by name in a scra
     // veritas-node printed one line per job it settled.
     const jobId = BigInt(lines.find((l) => l.startsWith("JOB "))!.slice(4));
     expect(nodeOut).to.match(new RegExp(`^job 0x${jobId.toString(16)}  tee  settled  tx 0x[0-9a-f]{64}`, "m"));
+
+    // The viem script's ZK job: the input commitment as its digest, the input inline, proven by the node with the
+    // version's Groth16 verifier; the same output as the TEE job of the same input.
+    const zkJob = /^VIEM-JOB (\d+) digest=(0x[0-9a-f]{64}) uri=(.*)$/m.exec(lines.join("\n"));
+    expect(zkJob, lines.join("\n")).to.not.equal(null);
+    expect(zkJob![2]).to.equal(toBytes32(commitInput(ZK_INPUT)));
+    expect(zkJob![3]).to.equal(`data:application/json,${encodeURIComponent(JSON.stringify(ZK_INPUT))}`);
+    expect(lines).to.include.members([
+      "VIEM-REVERT true InsufficientBalance",
+      `VIEM-RESULT ${output} node=${operatorAddress}`,
+      `VIEM-VERIFIED ZK verifier=${await groth16.getAddress()}`,
+      "VIEM-STATUS Settled",
+    ]);
+    expect(nodeOut).to.match(
+      new RegExp(`^job 0x${BigInt(zkJob![1]).toString(16)}  zk  settled  tx 0x[0-9a-f]{64}`, "m"),
+    );
   });
 });
 
