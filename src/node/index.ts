@@ -1,7 +1,7 @@
 /**
  * The reference node operator (`veritas-node`) and the pieces a watcher reuses: the reorg-safe log follower, the job
- * journal, input fetching, artefact digests and the logger. Repository-only (it runs the reference model with
- * onnxruntime-node and the snarkjs prover): not part of the npm package's dist/.
+ * journal, input fetching, artefact digests and the logger. Published as the package @veritas-protocol/node
+ * (scripts/build-node-package.ts), apart from the SDK: it runs models with onnxruntime-node and the snarkjs prover.
  */
 export {
   EventFollower,
@@ -25,3 +25,4 @@ export {
   type NodeModeName,
   type ServedModel,
 } from "./operator.js";
+export { Watcher, type WatchedJob, type WatcherConfig, type WatcherDeps } from "./watcher.js";
