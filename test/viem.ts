@@ -31,6 +31,7 @@ import { PAYMENT, USD } from "./helpers/fixtures.js";
 import { deployNodeFixture, makeNode, tempDir, type NodeFixture } from "./helpers/node.js";
 import { trueOutput } from "./helpers/optimistic.js";
 import { ZK_INPUT } from "./helpers/zk.js";
+import { expectFinalizedVerification, expectTeeVerification } from "./helpers/verification.js";
 
 const conn = await network.create();
 const { ethers, networkHelpers } = conn;
@@ -216,15 +217,8 @@ describe("VeritasViemClient (src/viem.ts): the client on viem clients, over Hard
       nodeFee: settled.args.nodeFee,
     });
     expect(r.nodeFee + r.royalty + r.protocolFee).to.equal(PAYMENT);
-    const [registered] = await f.tee.queryFilter(f.tee.filters.EnclaveKeyRegistered(f.node.address));
-    expect(r.verification).to.deep.equal({
-      mode: "TEE",
-      enclaveKey: f.enclave.address,
-      measurement: f.enclave.measurement,
-      attestationTx: registered.transactionHash,
-      batchSize: 1,
-      transactionHash: settled.transactionHash,
-    });
+    expect(r.transactionHash).to.equal(settled.transactionHash);
+    await expectTeeVerification(f, r);
     expect(r.settledAt).to.be.at.least(r.requestedAt);
     const info = await client.getJob(jobId);
     expect(info.status).to.equal("Settled");
@@ -280,15 +274,7 @@ describe("VeritasViemClient (src/viem.ts): the client on viem clients, over Hard
     await time.increaseTo(proposal.challengeEnds);
     const r = await client.waitForVerifiedResult(jobId, { timeout: 10_000, finalize: true });
     expect(r).to.deep.include({ jobId, node: f.node.address, output, mode: "OPTIMISTIC" });
-    const [proposed] = await f.escrow.queryFilter(f.escrow.filters.ResultProposed(jobId));
-    expect(r.verification).to.deep.equal({
-      mode: "OPTIMISTIC",
-      proposalTx: proposed.transactionHash,
-      challengeEnds: proposal.challengeEnds,
-      settledBy: "finalize",
-      byProof: false,
-      transactionHash: r.transactionHash,
-    });
+    await expectFinalizedVerification(f.escrow, r, proposal.challengeEnds);
     expect((await client.getJob(jobId)).status).to.equal("Settled");
   });
 

@@ -7,6 +7,7 @@ import { deploymentsDirectory } from "../../src/deployments.js";
 import { decodeVeritasError, findRevertData, veritasAbis, VeritasError } from "../../src/errors.js";
 import { claimOf } from "../../src/jobs.js";
 import { deployTeeFixture, PAYMENT, USD, type TeeFixture } from "../helpers/fixtures.js";
+import { expectTeeVerification } from "../helpers/verification.js";
 
 const { ethers, networkHelpers } = await network.create();
 
@@ -246,15 +247,7 @@ describe("VeritasClient and decodeVeritasError (in-process chain)", function () 
       const r = await waiting;
       expect(r.request.jobId).to.equal(jobId);
       expect(r).to.deep.include({ jobId, output, mode: "TEE" });
-      const [registered] = await f.tee.queryFilter(f.tee.filters.EnclaveKeyRegistered(f.node.address));
-      expect(r.verification).to.deep.equal({
-        mode: "TEE",
-        enclaveKey: f.enclave.address,
-        measurement: f.enclave.measurement,
-        attestationTx: registered.transactionHash,
-        batchSize: 1,
-        transactionHash: r.transactionHash,
-      });
+      await expectTeeVerification(f, r);
       expect(r.settledAt).to.be.at.least(r.requestedAt);
 
       // A batch of two under one signature: each result names the same key and the batch size.

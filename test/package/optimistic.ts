@@ -4,6 +4,7 @@ import { hexlify, toUtf8Bytes } from "ethers";
 import { VeritasClient, VeritasJobError } from "../../src/client.js";
 import { VeritasError } from "../../src/errors.js";
 import { PAYMENT } from "../helpers/fixtures.js";
+import { expectFinalizedVerification } from "../helpers/verification.js";
 import { deployOptimisticFixture, type OptimisticFixture } from "../helpers/optimistic.js";
 
 const { ethers, networkHelpers } = await network.create();
@@ -48,15 +49,7 @@ describe("VeritasClient with optimistic jobs (proposals, finalize, disputes)", f
     await time.increaseTo(proposal.challengeEnds);
     const result = await f.client.waitForVerifiedResult(jobId, { timeout: 10_000, finalize: true });
     expect(result).to.deep.include({ jobId, node: f.node.address, output: OUTPUT, mode: "OPTIMISTIC" });
-    const [proposed] = await f.escrow.queryFilter(f.escrow.filters.ResultProposed(jobId));
-    expect(result.verification).to.deep.equal({
-      mode: "OPTIMISTIC",
-      proposalTx: proposed.transactionHash,
-      challengeEnds: proposal.challengeEnds,
-      settledBy: "finalize",
-      byProof: false,
-      transactionHash: result.transactionHash,
-    });
+    await expectFinalizedVerification(f.escrow, result, proposal.challengeEnds);
     expect((await f.client.getJob(jobId)).status).to.equal("Settled");
   });
 
