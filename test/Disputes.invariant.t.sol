@@ -46,15 +46,7 @@ contract DisputesInvariantTest is ConservationInvariants {
             _setUpOptimisticNode(nodes[i], 2_500e18);
         }
         handler = new DisputesHandler(
-            BaseHandler.Deployment({
-                escrow: escrow,
-                staking: staking,
-                registry: registry,
-                usd: usd,
-                token: token,
-                gov: gov,
-                treasury: treasury
-            }),
+            _handlerDeployment(),
             disputes,
             makeAddr("arbitrator2"),
             requesters,
@@ -62,10 +54,7 @@ contract DisputesInvariantTest is ConservationInvariants {
             challengers,
             versions
         );
-        token.transfer(address(handler), 100_000_000e18);
-
-        targetSelector(FuzzSelector({addr: address(handler), selectors: _selectors()}));
-        targetContract(address(handler));
+        _targetHandler(handler, _selectors());
     }
 
     /// @dev The handler's actions, weighted by repetition: the optimistic life cycle more often than the rest.
@@ -261,24 +250,11 @@ contract DisputesHandler is BaseHandler {
     uint8 internal constant MODE_OPTIMISTIC = 3;
     uint16 internal constant MAX_CHALLENGER_REWARD_BPS = 5_000;
 
-    struct Entry {
-        IInferenceEscrow.Job job;
-        IInferenceEscrow.Claim claim;
-        IInferenceEscrow.Proposal proposal;
-        IInferenceEscrow.JobStatus status;
-        /// @dev Whether the proposer proposed the "true" output (the arbitrator mostly rules accordingly).
-        bool honest;
-        bytes output;
-        IDisputeManager.Dispute dispute;
-    }
-
     IDisputeManager public immutable disputes;
     address public immutable arbitrator2;
 
     address[3] internal _challengers;
     uint64[3] internal _versions;
-
-    Entry[] internal _jobs;
 
     // Dispute parameters as the model knows them (snapshotted into disputes when they open).
     IDisputeManager.Params internal _disputeParams;
@@ -327,9 +303,7 @@ contract DisputesHandler is BaseHandler {
         );
         (bool ok, IInferenceEscrow.Job memory job) = _request(r, p, prepaid, ghostChallengeWindow);
         if (!ok) return;
-        Entry storage e = _jobs.push();
-        e.job = job;
-        e.status = IInferenceEscrow.JobStatus.Open;
+        _recordRequested(job);
     }
 
     /// @notice A node claims an open job (it proposes later, with `proposeClaimed`, or misses its deadline).
@@ -794,24 +768,6 @@ contract DisputesHandler is BaseHandler {
     }
 
     // ------------------------------------------------------------------------------------------------ views
-
-    /// @inheritdoc BaseHandler
-    function jobCount() public view override returns (uint256) {
-        return _jobs.length;
-    }
-
-    /// @inheritdoc BaseHandler
-    function jobState(
-        uint256 i
-    )
-        public
-        view
-        override
-        returns (IInferenceEscrow.Job memory, IInferenceEscrow.Claim memory, IInferenceEscrow.JobStatus)
-    {
-        Entry storage e = _jobs[i];
-        return (e.job, e.claim, e.status);
-    }
 
     function jobAt(
         uint256 i

@@ -53,15 +53,7 @@ contract InferenceEscrowInvariantTest is ConservationInvariants {
         // A second deployment of the TEE stack on the same chain: its signatures and attestations must not work here.
         ITeeRegistry tee2 = ITeeRegistry(_deploy("TeeRegistry", abi.encode(staking, attestation, gov)));
         handler = new EscrowHandler(
-            BaseHandler.Deployment({
-                escrow: escrow,
-                staking: staking,
-                registry: registry,
-                usd: usd,
-                token: token,
-                gov: gov,
-                treasury: treasury
-            }),
+            _handlerDeployment(),
             EscrowHandler.Tee({
                 registry: tee,
                 verifier: teeVerifier,
@@ -77,10 +69,7 @@ contract InferenceEscrowInvariantTest is ConservationInvariants {
             pks,
             versions
         );
-        token.transfer(address(handler), 100_000_000e18);
-
-        targetSelector(FuzzSelector({addr: address(handler), selectors: _selectors()}));
-        targetContract(address(handler));
+        _targetHandler(handler, _selectors());
     }
 
     /// @dev The handler's actions, weighted by repetition: more requests, claims, results and reports than the rest.
@@ -256,7 +245,7 @@ contract InferenceEscrowInvariantTest is ConservationInvariants {
     function invariant_jobStatusesMatchModel() public view {
         for (uint256 i; i < handler.jobCount(); ++i) {
             (IInferenceEscrow.Job memory job, IInferenceEscrow.Claim memory c, IInferenceEscrow.JobStatus s) = handler
-                .jobAt(i);
+                .jobState(i);
             JobId id = _jobId(job);
             assertEq(uint8(escrow.jobStatus(id)), uint8(s), "status vs model");
             assertTrue(s != IInferenceEscrow.JobStatus.None, "every requested job has a status");
@@ -276,7 +265,7 @@ contract InferenceEscrowInvariantTest is ConservationInvariants {
     function invariant_paymentsPaidOnce() public view {
         uint256 settled;
         for (uint256 i; i < handler.jobCount(); ++i) {
-            (IInferenceEscrow.Job memory job, , ) = handler.jobAt(i);
+            (IInferenceEscrow.Job memory job, , ) = handler.jobState(i);
             if (escrow.jobStatus(_jobId(job)) == IInferenceEscrow.JobStatus.Settled) settled += job.payment;
         }
         assertEq(handler.ghostCredited(), settled, "credited == payments of settled jobs");
@@ -377,14 +366,6 @@ contract EscrowHandler is BaseHandler {
         bool[] moved;
     }
 
-    struct Entry {
-        IInferenceEscrow.Job job;
-        IInferenceEscrow.Claim claim;
-        IInferenceEscrow.JobStatus status;
-        /// @dev When a requested cancel can complete (0: none requested).
-        uint40 cancellableAt;
-    }
-
     /// @notice A result settled under a batch signature: the evidence an equivocation report can use.
     struct BatchSigned {
         uint256 idx;
@@ -423,7 +404,6 @@ contract EscrowHandler is BaseHandler {
     address public immutable stranger = makeAddr("stranger");
 
     address[3] internal _owners;
-    Entry[] internal _jobs;
     VersionGhost[] internal _versions;
     Revoked[] internal _revoked;
     mapping(address node => KeyGhost) internal _keys;
@@ -495,9 +475,7 @@ contract EscrowHandler is BaseHandler {
         );
         (bool ok, IInferenceEscrow.Job memory job) = _request(r, p, prepaid, 0);
         if (!ok) return;
-        Entry storage e = _jobs.push();
-        e.job = job;
-        e.status = IInferenceEscrow.JobStatus.Open;
+        _recordRequested(job);
     }
 
     function claim(uint256 jobSeed, uint256 nodeSeed) external tick {
@@ -1215,31 +1193,6 @@ contract EscrowHandler is BaseHandler {
     }
 
     // ------------------------------------------------------------------------------------------------ views
-
-    /// @inheritdoc BaseHandler
-    function jobCount() public view override returns (uint256) {
-        return _jobs.length;
-    }
-
-    /// @inheritdoc BaseHandler
-    function jobState(
-        uint256 i
-    )
-        public
-        view
-        override
-        returns (IInferenceEscrow.Job memory, IInferenceEscrow.Claim memory, IInferenceEscrow.JobStatus)
-    {
-        Entry storage e = _jobs[i];
-        return (e.job, e.claim, e.status);
-    }
-
-    function jobAt(
-        uint256 i
-    ) external view returns (IInferenceEscrow.Job memory, IInferenceEscrow.Claim memory, IInferenceEscrow.JobStatus) {
-        Entry storage e = _jobs[i];
-        return (e.job, e.claim, e.status);
-    }
 
     function versionCount() external view returns (uint256) {
         return _versions.length;

@@ -5,6 +5,7 @@ import {CommonBase} from "forge-std/Base.sol";
 import {StdCheats} from "forge-std/StdCheats.sol";
 import {StdUtils} from "forge-std/StdUtils.sol";
 import {Vm} from "forge-std/Vm.sol";
+import {IDisputeManager} from "../../contracts/interfaces/IDisputeManager.sol";
 import {IInferenceEscrow} from "../../contracts/interfaces/IInferenceEscrow.sol";
 import {IModelRegistry} from "../../contracts/interfaces/IModelRegistry.sol";
 import {INodeStaking} from "../../contracts/interfaces/INodeStaking.sol";
@@ -22,6 +23,22 @@ abstract contract BaseHandler is CommonBase, StdCheats, StdUtils {
     uint256 internal constant MIN_STAKE = 1_000e18;
     /// @dev The requester's share of a missed-deadline slash (NodeStaking's reward to the beneficiary).
     uint256 internal constant REQUESTER_SHARE_BPS = 5_000;
+
+    /// @notice The model of one requested job: the escrow's state of it (its parameters, claim, status, optimistic
+    /// proposal and dispute) and what the handler did with it. Each handler uses the fields its actions reach.
+    struct Entry {
+        IInferenceEscrow.Job job;
+        IInferenceEscrow.Claim claim;
+        IInferenceEscrow.JobStatus status;
+        IInferenceEscrow.Proposal proposal;
+        IDisputeManager.Dispute dispute;
+        /// @dev Whether the proposer proposed the "true" output (the arbitrator mostly rules accordingly).
+        bool honest;
+        /// @dev The proposed output.
+        bytes output;
+        /// @dev When a requested cancel can complete (0: none requested).
+        uint40 cancellableAt;
+    }
 
     /// @notice The contracts and roles a handler drives.
     struct Deployment {
@@ -59,6 +76,8 @@ abstract contract BaseHandler is CommonBase, StdCheats, StdUtils {
     address[3] internal _requesters;
     address[3] internal _nodes;
     uint256[2] internal _models;
+    /// @notice Every job the handler requested, in order.
+    Entry[] internal _jobs;
     uint256 public clock;
 
     // Escrow parameters as the model knows them (snapshotted into jobs when they open).
@@ -120,20 +139,28 @@ abstract contract BaseHandler is CommonBase, StdCheats, StdUtils {
     function accounts() public view virtual returns (address[] memory);
 
     /// @notice How many jobs the handler has requested.
-    function jobCount() public view virtual returns (uint256);
+    function jobCount() public view returns (uint256) {
+        return _jobs.length;
+    }
 
     /// @notice Job `i` with its claim and status, as the model holds them.
     function jobState(
         uint256 i
-    )
-        public
-        view
-        virtual
-        returns (IInferenceEscrow.Job memory, IInferenceEscrow.Claim memory, IInferenceEscrow.JobStatus);
+    ) public view returns (IInferenceEscrow.Job memory, IInferenceEscrow.Claim memory, IInferenceEscrow.JobStatus) {
+        Entry storage e = _jobs[i];
+        return (e.job, e.claim, e.status);
+    }
 
     /// @notice The two models whose versions the handler requests.
     function models() external view returns (uint256[2] memory) {
         return _models;
+    }
+
+    /// @dev Models a job the escrow accepted: open, unclaimed.
+    function _recordRequested(IInferenceEscrow.Job memory job) internal {
+        Entry storage e = _jobs.push();
+        e.job = job;
+        e.status = IInferenceEscrow.JobStatus.Open;
     }
 
     // ------------------------------------------------------------------------------------------------ shared actions

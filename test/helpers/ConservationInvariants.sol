@@ -17,6 +17,28 @@ abstract contract ConservationInvariants is StdInvariant, VeritasSuite {
     /// @dev The suite's handler, as the BaseHandler the checks read.
     function _base() internal view virtual returns (BaseHandler);
 
+    /// @dev The deployed suite as a handler drives it.
+    function _handlerDeployment() internal view returns (BaseHandler.Deployment memory) {
+        return
+            BaseHandler.Deployment({
+                escrow: escrow,
+                staking: staking,
+                registry: registry,
+                usd: usd,
+                token: token,
+                gov: gov,
+                treasury: treasury
+            });
+    }
+
+    /// @dev Gives the handler staking tokens to hand out and makes its listed actions (weighted by repetition) the
+    /// only calls the fuzzer makes.
+    function _targetHandler(BaseHandler h, bytes4[] memory selectors) internal {
+        token.transfer(address(h), 100_000_000e18);
+        targetSelector(FuzzSelector({addr: address(h), selectors: selectors}));
+        targetContract(address(h));
+    }
+
     /// @dev No action was wrongly accepted or refused (the handler's verdicts).
     function _assertNoViolation() internal view {
         assertEq(_base().violations(), 0, _base().firstViolation());
