@@ -290,20 +290,13 @@ contract DisputesHandler is BaseHandler {
         uint256 nodeSeed,
         bool prepaid
     ) external tick {
-        if (_jobs.length >= MAX_JOBS) return;
-        address r = _requesters[actorSeed % 3];
-        IInferenceEscrow.RequestParams memory p = _params(
+        _requestJob(
+            actorSeed,
             _versions[versionSeed % 3],
             MODE_OPTIMISTIC,
-            payment,
-            window,
-            life,
-            nodeSeed,
-            keccak256(abi.encode(_jobs.length, r))
+            RequestSeeds(payment, window, life, nodeSeed, prepaid),
+            ghostChallengeWindow
         );
-        (bool ok, IInferenceEscrow.Job memory job) = _request(r, p, prepaid, ghostChallengeWindow);
-        if (!ok) return;
-        _recordRequested(job);
     }
 
     /// @notice A node claims an open job (it proposes later, with `proposeClaimed`, or misses its deadline).
@@ -556,27 +549,7 @@ contract DisputesHandler is BaseHandler {
     function reportMissedDeadline(uint256 jobSeed, uint256 callerSeed) external tick {
         (bool found, uint256 idx) = _pick(jobSeed, Want.ClaimedLate);
         if (!found) return;
-        Entry storage e = _jobs[idx];
-        IInferenceEscrow.Job memory job = e.job;
-        IInferenceEscrow.Claim memory c = e.claim;
-        Measure memory m = _measure(c.node);
-        bool ok;
-        vm.prank(_challengers[callerSeed % 3]);
-        try escrow.reportMissedDeadline(job, c) {
-            ok = true;
-        } catch {}
-        _expect(ok, clock > c.deliverBy, "reportMissedDeadline");
-        if (!ok) return;
-        ghostLocked[c.node] -= job.collateral;
-        _slash(c.node, job.collateral, job.requester, REQUESTER_SHARE_BPS);
-        _checkSlash(m, c.node, job.collateral, job.collateral, "reportMissedDeadline");
-        e.claim = IInferenceEscrow.Claim(address(0), 0);
-        if (clock >= job.expiresAt) {
-            ghostBalance[job.requester] += job.payment;
-            _setStatus(e, IInferenceEscrow.JobStatus.Expired);
-        } else {
-            _setStatus(e, IInferenceEscrow.JobStatus.Open);
-        }
+        _reportMissedDeadline(idx, _challengers[callerSeed % 3]);
     }
 
     /// @notice Moves time forward: mostly minutes to hours (delivery and challenge windows), sometimes up to two days
@@ -881,11 +854,6 @@ contract DisputesHandler is BaseHandler {
     }
 
     /// @dev Moves a job in the model; a terminal status never moves.
-    function _setStatus(Entry storage e, IInferenceEscrow.JobStatus s) internal {
-        if (isTerminal(e.status)) _violation("model: a terminal job moved");
-        e.status = s;
-    }
-
     /// @dev Collateral of `node`'s Proposed and Disputed jobs (results not final yet).
     function _pendingCollateral(address node) internal view override returns (uint256 sum) {
         for (uint256 i; i < _jobs.length; ++i) {

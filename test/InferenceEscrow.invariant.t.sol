@@ -460,22 +460,9 @@ contract EscrowHandler is BaseHandler {
         uint256 nodeSeed,
         bool prepaid
     ) external tick {
-        if (_jobs.length >= MAX_JOBS) return;
-        address r = _requesters[actorSeed % 3];
         // Mostly the two long-lived versions, sometimes one published during the run.
         uint256 v = versionSeed % 4 == 0 ? (versionSeed / 4) % _versions.length : versionSeed % 2;
-        IInferenceEscrow.RequestParams memory p = _params(
-            _versions[v].id,
-            MODE_TEE,
-            payment,
-            window,
-            life,
-            nodeSeed,
-            keccak256(abi.encode(_jobs.length, r))
-        );
-        (bool ok, IInferenceEscrow.Job memory job) = _request(r, p, prepaid, 0);
-        if (!ok) return;
-        _recordRequested(job);
+        _requestJob(actorSeed, _versions[v].id, MODE_TEE, RequestSeeds(payment, window, life, nodeSeed, prepaid), 0);
     }
 
     function claim(uint256 jobSeed, uint256 nodeSeed) external tick {
@@ -791,27 +778,7 @@ contract EscrowHandler is BaseHandler {
     function reportMissedDeadline(uint256 jobSeed, uint256 callerSeed) external tick {
         (bool found, uint256 idx) = _pick(jobSeed, IInferenceEscrow.JobStatus.Claimed);
         if (!found) return;
-        Entry storage e = _jobs[idx];
-        IInferenceEscrow.Job memory job = e.job;
-        IInferenceEscrow.Claim memory c = e.claim;
-        Measure memory m = _measure(c.node);
-        bool ok;
-        vm.prank(_requesters[callerSeed % 3]);
-        try escrow.reportMissedDeadline(job, c) {
-            ok = true;
-        } catch {}
-        _expect(ok, clock > c.deliverBy, "reportMissedDeadline");
-        if (!ok) return;
-        ghostLocked[c.node] -= job.collateral;
-        _slash(c.node, job.collateral, job.requester, REQUESTER_SHARE_BPS);
-        _checkSlash(m, c.node, job.collateral, job.collateral, "reportMissedDeadline");
-        e.claim = IInferenceEscrow.Claim(address(0), 0);
-        if (clock >= job.expiresAt) {
-            e.status = IInferenceEscrow.JobStatus.Expired;
-            ghostBalance[job.requester] += job.payment;
-        } else {
-            e.status = IInferenceEscrow.JobStatus.Open;
-        }
+        _reportMissedDeadline(idx, _requesters[callerSeed % 3]);
     }
 
     /// @notice Moves time forward: mostly minutes to hours (delivery windows), sometimes a day or two (expiry, thawing,

@@ -10,6 +10,7 @@ import {IInferenceEscrow} from "../../contracts/interfaces/IInferenceEscrow.sol"
 import {IModelRegistry} from "../../contracts/interfaces/IModelRegistry.sol";
 import {INodeStaking} from "../../contracts/interfaces/INodeStaking.sol";
 import {JobId} from "../../contracts/libraries/JobId.sol";
+import {isTerminal} from "./JobStatuses.sol";
 import {IMockUSD, IModelRegistryNft, IVeritasToken} from "./Deployed.sol";
 
 /// @notice What every invariant handler shares: the deployment it drives, its actors (requesters and nodes), a clock
@@ -154,6 +155,73 @@ abstract contract BaseHandler is CommonBase, StdCheats, StdUtils {
     /// @notice The two models whose versions the handler requests.
     function models() external view returns (uint256[2] memory) {
         return _models;
+    }
+
+    /// @dev Moves job `e` to status `s` in the model (a terminal job never moves: a violation of the model).
+    function _setStatus(Entry storage e, IInferenceEscrow.JobStatus s) internal {
+        if (isTerminal(e.status)) _violation("model: a terminal job moved");
+        e.status = s;
+    }
+
+    /// @dev `caller` reports that job `idx`'s claimer missed its delivery deadline: accepted exactly when the deadline
+    /// has passed; the claimer's collateral is slashed (half to the requester), and the job opens again, or expires
+    /// with its payment refunded when its final deadline has passed too.
+    function _reportMissedDeadline(uint256 idx, address caller) internal {
+        Entry storage e = _jobs[idx];
+        IInferenceEscrow.Job memory job = e.job;
+        IInferenceEscrow.Claim memory c = e.claim;
+        Measure memory m = _measure(c.node);
+        bool ok;
+        vm.prank(caller);
+        try escrow.reportMissedDeadline(job, c) {
+            ok = true;
+        } catch {}
+        _expect(ok, clock > c.deliverBy, "reportMissedDeadline");
+        if (!ok) return;
+        ghostLocked[c.node] -= job.collateral;
+        _slash(c.node, job.collateral, job.requester, REQUESTER_SHARE_BPS);
+        _checkSlash(m, c.node, job.collateral, job.collateral, "reportMissedDeadline");
+        e.claim = IInferenceEscrow.Claim(address(0), 0);
+        if (clock >= job.expiresAt) {
+            ghostBalance[job.requester] += job.payment;
+            _setStatus(e, IInferenceEscrow.JobStatus.Expired);
+        } else {
+            _setStatus(e, IInferenceEscrow.JobStatus.Open);
+        }
+    }
+
+    /// @notice The fuzzer's inputs of a request (bounded by `_params`).
+    struct RequestSeeds {
+        uint256 payment;
+        uint256 window;
+        uint256 life;
+        uint256 nodeSeed;
+        bool prepaid;
+    }
+
+    /// @dev Requester `actorSeed % 3` requests a job of `versionId` in `mode` with a fresh input digest (at most
+    /// MAX_JOBS in a run); `_request` predicts the outcome, and an accepted job is modelled as open.
+    function _requestJob(
+        uint256 actorSeed,
+        uint64 versionId,
+        uint8 mode,
+        RequestSeeds memory s,
+        uint40 challengeWindow
+    ) internal {
+        if (_jobs.length >= MAX_JOBS) return;
+        address r = _requesters[actorSeed % 3];
+        bytes32 inputDigest = keccak256(abi.encode(_jobs.length, r));
+        IInferenceEscrow.RequestParams memory p = _params(
+            versionId,
+            mode,
+            s.payment,
+            s.window,
+            s.life,
+            s.nodeSeed,
+            inputDigest
+        );
+        (bool ok, IInferenceEscrow.Job memory job) = _request(r, p, s.prepaid, challengeWindow);
+        if (ok) _recordRequested(job);
     }
 
     /// @dev Models a job the escrow accepted: open, unclaimed.
