@@ -19,7 +19,7 @@ import path from "node:path";
 import { network } from "hardhat";
 import { formatUnits, id, keccak256, Wallet, ZeroAddress, type Signer } from "ethers";
 import { BPS, JobStatus, Mode, modeBit } from "../src/constants.js";
-import { deploySuite, LOCAL_PARAMS } from "./lib/deploy.js";
+import { deploySuite, LOCAL_PARAMS } from "../deploy/suite.js";
 import { viaTimelock } from "./lib/governance.js";
 import { attestationDomain, signAttestation, SimulatedEnclave } from "../src/tee.js";
 import { decodeOutput, inputCommitment, releaseSnarkjs, toBytes32 } from "./lib/zk/index.js";

@@ -21,7 +21,7 @@ import {
   readParameters,
   ROOT,
   type DeploymentRecord,
-} from "./lib/deployment.js";
+} from "../deploy/deployment.js";
 
 const connection = await network.create();
 const { ethers, ignition, networkName } = connection;

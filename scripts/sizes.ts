@@ -7,7 +7,7 @@
 import { network } from "hardhat";
 import MockUSD from "../deploy/modules/MockUSD.js";
 import Veritas from "../deploy/modules/Veritas.js";
-import { parametersFileFor, readParameters } from "./lib/deployment.js";
+import { parametersFileFor, readParameters } from "../deploy/deployment.js";
 
 const LIMIT = 24_576;
 const { ethers, ignition } = await network.create();

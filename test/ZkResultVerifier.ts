@@ -2,7 +2,7 @@ import { expect } from "chai";
 import { network } from "hardhat";
 import { AbiCoder, id, keccak256, ZeroAddress, ZeroHash, type TransactionReceipt } from "ethers";
 import { BPS, JobStatus, Mode, modeBit } from "./helpers/constants.js";
-import { deploySuite, LOCAL_PARAMS } from "../scripts/lib/deploy.js";
+import { deploySuite, LOCAL_PARAMS } from "../deploy/suite.js";
 import { claimOf, jobIdOf, NO_CLAIM, requestedJobs, type Job } from "../src/jobs.js";
 import { inputCommitment, toBytes32, weightsCommitmentFromOnnx } from "../scripts/lib/zk/commitment.js";
 import { FIELD_R } from "../src/zk.js";

@@ -1,14 +1,6 @@
-import { buildModule } from "@nomicfoundation/hardhat-ignition/modules";
+import { suiteModule } from "../suite.js";
 
-/** The timelock that owns every Veritas contract. Proposals by `governor`; anyone executes once the delay passed. */
-export default buildModule("Governance", (m) => {
-  const minDelay = m.getParameter("minDelay", 3600n);
-  const governor = m.getParameter("governor", m.getAccount(0));
-  const timelock = m.contract("VeritasTimelock", [
-    minDelay,
-    [governor],
-    ["0x0000000000000000000000000000000000000000"],
-    "0x0000000000000000000000000000000000000000",
-  ]);
-  return { timelock };
-});
+/** The timelock that owns every Veritas contract. Proposals by `governor`; anyone executes once the delay passed.
+ * Built from the suite's one wiring plan (deploy/suite.ts), which `deploySuite` runs too.
+ */
+export default suiteModule("Governance");

@@ -1,11 +1,6 @@
-import { buildModule } from "@nomicfoundation/hardhat-ignition/modules";
-import ModelRegistry from "./ModelRegistry.js";
-import TeeRegistry from "./TeeRegistry.js";
+import { suiteModule } from "../suite.js";
 
-/** TEE mode: enclave-signed results. */
-export default buildModule("TeeResultVerifier", (m) => {
-  const { registry } = m.useModule(ModelRegistry);
-  const { tee } = m.useModule(TeeRegistry);
-  const teeVerifier = m.contract("TeeResultVerifier", [tee, registry]);
-  return { teeVerifier };
-});
+/** TEE mode: enclave-signed results.
+ * Built from the suite's one wiring plan (deploy/suite.ts), which `deploySuite` runs too.
+ */
+export default suiteModule("TeeResultVerifier");

@@ -1,9 +1,6 @@
-import { buildModule } from "@nomicfoundation/hardhat-ignition/modules";
-import ModelRegistry from "./ModelRegistry.js";
+import { suiteModule } from "../suite.js";
 
-/** ZK mode: builds each job's public signals on chain and calls the version's pinned Groth16 verifier. */
-export default buildModule("ZkResultVerifier", (m) => {
-  const { registry } = m.useModule(ModelRegistry);
-  const zkVerifier = m.contract("ZkResultVerifier", [registry]);
-  return { zkVerifier };
-});
+/** ZK mode: builds each job's public signals on chain and calls the version's pinned Groth16 verifier.
+ * Built from the suite's one wiring plan (deploy/suite.ts), which `deploySuite` runs too.
+ */
+export default suiteModule("ZkResultVerifier");

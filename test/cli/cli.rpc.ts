@@ -1,7 +1,7 @@
 import { expect } from "chai";
 import path from "node:path";
 import { id } from "ethers";
-import { ROOT, type DeploymentRecord } from "../../scripts/lib/deployment.js";
+import { ROOT, type DeploymentRecord } from "../../deploy/deployment.js";
 import { ModelRegistry__factory } from "../../typechain-types/index.js";
 import { deployTo, runCaptured, startNode, type RpcNode } from "../helpers/rpc-node.js";
 

@@ -5,7 +5,7 @@ import path from "node:path";
 import hre, { network } from "hardhat";
 import { id, toUtf8Bytes, hexlify, Wallet } from "ethers";
 import { JobStatus, Mode, modeBit } from "../helpers/constants.js";
-import { deploySuite, LOCAL_PARAMS, type Suite } from "../../scripts/lib/deploy.js";
+import { deploySuite, LOCAL_PARAMS, type Suite } from "../../deploy/suite.js";
 import { claimOf, toJob, type Job } from "../../src/jobs.js";
 import { attestationDomain, signAttestation, SimulatedEnclave, teeResultDomain } from "../../src/tee.js";
 import { veritasCli } from "../helpers/cli.js";

@@ -11,7 +11,7 @@ import { verifyCar } from "../../src/ipfs/index.js";
 import { readBundleDir, versionDigests } from "../../src/models/bundle.js";
 import { bundleDir, materializeBundle } from "../../src/models/materialize.js";
 import { bundleCid, bundleFiles } from "../../src/models/source.js";
-import { deploySuite, LOCAL_PARAMS, type Suite } from "../../scripts/lib/deploy.js";
+import { deploySuite, LOCAL_PARAMS, type Suite } from "../../deploy/suite.js";
 import { veritasCli } from "../helpers/cli.js";
 import { referenceBundle, tamperedBundle } from "../helpers/node.js";
 

@@ -2,7 +2,7 @@ import { expect } from "chai";
 import { readdirSync, readFileSync } from "node:fs";
 import path from "node:path";
 import { addStatementCoverageInstrumentation } from "@nomicfoundation/edr";
-import { ROOT } from "../../scripts/lib/deployment.js";
+import { ROOT } from "../../deploy/deployment.js";
 import { referenceStatements } from "../../scripts/coverage/hooks/solidity.js";
 import { parseSolidity, rewriteForBranchCoverage, translateStatements } from "../../scripts/coverage/rewrite.js";
 

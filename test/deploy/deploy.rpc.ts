@@ -1,7 +1,7 @@
 import { expect } from "chai";
 import { keccak256, toUtf8Bytes, ZeroAddress } from "ethers";
 import { JobStatus, Mode } from "../helpers/constants.js";
-import type { DeploymentRecord } from "../../scripts/lib/deployment.js";
+import type { DeploymentRecord } from "../../deploy/deployment.js";
 import { claimOf, requestedJobs } from "../../src/jobs.js";
 import { teeResultDomain } from "../../src/tee.js";
 import { InferenceEscrow__factory, MockUSD__factory, TeeRegistry__factory } from "../../typechain-types/index.js";

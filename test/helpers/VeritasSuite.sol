@@ -14,7 +14,7 @@ import {IModelRegistry} from "../../contracts/interfaces/IModelRegistry.sol";
 import {INodeStaking} from "../../contracts/interfaces/INodeStaking.sol";
 import {JobId} from "../../contracts/libraries/JobId.sol";
 
-/// @notice The real Veritas contracts wired as scripts/lib/deploy.ts wires them (ZkResultVerifier as the escrow's ZK
+/// @notice The real Veritas contracts wired as deploy/suite.ts wires them (ZkResultVerifier as the escrow's ZK
 /// verifier, DisputeManager bound to the escrow and the TEE registry), for Solidity fuzz and invariant tests, with
 /// helpers that play the model owner, nodes, enclaves (`vm.sign`) and the attestation service.
 /// The contracts are deployed from the contracts' own build (`Deployed._deploy`: `vm.getCode` of their artifacts), so
@@ -29,7 +29,7 @@ abstract contract VeritasSuite is Test, Deployed {
     uint32 internal constant RATE_BPS = 20_000;
     bytes32 internal constant MEASUREMENT = keccak256("veritas-enclave-image-v1");
     uint40 internal constant CHALLENGE_WINDOW = 3600;
-    // Dispute parameters as scripts/lib/deploy.ts sets them (the arbitrator is governance).
+    // Dispute parameters as deploy/suite.ts sets them (the arbitrator is governance).
     uint96 internal constant DISPUTE_BOND = 1e6;
     uint40 internal constant ARBITRATION_PERIOD = 1 days;
     uint16 internal constant CHALLENGER_REWARD_BPS = 5_000;
@@ -92,7 +92,7 @@ abstract contract VeritasSuite is Test, Deployed {
         vm.stopPrank();
     }
 
-    /// @dev The dispute parameters scripts/lib/deploy.ts sets (the arbitrator is governance).
+    /// @dev The dispute parameters deploy/suite.ts sets (the arbitrator is governance).
     function _defaultDisputeParams() internal view returns (IDisputeManager.Params memory) {
         return
             IDisputeManager.Params({

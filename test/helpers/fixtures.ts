@@ -2,7 +2,7 @@ import type { HardhatEthers, HardhatEthersSigner } from "@nomicfoundation/hardha
 import type { NetworkHelpers } from "@nomicfoundation/hardhat-network-helpers/types";
 import { id, keccak256, toUtf8Bytes, Wallet, type TypedDataDomain } from "ethers";
 import { Mode, modeBit } from "./constants.js";
-import { deploySuite, LOCAL_PARAMS, type Suite } from "../../scripts/lib/deploy.js";
+import { deploySuite, LOCAL_PARAMS, type Suite } from "../../deploy/suite.js";
 import type { RequestStruct } from "../../src/client-core.js";
 import { requestedJobs, type Job } from "../../src/jobs.js";
 import { attestationDomain, signAttestation, SimulatedEnclave, teeResultDomain } from "../../src/tee.js";

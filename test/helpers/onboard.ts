@@ -5,7 +5,7 @@
  * signed attestation. Accounts are the node's: 0 deployer (timelock proposer), 3 model owner, 4 operator, 5 requester.
  */
 import { id, Wallet, ZeroAddress, ZeroHash, type JsonRpcProvider, type JsonRpcSigner } from "ethers";
-import type { DeploymentRecord } from "../../scripts/lib/deployment.js";
+import type { DeploymentRecord } from "../../deploy/deployment.js";
 import { attestationDomain, signAttestation, SimulatedEnclave } from "../../src/tee.js";
 import {
   ModelRegistry__factory,

@@ -4,7 +4,7 @@ import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { JsonRpcProvider } from "ethers";
-import { ROOT, type DeploymentRecord } from "../../scripts/lib/deployment.js";
+import { ROOT, type DeploymentRecord } from "../../deploy/deployment.js";
 import { DEPLOYMENTS_DIR_VARIABLE } from "../../src/deployments.js";
 
 const BIN = path.join(ROOT, "node_modules", ".bin");

@@ -1,7 +1,7 @@
 import type { HardhatEthers, HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/types";
 import { id, keccak256, toUtf8Bytes } from "ethers";
 import { Mode, modeBit } from "./constants.js";
-import { deploySuite, LOCAL_PARAMS, type Suite } from "../../scripts/lib/deploy.js";
+import { deploySuite, LOCAL_PARAMS, type Suite } from "../../deploy/suite.js";
 import type { MockResultVerifier } from "../../typechain-types/index.js";
 import { MEASUREMENT, MIN_COLLATERAL, NODE_STAKE, ROYALTY, stakeNode } from "./fixtures.js";
 

@@ -5,7 +5,7 @@ import path from "node:path";
 import { ioSchemaDigest } from "../../src/models/bundle.js";
 import { RECIPES_DIR } from "../../src/models/materialize.js";
 import { Mode, modeBit } from "./constants.js";
-import { deploySuite, LOCAL_PARAMS } from "../../scripts/lib/deploy.js";
+import { deploySuite, LOCAL_PARAMS } from "../../deploy/suite.js";
 import { jobIdOf, type Job } from "../../src/jobs.js";
 import { inputCommitment, toBytes32, weightsCommitmentFromOnnx } from "../../scripts/lib/zk/commitment.js";
 import { proveJob, type EncodedProof } from "../../scripts/lib/zk/escrow.js";

@@ -1,7 +1,7 @@
 import { expect } from "chai";
 import path from "node:path";
 import { evaluate, render } from "../../scripts/gen-constants.js";
-import { ROOT } from "../../scripts/lib/deployment.js";
+import { ROOT } from "../../deploy/deployment.js";
 import * as protocol from "../../src/protocol.js";
 import { JobStatus, Mode, Ruling } from "../../src/constants.js";
 import { runCaptured } from "../helpers/rpc-node.js";

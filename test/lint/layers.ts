@@ -2,7 +2,7 @@ import { expect } from "chai";
 import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { ROOT } from "../../scripts/lib/deployment.js";
+import { ROOT } from "../../deploy/deployment.js";
 import { runCaptured } from "../helpers/rpc-node.js";
 
 const CHECK = ["tsx", "scripts/check-layers.ts"];

@@ -5,7 +5,7 @@ import { writeFileSync } from "node:fs";
 import path from "node:path";
 import { encryptKeystoreJson, HDNodeWallet, id } from "ethers";
 import { Mode } from "../helpers/constants.js";
-import { ROOT } from "../../scripts/lib/deployment.js";
+import { ROOT } from "../../deploy/deployment.js";
 import { nodeFeeOf } from "../../src/jobs.js";
 import { MEASUREMENT } from "../helpers/fixtures.js";
 import { deployNodeFixture, referenceBundle, tempDir, type NodeFixture } from "../helpers/node.js";

@@ -1,7 +1,7 @@
 import { expect } from "chai";
 import { readdirSync, readFileSync } from "node:fs";
 import path from "node:path";
-import { ROOT } from "../../scripts/lib/deployment.js";
+import { ROOT } from "../../deploy/deployment.js";
 import { parseNatSpec, renderReference } from "../../scripts/gen-docs.js";
 
 type AbiItem = { type: string; name?: string };

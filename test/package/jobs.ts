@@ -14,7 +14,7 @@ import {
   requestedJobs,
   skippedJobs,
 } from "../../src/jobs.js";
-import { ROOT } from "../../scripts/lib/deployment.js";
+import { ROOT } from "../../deploy/deployment.js";
 import { deployTeeFixture } from "../helpers/fixtures.js";
 
 const { ethers, networkHelpers } = await network.create();

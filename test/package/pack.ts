@@ -7,7 +7,7 @@ import { createRequire } from "node:module";
 import { promisify } from "node:util";
 import { HDNodeWallet, hexlify } from "ethers";
 import { Mode, modeBit } from "../helpers/constants.js";
-import { ROOT, type DeploymentRecord } from "../../scripts/lib/deployment.js";
+import { ROOT, type DeploymentRecord } from "../../deploy/deployment.js";
 import { readBundleDir, versionDigests } from "../../src/models/bundle.js";
 import { familyModelOf } from "../../src/models/pipelines/quantized-mlp.js";
 import { encodeOutput, forward } from "../../src/models/zk/family.js";

@@ -2,9 +2,10 @@ import { readFileSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import type { HardhatEthers } from "@nomicfoundation/hardhat-ethers/types";
-import { deploymentsDirectory } from "../../src/deployments.js";
+import { deploymentsDirectory } from "../src/deployments.js";
+import { parameterDefault } from "./suite.js";
 
-export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..", "..");
+export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 
 /** Where deployment records live: `deployments/` of this project, or VERITAS_DEPLOYMENTS_DIR (see src/deployments.ts). */
 export const DEPLOYMENTS_DIR = path.resolve(deploymentsDirectory(ROOT));
@@ -43,7 +44,8 @@ export async function checkDeployment(ethers: HardhatEthers, d: DeploymentRecord
       problems.push(`${what}: deployed ${String(actual)}, expected ${String(expected)}`);
     }
   };
-  const get = (mod: string, key: string, fallback: string | number | bigint) => p[mod]?.[key] ?? fallback;
+  // What was asked: the parameter file's value, else the plan's default (deploy/suite.ts), as Ignition resolves it.
+  const get = (mod: string, key: string) => p[mod]?.[key] ?? parameterDefault(mod, key, deployer);
 
   const timelock = await ethers.getContractAt("VeritasTimelock", c.timelock);
   const token = await ethers.getContractAt("VeritasToken", c.token);
@@ -53,22 +55,18 @@ export async function checkDeployment(ethers: HardhatEthers, d: DeploymentRecord
   const teeVerifier = await ethers.getContractAt("TeeResultVerifier", c.teeVerifier);
   const escrow = await ethers.getContractAt("InferenceEscrow", c.escrow);
 
-  expect("Governance.minDelay", await timelock.getMinDelay(), get("Governance", "minDelay", 3600));
-  const governor = get("Governance", "governor", deployer);
+  expect("Governance.minDelay", await timelock.getMinDelay(), get("Governance", "minDelay"));
+  const governor = get("Governance", "governor");
   expect(
     "Governance.governor is proposer",
     await timelock.hasRole(await timelock.PROPOSER_ROLE(), governor as string),
     true,
   );
-  expect("VeritasToken.supply", await token.totalSupply(), get("VeritasToken", "supply", 10n ** 27n));
+  expect("VeritasToken.supply", await token.totalSupply(), get("VeritasToken", "supply"));
   expect("NodeStaking.stakingToken", await staking.stakingToken(), c.token);
-  expect("NodeStaking.minStake", await staking.minStake(), get("NodeStaking", "minStake", 10n ** 21n));
-  expect(
-    "NodeStaking.unbondingPeriod",
-    await staking.unbondingPeriod(),
-    get("NodeStaking", "unbondingPeriod", 1209600),
-  );
-  expect("NodeStaking.treasury", await staking.treasury(), get("NodeStaking", "treasury", deployer));
+  expect("NodeStaking.minStake", await staking.minStake(), get("NodeStaking", "minStake"));
+  expect("NodeStaking.unbondingPeriod", await staking.unbondingPeriod(), get("NodeStaking", "unbondingPeriod"));
+  expect("NodeStaking.treasury", await staking.treasury(), get("NodeStaking", "treasury"));
   expect("NodeStaking.escrow (bound)", await staking.escrow(), c.escrow);
   expect("TeeRegistry.staking", await tee.staking(), c.staking);
   expect("TeeRegistry.attestationVerifier", await tee.attestationVerifier(), c.attestation);
@@ -77,11 +75,11 @@ export async function checkDeployment(ethers: HardhatEthers, d: DeploymentRecord
   expect(
     "InferenceEscrow.paymentToken",
     await escrow.paymentToken(),
-    get("InferenceEscrow", "paymentToken", c.paymentToken),
+    p.InferenceEscrow?.paymentToken ?? c.paymentToken,
   );
   expect("InferenceEscrow.registry", await escrow.registry(), c.registry);
   expect("InferenceEscrow.staking", await escrow.staking(), c.staking);
-  expect("InferenceEscrow.treasury", await escrow.treasury(), get("InferenceEscrow", "treasury", deployer));
+  expect("InferenceEscrow.treasury", await escrow.treasury(), get("InferenceEscrow", "treasury"));
   expect("InferenceEscrow.TEE verifier", await escrow.verifierOf(1), c.teeVerifier);
   expect("InferenceEscrow.ZK verifier", await escrow.verifierOf(2), c.zkVerifier);
   expect(
@@ -90,32 +88,24 @@ export async function checkDeployment(ethers: HardhatEthers, d: DeploymentRecord
     c.registry,
   );
   const cfg = await escrow.config();
-  expect("InferenceEscrow.feeBps", cfg.feeBps, get("InferenceEscrow", "feeBps", 250));
+  expect("InferenceEscrow.feeBps", cfg.feeBps, get("InferenceEscrow", "feeBps"));
   expect(
     "InferenceEscrow.collateralPerPaymentBps",
     cfg.collateralPerPaymentBps,
-    get("InferenceEscrow", "collateralPerPaymentBps", 20000),
+    get("InferenceEscrow", "collateralPerPaymentBps"),
   );
   expect("InferenceEscrow.paused", cfg.paused, false);
-  expect("InferenceEscrow.challengeWindow", cfg.challengeWindow, get("InferenceEscrow", "challengeWindow", 3600));
+  expect("InferenceEscrow.challengeWindow", cfg.challengeWindow, get("InferenceEscrow", "challengeWindow"));
   const disputes = await ethers.getContractAt("DisputeManager", c.disputes);
   expect("InferenceEscrow.disputeManager (bound)", await escrow.disputeManager(), c.disputes);
   expect("TeeRegistry.disputeManager (bound)", await tee.disputeManager(), c.disputes);
   expect("DisputeManager.escrow", await disputes.escrow(), c.escrow);
   const dp = await disputes.params();
-  expect("DisputeManager.bond", dp.bond, get("DisputeManager", "bond", 1_000_000));
-  expect("DisputeManager.arbitrationPeriod", dp.arbitrationPeriod, get("DisputeManager", "arbitrationPeriod", 86400));
-  expect(
-    "DisputeManager.challengerRewardBps",
-    dp.challengerRewardBps,
-    get("DisputeManager", "challengerRewardBps", 5000),
-  );
-  expect("DisputeManager.arbitrator", dp.arbitrator, get("DisputeManager", "arbitrator", deployer));
-  expect(
-    "DisputeManager.equivocationSlash",
-    dp.equivocationSlash,
-    get("DisputeManager", "equivocationSlash", 10n ** 21n),
-  );
+  expect("DisputeManager.bond", dp.bond, get("DisputeManager", "bond"));
+  expect("DisputeManager.arbitrationPeriod", dp.arbitrationPeriod, get("DisputeManager", "arbitrationPeriod"));
+  expect("DisputeManager.challengerRewardBps", dp.challengerRewardBps, get("DisputeManager", "challengerRewardBps"));
+  expect("DisputeManager.arbitrator", dp.arbitrator, get("DisputeManager", "arbitrator"));
+  expect("DisputeManager.equivocationSlash", dp.equivocationSlash, get("DisputeManager", "equivocationSlash"));
   for (const [name, contract] of [
     ["DisputeManager", disputes],
     ["NodeStaking", staking],
