@@ -36,4 +36,13 @@ export {
   type NodeModeName,
   type ServedModel,
 } from "./operator.js";
-export { Watcher, type WatchedJob, type WatcherConfig, type WatcherDeps } from "./watcher.js";
+export {
+  Watcher,
+  WATCHER_TERMINAL_STATES,
+  type WatchedFields,
+  type WatchedJob,
+  type WatchedState,
+  type WatcherConfig,
+  type WatcherDeps,
+  type WatcherJournal,
+} from "./watcher.js";
