@@ -205,7 +205,7 @@ const watcher = new Watcher(
   {
     escrow: escrowAddress,
     fromBlock: deployedAtBlock,
-    journalPath: path.join(dir, "watcher.json"),
+    journalPath: path.join(dir, "watcher.jsonl"),
     pollInterval: 250,
     gateways: [gateway.url],
   },

@@ -13,7 +13,16 @@ export {
 } from "./follower.js";
 export { fetchInput, inputDigestOk, MAX_INPUT_BYTES } from "./inputs.js";
 export { ModelHost, type HostedModel, type ModelHostOptions } from "./models.js";
-export { JobJournal, TERMINAL_STATES, type JobRecord, type JobState, type JournalEntry } from "./journal.js";
+export {
+  JobJournal,
+  TERMINAL_STATES,
+  type EntryFields,
+  type JobRecord,
+  type JobState,
+  type JournalEntry,
+  type JournalFields,
+  type JournalOptions,
+} from "./journal.js";
 export { jsonLogger, silentLogger, type LogFields, type Logger, type LogLevel } from "./logger.js";
 export { nodeFeeOf } from "../jobs.js";
 export {
@@ -22,7 +31,18 @@ export {
   type NodeConfig,
   type NodeDeps,
   type NodeFaults,
+  type NodeJobData,
+  type NodeJournal,
   type NodeModeName,
   type ServedModel,
 } from "./operator.js";
-export { Watcher, type WatchedJob, type WatcherConfig, type WatcherDeps } from "./watcher.js";
+export {
+  Watcher,
+  WATCHER_TERMINAL_STATES,
+  type WatchedFields,
+  type WatchedJob,
+  type WatchedState,
+  type WatcherConfig,
+  type WatcherDeps,
+  type WatcherJournal,
+} from "./watcher.js";

@@ -40,7 +40,7 @@ import {
 import { EventFollower, errorMessage, type FollowedLog } from "./follower.js";
 import { fetchInput, inputDigestOk } from "./inputs.js";
 import { ModelHost, type HostedModel } from "./models.js";
-import { JobJournal, type JobRecord } from "./journal.js";
+import { JobJournal, type EntryFields, type JobRecord, type JobState } from "./journal.js";
 import { jsonLogger, type Logger } from "./logger.js";
 import { PollLoop } from "./loop.js";
 
@@ -151,7 +151,8 @@ export type JobSummary = {
   output?: string;
 };
 
-type JobData = {
+/** What the node journals about a job (the `F` of its `JobJournal`): the request, then each step's results. */
+export type NodeJobData = {
   job: Job;
   inputURI: string;
   requestedBlock: number;
@@ -160,8 +161,27 @@ type JobData = {
   output?: string;
   proof?: string;
   proposal?: Proposal;
-  txHash?: string;
+  /** The last transaction sent for the job (null: none pending, send again). */
+  txHash?: string | null;
+  /** The call that transaction made (`submitResult`, `submitBatch`, `proposeResult`). */
+  via?: string;
 };
+
+/** The node's job journal. */
+export type NodeJournal = JobJournal<JobState, NodeJobData>;
+
+/** A job's journaled data, with the request its `seen` entry recorded (every job of the node's journal has one). */
+function dataOf(rec: JobRecord<JobState, NodeJobData> | undefined): NodeJobData {
+  const d = rec?.data;
+  if (!d || !hasRequest(d)) throw new Error(`job ${rec?.jobId}: the journal has no request (no "seen" entry)`);
+  return d;
+}
+
+function hasRequest(d: EntryFields<NodeJobData>): d is EntryFields<NodeJobData> & NodeJobData {
+  return (
+    d.job !== undefined && d.inputURI !== undefined && d.requestedBlock !== undefined && d.requestedAt !== undefined
+  );
+}
 
 type Resolved = {
   escrow: InferenceEscrow;
@@ -178,7 +198,7 @@ class Retry extends Error {}
 
 /** The reference node operator. See the module comment and docs/operating-a-node.md. */
 export class VeritasNode extends EventEmitter {
-  readonly journal: JobJournal;
+  readonly journal: NodeJournal;
   private readonly logger: Logger;
   private readonly models = new Map<bigint, ServedModel>();
   private host?: ModelHost;
@@ -226,7 +246,7 @@ export class VeritasNode extends EventEmitter {
     this.batchSize = Math.max(1, config.teeBatchSize ?? 16);
     this.maxWaitMs = config.teeMaxWaitMs ?? 2_000;
     this.minTimeLeft = BigInt(config.minTimeLeftSeconds ?? 60);
-    this.journal = JobJournal.open(path.resolve(this.baseDir, config.journalPath));
+    this.journal = JobJournal.open<JobState, NodeJobData>(path.resolve(this.baseDir, config.journalPath));
     if (config.faults && Object.keys(config.faults).length > 0) {
       this.logger.warn("FAULTS ENABLED: this node misbehaves on purpose (demo/test hook)", { faults: config.faults });
     }
@@ -399,8 +419,8 @@ export class VeritasNode extends EventEmitter {
     }
   }
 
-  private async advance(rec: JobRecord): Promise<void> {
-    const d = rec.data as JobData;
+  private async advance(rec: JobRecord<JobState, NodeJobData>): Promise<void> {
+    const d = dataOf(rec);
     const jobId = rec.jobId;
     switch (rec.state) {
       case "seen": {
@@ -450,7 +470,7 @@ export class VeritasNode extends EventEmitter {
   }
 
   /** Runs the model's pipeline (and, for ZK, its prover) and journals the output. */
-  private async compute(jobId: bigint, d: JobData, input: Uint8Array, claim: Claim): Promise<void> {
+  private async compute(jobId: bigint, d: NodeJobData, input: Uint8Array, claim: Claim): Promise<void> {
     if (this.halt(jobId, "compute")) return;
     const model = await this.modelFor(jobId, d);
     if (!model) return;
@@ -486,11 +506,11 @@ export class VeritasNode extends EventEmitter {
       bytes: output.length,
       ms: Date.now() - t0,
     });
-    return this.submit(jobId, this.journal.get(jobId)!.data as JobData);
+    return this.submit(jobId, dataOf(this.journal.get(jobId)));
   }
 
   /** Why the node does not serve a newly seen job, or undefined if it does. */
-  private async cannotServe(jobId: bigint, d: JobData): Promise<string | undefined> {
+  private async cannotServe(jobId: bigint, d: NodeJobData): Promise<string | undefined> {
     const r = this.r!;
     const job = d.job;
     const mode = Number(job.mode);
@@ -515,7 +535,7 @@ export class VeritasNode extends EventEmitter {
   }
 
   /** The version's model, loaded and checked; undefined after journaling the job skipped (a refused bundle). */
-  private async modelFor(jobId: bigint, d: JobData): Promise<HostedModel | undefined> {
+  private async modelFor(jobId: bigint, d: NodeJobData): Promise<HostedModel | undefined> {
     const v = BigInt(d.job.versionId);
     try {
       return await this.host!.get(v);
@@ -533,7 +553,7 @@ export class VeritasNode extends EventEmitter {
   }
 
   /** The job's input bytes, or undefined after journaling it skipped. */
-  private async loadInput(jobId: bigint, d: JobData, model: HostedModel): Promise<Uint8Array | undefined> {
+  private async loadInput(jobId: bigint, d: NodeJobData, model: HostedModel): Promise<Uint8Array | undefined> {
     let bytes: Uint8Array;
     try {
       bytes = await fetchInput(d.inputURI, this.baseDir, this.config.gateways);
@@ -548,7 +568,7 @@ export class VeritasNode extends EventEmitter {
     return bytes;
   }
 
-  private async submit(jobId: bigint, d: JobData): Promise<void> {
+  private async submit(jobId: bigint, d: NodeJobData): Promise<void> {
     if (this.halt(jobId, "submit")) return;
     const claim = d.claim ?? NO_CLAIM;
     // The chain decides: a job settled by our earlier (unjournaled) submission, or taken by another node.
@@ -659,9 +679,9 @@ export class VeritasNode extends EventEmitter {
     const waiting = this.journal.jobs().filter((x) => x.state === "proposed" || x.state === "disputed");
     if (waiting.length === 0) return;
     const now = BigInt((await this.deps.provider.getBlock("latest"))!.timestamp);
-    const due: { jobId: bigint; d: JobData }[] = [];
+    const due: { jobId: bigint; d: NodeJobData }[] = [];
     for (const rec of waiting) {
-      const d = rec.data as JobData;
+      const d = dataOf(rec);
       if (rec.state === "proposed" && now < BigInt(d.proposal!.challengeEnds)) continue;
       const status = await this.status(rec.jobId);
       if (status === JobStatus.Proposed) due.push({ jobId: rec.jobId, d });
@@ -700,7 +720,7 @@ export class VeritasNode extends EventEmitter {
   }
 
   /** A job journaled `submitted` (its transaction sent) before a restart: settled, or to be sent again. */
-  private async checkSubmitted(jobId: bigint, d: JobData): Promise<void> {
+  private async checkSubmitted(jobId: bigint, d: NodeJobData): Promise<void> {
     const receipt = d.txHash ? await this.deps.provider.getTransactionReceipt(d.txHash) : null;
     if (receipt && receipt.status === 1) {
       if (Number(d.job.mode) === Mode.OPTIMISTIC) return this.proposed(jobId, receipt, d.claim ?? NO_CLAIM);
@@ -708,7 +728,7 @@ export class VeritasNode extends EventEmitter {
     }
     if (!receipt && d.txHash && (await this.deps.provider.getTransaction(d.txHash))) throw new Retry("still pending");
     this.journal.record(jobId, "computed", { txHash: null });
-    return this.submit(jobId, this.journal.get(jobId)!.data as JobData);
+    return this.submit(jobId, dataOf(this.journal.get(jobId)));
   }
 
   // ------------------------------------------------------------------ helpers
@@ -747,7 +767,7 @@ export class VeritasNode extends EventEmitter {
 
   private async claimFromChain(jobId: bigint): Promise<Claim | undefined> {
     const r = this.r!;
-    const rec = this.journal.get(jobId)!.data as JobData;
+    const rec = dataOf(this.journal.get(jobId));
     const logs = await r.escrow.queryFilter(r.escrow.filters.JobClaimed(jobId), rec.requestedBlock);
     const last = logs[logs.length - 1];
     return last ? { node: last.args.node, deliverBy: last.args.deliverBy } : undefined;
@@ -761,7 +781,7 @@ export class VeritasNode extends EventEmitter {
   private async resolveElsewhere(jobId: bigint, status: number): Promise<void> {
     if (status === JobStatus.Settled) {
       const r = this.r!;
-      const d = this.journal.get(jobId)!.data as JobData;
+      const d = dataOf(this.journal.get(jobId));
       const logs = await r.escrow.queryFilter(r.escrow.filters.JobSettled(jobId), d.requestedBlock);
       const mine = logs.find((l) => l.args.node.toLowerCase() === r.me.toLowerCase());
       if (mine) {
@@ -804,7 +824,7 @@ export class VeritasNode extends EventEmitter {
     status: JobSummary["status"],
     o: { receipt?: TransactionReceipt; batchSize?: number; settledAt?: number; reason?: string },
   ): Promise<void> {
-    const d = (this.journal.get(jobId)?.data ?? {}) as Partial<JobData>;
+    const d: EntryFields<NodeJobData> = this.journal.get(jobId)?.data ?? {};
     let settledAt = o.settledAt;
     if (o.receipt && settledAt === undefined)
       settledAt = (await this.deps.provider.getBlock(o.receipt.blockNumber))?.timestamp;

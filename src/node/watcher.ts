@@ -8,12 +8,12 @@
  * the disputes assigned to it by re-executing the model. It then claims its share of the slash (NodeStaking rewards)
  * and withdraws the returned bond.
  *
- * Everything it has done is journaled on disk (`journalPath`): a restart resumes from the journal's cursor and never
- * challenges or resolves a job twice.
+ * Everything it has done is journaled (`journalPath`: the operator's `JobJournal`, append-only JSON lines fsync'd per
+ * entry, with the follower's cursor; without it, a `JobJournal.memory()`): a restart on the same journal resumes from
+ * its cursor and never challenges or resolves a job twice.
  */
 import { EventEmitter } from "node:events";
-import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
-import path from "node:path";
+import { copyFileSync, existsSync, readFileSync, renameSync, rmSync } from "node:fs";
 import { keccak256, ZeroAddress, type Signer } from "ethers";
 import {
   DisputeManager__factory,
@@ -33,6 +33,7 @@ import { jobTagOf } from "../zk.js";
 import { hexlify } from "ethers";
 import { errorMessage, EventFollower, lastLogUpTo, type FollowedLog } from "./follower.js";
 import { fetchInput, inputDigestOk } from "./inputs.js";
+import { JobJournal, type EntryFields, type JobRecord } from "./journal.js";
 import { ModelHost, type HostedModel } from "./models.js";
 import { jsonLogger, type Logger } from "./logger.js";
 import { PollLoop } from "./loop.js";
@@ -48,7 +49,8 @@ export type WatcherConfig = {
   pollInterval?: number;
   /** Most blocks per `eth_getLogs` query (default 2000). */
   maxBlockRange?: number;
-  /** The on-disk journal (default: in memory only). */
+  /** The on-disk journal, JSON lines (default: in memory only). A journal of the old format (one JSON file) is
+   * converted on open, the old file kept beside it as `<journalPath>.v1`. */
   journalPath?: string;
   /** Bundle sources per version id (default: each version's artifactURI through `gateways`). */
   bundles?: Record<string, string>;
@@ -68,13 +70,21 @@ export type WatcherConfig = {
 
 export type WatcherDeps = { signer: Signer; logger?: Logger };
 
+/**
+ * What the watcher did with a proposal. `correct`: the proposal matched the re-execution; `challenged`: a dispute is
+ * open; `resolved`: decided (by its proof, or by the arbitrator); `skipped`: the watcher cannot judge it (unknown
+ * model, input it cannot fetch, window closed); `arbitrated`: it ruled on the dispute as the arbitrator.
+ */
+export type WatchedState = "correct" | "challenged" | "resolved" | "skipped" | "arbitrated";
+
+/** States after which the watcher does nothing more for a job: a restart resumes only `challenged` ones. */
+export const WATCHER_TERMINAL_STATES: readonly WatchedState[] = ["correct", "resolved", "skipped", "arbitrated"];
+
 /** What the watcher did with one proposal. */
 export type WatchedJob = {
   jobId: bigint;
   node: string;
-  /** `correct`: the proposal matched the re-execution; `challenged`: a dispute is open; `resolved`: decided by proof;
-   * `skipped`: the watcher cannot judge it (unknown model, input it cannot fetch, window closed). */
-  state: "correct" | "challenged" | "resolved" | "skipped" | "arbitrated";
+  state: WatchedState;
   reason?: string;
   proposedOutput: string;
   trueOutput?: string;
@@ -86,8 +96,11 @@ export type WatchedJob = {
   bond?: bigint;
 };
 
-type JournalEntry = Omit<WatchedJob, "jobId" | "bond"> & { bond?: string };
-type JournalFile = { version: 1; cursor: number; jobs: Record<string, JournalEntry>; arbitrated?: string[] };
+/** What the watcher journals about a job: a `WatchedJob` but its id and state (the journal's own). */
+export type WatchedFields = Omit<WatchedJob, "jobId" | "state">;
+
+/** The watcher's journal. */
+export type WatcherJournal = JobJournal<WatchedState, WatchedFields>;
 
 export class Watcher extends EventEmitter {
   readonly escrow: InferenceEscrow;
@@ -97,9 +110,8 @@ export class Watcher extends EventEmitter {
   private address = "";
   private chainId = 0n;
   private host!: ModelHost;
-  private arbitrated = new Set<string>();
-  private cursor = -1;
-  private readonly jobs = new Map<string, JournalEntry>();
+  /** Its cursor (the next block to read) and what it did with each job. */
+  readonly journal: WatcherJournal;
   private readonly logger: Logger;
   private follower!: EventFollower;
   private readonly loop = new PollLoop(
@@ -118,6 +130,9 @@ export class Watcher extends EventEmitter {
     super();
     this.escrow = InferenceEscrow__factory.connect(config.escrow, deps.signer);
     this.logger = deps.logger ?? jsonLogger("info", { role: "watcher" });
+    this.journal = config.journalPath
+      ? openJournal(config.journalPath)
+      : JobJournal.memory<WatchedState, WatchedFields>({ terminal: WATCHER_TERMINAL_STATES });
   }
 
   /** The watcher's account. */
@@ -128,8 +143,8 @@ export class Watcher extends EventEmitter {
 
   /** What the watcher has recorded about a job (from its journal). */
   watched(jobId: bigint): WatchedJob | undefined {
-    const e = this.jobs.get(jobId.toString());
-    return e ? { ...e, jobId, bond: e.bond === undefined ? undefined : BigInt(e.bond) } : undefined;
+    const r = this.journal.get(jobId);
+    return r && watchedOf(r);
   }
 
   /** Follows the chain every `pollInterval` ms until `stop()`. */
@@ -137,10 +152,11 @@ export class Watcher extends EventEmitter {
     this.loop.start();
   }
 
-  /** Stops following (waits for the round in progress). */
+  /** Stops following (waits for the round in progress) and closes the journal. */
   async stop(): Promise<void> {
     await this.loop.stop();
     await this.host?.release();
+    this.journal.close();
   }
 
   /**
@@ -151,9 +167,7 @@ export class Watcher extends EventEmitter {
     await this.init();
     const done: WatchedJob[] = [];
     // Disputes a previous run opened but did not resolve (e.g. killed between the two transactions).
-    for (const [id, e] of this.jobs) {
-      if (e.state === "challenged") done.push(await this.resume(BigInt(id)));
-    }
+    for (const r of this.journal.pending()) done.push(await this.resume(r.jobId));
     // New proposals (and, for an arbitrator, new disputes) up to the confirmed head, in chain order, through the same
     // reorg-safe follower as the operator: bounded ranges, back-off on RPC errors, the cursor journaled per range.
     this.round = done;
@@ -193,14 +207,7 @@ export class Watcher extends EventEmitter {
         { getVersion: (v) => this.registry.getVersion(v) },
         { sources, onlyConfigured: false, gateways: this.config.gateways, baseDir: this.config.baseDir },
       );
-      const journal = this.load();
-      if (journal) {
-        this.cursor = journal.cursor;
-        for (const [id, e] of Object.entries(journal.jobs)) this.jobs.set(id, e);
-        for (const id of journal.arbitrated ?? []) this.arbitrated.add(id);
-      } else {
-        this.cursor = (this.config.fromBlock ?? (await signer.provider!.getBlockNumber())) - 1;
-      }
+      const fromBlock = this.journal.cursor ?? this.config.fromBlock ?? (await signer.provider!.getBlockNumber());
       const contracts = [
         ...(this.config.challenge === false
           ? []
@@ -210,21 +217,19 @@ export class Watcher extends EventEmitter {
           : []),
       ];
       this.follower = new EventFollower(signer.provider!, contracts, (l) => this.onLog(l), {
-        fromBlock: this.cursor + 1,
+        fromBlock,
         confirmations: this.config.confirmations,
         maxRange: this.config.maxBlockRange,
         pollIntervalMs: this.config.pollInterval,
         logger: this.logger,
       });
-      // The journal's cursor is the last block read; the follower's, the next one to read.
-      this.follower.on("cursor", (next: number) => {
-        this.cursor = next - 1;
-        this.save();
-      });
+      // Journaled after each range read: a restart reads no range twice once its logs are handled.
+      this.follower.on("cursor", (next: number) => this.journal.setCursor(next));
       this.logger.info("started", {
         account: this.address,
         escrow: this.config.escrow,
-        fromBlock: this.cursor + 1,
+        journal: this.journal.file ?? "(in memory)",
+        fromBlock,
         arbitrate: this.config.arbitrate ?? false,
       });
     })();
@@ -234,12 +239,12 @@ export class Watcher extends EventEmitter {
   /** One followed log: a proposal to judge, or a dispute to rule on. */
   private async onLog(l: FollowedLog): Promise<void> {
     if (l.name === "ResultProposed") {
-      if (this.jobs.has(BigInt(l.event.args.jobId).toString())) return;
+      if (this.journal.get(BigInt(l.event.args.jobId))) return;
       this.round.push(await this.judge(l.event.args as unknown as ProposedArgs, l.blockNumber));
     } else if (l.name === "Challenged") {
       const id = BigInt(l.event.args.jobId);
       if (String(l.event.args.arbitrator).toLowerCase() !== this.address.toLowerCase()) return;
-      if (this.arbitrated.has(id.toString())) return;
+      if (this.journal.get(id)?.history.some((e) => e.state === "arbitrated")) return;
       const ruled = await this.arbitrateOne(id, l.blockNumber);
       if (ruled) this.round.push(ruled);
     }
@@ -249,7 +254,7 @@ export class Watcher extends EventEmitter {
     const jobId = BigInt(args.jobId);
     const proposal: Proposal = { outputHash: args.outputHash, challengeEnds: BigInt(args.challengeEnds) };
     const base = { node: args.node, proposedOutput: args.output };
-    const skip = (reason: string) => this.record(jobId, { ...base, state: "skipped", reason });
+    const skip = (reason: string) => this.record(jobId, "skipped", { ...base, reason });
     const found = await this.jobOf(jobId, blockNumber);
     if (!found) return skip("no JobRequested event");
     const { job, inputURI } = found;
@@ -260,7 +265,7 @@ export class Watcher extends EventEmitter {
     const { model, input, trueOutput } = judged;
     if (keccak256(trueOutput) === proposal.outputHash) {
       this.logger.info("checked", { jobId: jobId.toString(), node: base.node, correct: true });
-      return this.record(jobId, { ...base, state: "correct", trueOutput });
+      return this.record(jobId, "correct", { ...base, trueOutput });
     }
     this.logger.info("wrong-result", {
       jobId: jobId.toString(),
@@ -284,13 +289,7 @@ export class Watcher extends EventEmitter {
       bond: bond.toString(),
       tx: challenged!.hash,
     });
-    const entry = this.record(jobId, {
-      ...base,
-      state: "challenged",
-      trueOutput,
-      challengeTx: challenged!.hash,
-      bond: bond.toString(),
-    });
+    const entry = this.record(jobId, "challenged", { ...base, trueOutput, challengeTx: challenged!.hash, bond });
     this.emit("challenged", entry);
     if (!this.provable(version.zkVerifier, job, model, input)) {
       this.logger.info("awaiting arbitration", {
@@ -304,16 +303,13 @@ export class Watcher extends EventEmitter {
 
   /**
    * Rules, as the dispute's arbitrator, on a challenged proposal: re-executes the model and calls `arbitrate` with
-   * nodeRight = (the proposed output is the true output). Nothing is done when the model cannot be run here (the
-   * dispute then ends as a draw by timeout) or the dispute is already over.
+   * nodeRight = (the proposed output is the true output), journaled `arbitrated`. Nothing is done when the model
+   * cannot be run here (the dispute then ends as a draw by timeout) or the dispute is already over.
    */
   private async arbitrateOne(jobId: bigint, atBlock: number): Promise<WatchedJob | undefined> {
     const key = jobId.toString();
     const dispute = await this.disputes.disputeOf(jobId);
-    if (dispute.resolved) {
-      this.arbitrated.add(key);
-      return undefined;
-    }
+    if (dispute.resolved) return undefined;
     const found = await this.jobOf(jobId, atBlock);
     const proposed = await this.lastLog(
       (a, b) => this.escrow.queryFilter(this.escrow.filters.ResultProposed(jobId), a, b),
@@ -331,20 +327,16 @@ export class Watcher extends EventEmitter {
     const receipt = await (
       await this.disputes.arbitrate(found.job, claim, proposal, nodeRight, nodeRight ? proposed.args.output : "0x")
     ).wait();
-    this.arbitrated.add(key);
-    this.save();
     const ruling = nodeRight ? "NodeRight" : "NodeWrong";
     this.logger.info("arbitrated", { jobId: key, ruling, tx: receipt!.hash });
-    const w: WatchedJob = {
-      jobId,
+    const w = this.record(jobId, "arbitrated", {
       node: claim.node,
-      state: "arbitrated",
       proposedOutput: proposed.args.output,
       trueOutput: judged.trueOutput,
       resolveTx: receipt!.hash,
       ruling,
       byProof: false,
-    };
+    });
     this.emit("arbitrated", w);
     return w;
   }
@@ -377,9 +369,8 @@ export class Watcher extends EventEmitter {
 
   /** Finishes a dispute this watcher opened (after a restart). */
   private async resume(jobId: bigint): Promise<WatchedJob> {
-    const e = this.jobs.get(jobId.toString())!;
     const dispute = await this.disputes.disputeOf(jobId);
-    if (dispute.resolved) return this.record(jobId, { ...e, state: "resolved" });
+    if (dispute.resolved) return this.record(jobId, "resolved");
     const found = await this.jobOf(jobId, await this.escrow.runner!.provider!.getBlockNumber());
     if (!found) return this.watched(jobId)!;
     const version = await this.registry.getVersion(found.job.versionId);
@@ -421,13 +412,7 @@ export class Watcher extends EventEmitter {
     for (const e of eventsOf(this.disputes, receipt!.logs))
       if (e.name === "DisputeResolved") ruling = Number(e.args.ruling) === 0 ? "NodeRight" : "NodeWrong";
     this.logger.info("resolved", { jobId: jobId.toString(), ruling, byProof: true, tx: receipt!.hash });
-    const entry = this.record(jobId, {
-      ...this.jobs.get(jobId.toString())!,
-      state: "resolved",
-      ruling,
-      byProof: true,
-      resolveTx: receipt!.hash,
-    });
+    const entry = this.record(jobId, "resolved", { ruling, byProof: true, resolveTx: receipt!.hash });
     this.emit("resolved", entry);
     if (this.config.collectRewards !== false) await this.collect();
     return entry;
@@ -465,33 +450,62 @@ export class Watcher extends EventEmitter {
     return { node: last.args.node, deliverBy: BigInt(last.args.deliverBy) };
   }
 
-  private record(jobId: bigint, e: JournalEntry): WatchedJob {
-    this.jobs.set(jobId.toString(), e);
-    this.save();
-    const w = this.watched(jobId)!;
-    if (e.state === "correct" || e.state === "skipped") this.emit("checked", w);
+  /** Journals a state of `jobId` (fsync'd before it returns, with a file) and returns the job's record. */
+  private record(jobId: bigint, state: WatchedState, fields: EntryFields<WatchedFields> = {}): WatchedJob {
+    const w = watchedOf(this.journal.record(jobId, state, fields));
+    if (state === "correct" || state === "skipped") this.emit("checked", w);
     return w;
   }
+}
 
-  private load(): JournalFile | undefined {
-    const file = this.config.journalPath;
-    if (!file || !existsSync(file)) return undefined;
-    return JSON.parse(readFileSync(file, "utf8")) as JournalFile;
+/** A job's record as a `WatchedJob`: its last state and reason, every entry's fields merged. */
+function watchedOf(r: JobRecord<WatchedState, WatchedFields>): WatchedJob {
+  const { node, proposedOutput } = r.data;
+  // Every job's first entry records the proposal (judge, arbitrateOne).
+  if (node === undefined || proposedOutput === undefined) throw new Error(`journal: job ${r.jobId} has no proposal`);
+  return { ...r.data, jobId: r.jobId, state: r.state, reason: r.reason, node, proposedOutput };
+}
+
+/** The journal at `file`: JSON lines, after converting a journal of the old format (version 1) if it is one. */
+function openJournal(file: string): WatcherJournal {
+  const terminal = WATCHER_TERMINAL_STATES;
+  const old = readVersion1(file);
+  if (old) {
+    // Written beside it, then renamed over it: a crash part-way leaves the old file, converted again next time.
+    const next = `${file}.converting`;
+    rmSync(next, { force: true });
+    copyFileSync(file, `${file}.v1`);
+    const j = JobJournal.open<WatchedState, WatchedFields>(next, { terminal });
+    for (const [id, { state, bond, ...fields }] of Object.entries(old.jobs))
+      j.record(BigInt(id), state, { ...fields, bond: bond === undefined ? undefined : BigInt(bond) });
+    // Version 1 kept the last block read; the journal keeps the next one. (Its arbitrated set is not carried over:
+    // those disputes are over on chain, which `arbitrateOne` reads before ruling.)
+    j.setCursor(old.cursor + 1);
+    j.close();
+    renameSync(next, file);
   }
+  return JobJournal.open<WatchedState, WatchedFields>(file, { terminal });
+}
 
-  /** Writes the journal atomically (temporary file, then rename). */
-  private save(): void {
-    const file = this.config.journalPath;
-    if (!file) return;
-    mkdirSync(path.dirname(file), { recursive: true });
-    const data: JournalFile = {
-      version: 1,
-      cursor: this.cursor,
-      jobs: Object.fromEntries(this.jobs),
-      arbitrated: [...this.arbitrated],
-    };
-    writeFileSync(`${file}.tmp`, JSON.stringify(data, null, 1));
-    renameSync(`${file}.tmp`, file);
+/** The watcher's journal before it was a `JobJournal`: one JSON file, rewritten whole after each change. */
+type Version1 = {
+  version: 1;
+  /** The last block read. */
+  cursor: number;
+  jobs: Record<string, Omit<WatchedJob, "jobId" | "bond"> & { bond?: string }>;
+  arbitrated?: string[];
+};
+
+function readVersion1(file: string): Version1 | undefined {
+  if (!existsSync(file)) return undefined;
+  const text = readFileSync(file, "utf8");
+  // A JSON-lines journal is one object per line; version 1 was indented over many.
+  if (!text.startsWith("{\n")) return undefined;
+  try {
+    const v = JSON.parse(text) as Partial<Version1>;
+    return v.version === 1 && typeof v.cursor === "number" && typeof v.jobs === "object" ? (v as Version1) : undefined;
+  } catch {
+    return undefined;
   }
 }
 

@@ -8,9 +8,9 @@ import { proveJob } from "../../scripts/lib/zk/escrow.js";
 import { releaseSnarkjs } from "../../scripts/lib/zk/snark.js";
 import { decodeOutput } from "../../scripts/lib/zk/prover.js";
 import { NO_CLAIM } from "../../src/jobs.js";
-import { JobJournal } from "../../src/node/journal.js";
+import { JobJournal, type JobState } from "../../src/node/journal.js";
 import { nodeFeeOf } from "../../src/jobs.js";
-import type { JobSummary } from "../../src/node/operator.js";
+import type { JobSummary, NodeJobData } from "../../src/node/operator.js";
 import { IpfsGateway } from "../../src/ipfs/gateway.js";
 import { readBundleDir, versionDigests } from "../../src/models/bundle.js";
 import { bundleCid, bundleFiles } from "../../src/models/source.js";
@@ -251,8 +251,8 @@ describe("node/VeritasNode", function () {
       await first.runOnce();
       first.journal.close();
       // The kill happened after the transaction was sent but before the journal line: submit it by hand.
-      const d = JobJournal.open(`${dir}/journal.jsonl`).get(jobId)!.data as { output: string; proof: string };
-      await f.escrow.connect(f.node).submitResult(job, NO_CLAIM, d.output, d.proof);
+      const d = JobJournal.open<JobState, NodeJobData>(`${dir}/journal.jsonl`).get(jobId)!.data;
+      await f.escrow.connect(f.node).submitResult(job, NO_CLAIM, d.output!, d.proof!);
 
       const second = await makeNode(f, dir);
       const [s] = await second.runOnce();

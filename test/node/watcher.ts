@@ -1,6 +1,6 @@
 import { expect } from "chai";
 import { network } from "hardhat";
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { AbiCoder, ZeroAddress } from "ethers";
@@ -11,8 +11,16 @@ import { keccak256 } from "ethers";
 import { bundleDir, materializeBundle } from "../../src/models/materialize.js";
 import { pipelineFor } from "../../src/models/pipelines/index.js";
 import { releaseSnarkjs } from "../../scripts/lib/zk/snark.js";
-import { silentLogger } from "../../src/node/logger.js";
-import { Watcher, type WatchedJob } from "../../src/node/watcher.js";
+import { JobJournal } from "../../src/node/journal.js";
+import { silentLogger, type LogFields, type Logger } from "../../src/node/logger.js";
+import {
+  Watcher,
+  WATCHER_TERMINAL_STATES,
+  type WatchedFields,
+  type WatchedJob,
+  type WatchedState,
+  type WatcherConfig,
+} from "../../src/node/watcher.js";
 import { PAYMENT } from "../helpers/fixtures.js";
 import { referenceBundle } from "../helpers/node.js";
 import { deployOptimisticFixture, trueOutput, type OptimisticFixture } from "../helpers/optimistic.js";
@@ -37,16 +45,27 @@ describe("node: the watcher (challenger)", function () {
   });
   afterEach(() => rmSync(dir, { recursive: true, force: true }));
 
-  const watcher = async (journal = "watcher.json") =>
+  /** A watcher journaling to `dir/<journal>` (null: in memory), from the current block unless `config` says. */
+  const watcher = async (
+    journal: string | null = "watcher.jsonl",
+    config: Partial<WatcherConfig> = {},
+    logger = quiet,
+  ) =>
     new Watcher(
       {
         escrow: await f.escrow.getAddress(),
         fromBlock: await ethers.provider.getBlockNumber(),
-        journalPath: path.join(dir, journal),
+        journalPath: journal === null ? undefined : path.join(dir, journal),
         bundles: { [f.provableVersion.toString()]: referenceBundle() },
+        ...config,
       },
-      { signer: f.challenger, logger: quiet },
+      { signer: f.challenger, logger },
     );
+  /** The watcher's journal file, replayed. */
+  const replay = (journal = "watcher.jsonl") =>
+    JobJournal.open<WatchedState, WatchedFields>(path.join(dir, journal), { terminal: WATCHER_TERMINAL_STATES });
+  const challenges = async (jobId: bigint) =>
+    (await f.disputes.queryFilter(f.disputes.filters.Challenged(jobId))).length;
 
   it("catches a wrong optimistic result, challenges it, proves it wrong by ZK and gets the node slashed", async function () {
     const w = await watcher();
@@ -80,6 +99,7 @@ describe("node: the watcher (challenger)", function () {
   });
 
   it("leaves correct results and unknown models alone, and a restart neither re-judges nor re-challenges", async function () {
+    const start = await ethers.provider.getBlockNumber();
     const w = await watcher();
     const opaque = await f.requestOptimistic(f.plainVersion); // a model the watcher does not have
     await f.propose(opaque.job, WRONG);
@@ -91,13 +111,98 @@ describe("node: the watcher (challenger)", function () {
 
     const bad = await f.requestOptimistic(f.provableVersion);
     await f.propose(bad.job, WRONG);
+    const head = await ethers.provider.getBlockNumber(); // what the round reads up to (its challenge comes after)
     const first = await w.runOnce();
     expect(first.map((d) => d.state)).to.deep.equal(["resolved"]);
-    // A new process on the same journal: nothing left to do.
-    const again = await watcher();
+    // The journal is JobJournal's JSON lines: each state of each job, and the follower's cursor (the next block).
+    const j = replay();
+    expect(j.get(bad.jobId)!.history.map((e) => e.state)).to.deep.equal(["challenged", "resolved"]);
+    expect(j.get(opaque.jobId)!.state).to.equal("skipped");
+    expect(j.cursor).to.equal(head + 1);
+    expect(j.pending()).to.deep.equal([]);
+    j.close();
+    // A new process on the same journal, configured to start before both proposals: it resumes from the journal's
+    // cursor instead, and has nothing left to do.
+    const started: LogFields[] = [];
+    const logger: Logger = { ...quiet, info: (msg, fields) => void (msg === "started" && started.push(fields!)) };
+    const again = await watcher("watcher.jsonl", { fromBlock: start }, logger);
     expect(await again.runOnce()).to.deep.equal([]);
-    expect(again.watched(bad.jobId)?.state).to.equal("resolved");
-    expect((await f.disputes.queryFilter(f.disputes.filters.Challenged(bad.jobId))).length).to.equal(1);
+    expect(started.map((l) => l.fromBlock)).to.deep.equal([head + 1]);
+    expect(again.watched(bad.jobId)).to.include({ state: "resolved", ruling: "NodeWrong", trueOutput: TRUE });
+    expect(again.watched(bad.jobId)!.bond).to.equal(first[0].bond);
+    expect(typeof first[0].bond).to.equal("bigint");
+    expect(await challenges(bad.jobId)).to.equal(1);
+  });
+
+  it("a journal that lost its cursor lines and ends in a torn line: replayed, the open dispute is neither lost nor challenged twice", async function () {
+    const start = await ethers.provider.getBlockNumber();
+    const bad = await f.requestOptimistic(f.provableVersion);
+    await f.propose(bad.job, WRONG);
+    const first = await watcher("watcher.jsonl", { fromBlock: start, resolveByProof: false });
+    expect((await first.runOnce()).map((d) => [d.jobId, d.state])).to.deep.equal([[bad.jobId, "challenged"]]);
+    await first.stop();
+    // Killed after the challenge's entry, before the range's cursor line, and again half-way through a line.
+    const file = path.join(dir, "watcher.jsonl");
+    const lines = readFileSync(file, "utf8").split("\n");
+    const kept = lines.filter((l) => l !== "" && !l.startsWith('{"cursor"'));
+    expect(kept.length).to.be.lessThan(lines.length - 1); // there were cursor lines to lose
+    writeFileSync(file, kept.join("\n") + '\n{"jobId":{"$n":"' + bad.jobId.toString());
+
+    const second = await watcher("watcher.jsonl", { fromBlock: start, resolveByProof: false });
+    expect(second.journal.ignoredLines).to.equal(1);
+    expect(second.journal.cursor).to.equal(undefined);
+    expect(second.watched(bad.jobId)).to.include({ state: "challenged", trueOutput: TRUE });
+    // It reads the proposal again (from `start`), knows it, and only resumes the dispute it opened (no proof here).
+    const done = await second.runOnce();
+    expect(done.map((d) => [d.jobId, d.state])).to.deep.equal([[bad.jobId, "challenged"]]);
+    expect(await challenges(bad.jobId)).to.equal(1);
+    expect(await f.escrow.jobStatus(bad.jobId)).to.equal(JobStatus.Disputed);
+    expect(second.journal.cursor).to.equal((await ethers.provider.getBlockNumber()) + 1);
+  });
+
+  it("without journalPath it journals in memory: the same process never judges twice, nothing is written, a new one starts afresh", async function () {
+    const start = await ethers.provider.getBlockNumber();
+    const good = await f.requestOptimistic(f.provableVersion);
+    await f.propose(good.job, TRUE);
+    const w = await watcher(null, { fromBlock: start });
+    expect(w.journal.file).to.equal(undefined);
+    expect((await w.runOnce()).map((d) => [d.jobId, d.state])).to.deep.equal([[good.jobId, "correct"]]);
+    expect(w.journal.cursor).to.equal((await ethers.provider.getBlockNumber()) + 1);
+    expect(await w.runOnce()).to.deep.equal([]);
+    expect(w.watched(good.jobId)).to.include({ state: "correct", trueOutput: TRUE, proposedOutput: TRUE });
+    expect(readdirSync(dir)).to.deep.equal([]);
+    // Nothing outlives the process: a new watcher from the same block judges the proposal again.
+    const fresh = await watcher(null, { fromBlock: start });
+    expect((await fresh.runOnce()).map((d) => [d.jobId, d.state])).to.deep.equal([[good.jobId, "correct"]]);
+  });
+
+  it("converts a journal of the old format (one JSON file): its cursor and jobs carry over, nothing is done twice", async function () {
+    const start = await ethers.provider.getBlockNumber();
+    const bad = await f.requestOptimistic(f.provableVersion);
+    await f.propose(bad.job, WRONG);
+    const first = await watcher(null, { fromBlock: start, resolveByProof: false });
+    const [challenged] = await first.runOnce();
+    expect(challenged.state).to.equal("challenged");
+    const head = await ethers.provider.getBlockNumber();
+    // What the old watcher wrote: the last block read, each job's latest entry (the bond a decimal string).
+    const { jobId, bond, ...entry } = challenged;
+    const old = JSON.stringify(
+      { version: 1, cursor: head, jobs: { [jobId.toString()]: { ...entry, bond: String(bond) } } },
+      null,
+      1,
+    );
+    writeFileSync(path.join(dir, "old.json"), old);
+
+    const w = await watcher("old.json", { fromBlock: start, resolveByProof: false });
+    expect(readFileSync(path.join(dir, "old.json.v1"), "utf8")).to.equal(old);
+    expect(w.journal.cursor).to.equal(head + 1);
+    expect(w.watched(jobId)).to.deep.equal(challenged);
+    expect((await w.runOnce()).map((d) => [d.jobId, d.state])).to.deep.equal([[jobId, "challenged"]]);
+    expect(await challenges(jobId)).to.equal(1);
+    const j = replay("old.json");
+    expect(j.ignoredLines).to.equal(0);
+    expect(j.get(jobId)!.data.bond).to.equal(bond);
+    expect(readdirSync(dir).sort()).to.deep.equal(["old.json", "old.json.v1"]);
   });
 
   it("finishes a dispute it opened before a restart (challenged, not yet resolved)", async function () {
@@ -129,7 +234,7 @@ describe("node: the watcher (challenger)", function () {
       });
       return f.registry.versionCount();
     }
-    const arbitrator = async (v: bigint, journal = "arbitrator.json") =>
+    const arbitrator = async (v: bigint, journal = "arbitrator.jsonl") =>
       new Watcher(
         {
           escrow: await f.escrow.getAddress(),
@@ -165,7 +270,8 @@ describe("node: the watcher (challenger)", function () {
       expect(await f.staking.totalStakeOf(f.node.address)).to.equal(stakeBefore - bad.job.collateral);
       const [resolved] = await f.disputes.queryFilter(f.disputes.filters.DisputeResolved(bad.jobId));
       expect(resolved.args.byProof).to.equal(false);
-      // A restarted arbitrator on the same journal does not rule twice.
+      // Its journal records the ruling; a restarted arbitrator on the same journal does not rule twice.
+      expect(replay("arbitrator.jsonl").get(bad.jobId)).to.include({ state: "arbitrated" });
       expect(await (await arbitrator(v)).runOnce()).to.deep.equal([]);
     });
 
