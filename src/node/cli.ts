@@ -43,7 +43,18 @@ export type NodeConfigFile = Omit<NodeConfig, "minFee"> & {
   enclave?: { measurement: string };
   /** Watcher: also rule, as the appointed arbitrator, on disputes assigned to this account. */
   arbitrate?: boolean;
+  /** Watcher: its journal (default: `journalPath` with `.watch` before the extension, e.g. `node.watch.jsonl`). */
+  watchJournalPath?: string;
 };
+
+/**
+ * The watcher's journal file for a configuration: `watchJournalPath`, else `journalPath` with `.watch` before its
+ * extension, so one configuration can run both roles without the two writing each other's records into one journal.
+ */
+export function watchJournalPathOf(cfg: Pick<NodeConfigFile, "journalPath" | "watchJournalPath" | "baseDir">): string {
+  const file = cfg.watchJournalPath ?? cfg.journalPath.replace(/(\.[^./\\]+)?$/, (ext) => `.watch${ext}`);
+  return path.resolve(cfg.baseDir ?? ".", file);
+}
 
 /** Reads a configuration file; relative paths in it resolve against its directory. */
 export function loadNodeConfig(file: string): NodeConfigFile {
@@ -171,7 +182,7 @@ async function watch(
       confirmations: cfg.confirmations,
       pollInterval: cfg.pollIntervalMs,
       maxBlockRange: cfg.maxLogRange,
-      journalPath: path.resolve(cfg.baseDir ?? ".", cfg.journalPath),
+      journalPath: watchJournalPathOf(cfg),
       bundles: Object.fromEntries(
         (cfg.models ?? []).filter((m) => m.bundle !== undefined).map((m) => [String(m.versionId), m.bundle!]),
       ),

@@ -10,6 +10,7 @@ import { nodeFeeOf } from "../../src/jobs.js";
 import { MEASUREMENT } from "../helpers/fixtures.js";
 import { deployNodeFixture, referenceBundle, tempDir, type NodeFixture } from "../helpers/node.js";
 import { PROJECT_ENV, runCaptured, startNode, type RpcNode } from "../helpers/rpc-node.js";
+import { watchJournalPathOf } from "../../src/node/cli.js";
 
 const NODE = path.join(ROOT, "node_modules", ".bin", "node");
 const BIN = path.join(ROOT, "bin", "veritas-node.mjs");
@@ -138,5 +139,18 @@ describe("veritas-node as a command (hardhat node over JSON-RPC)", function () {
       child.kill("SIGTERM");
     }
     expect(await exited).to.equal(0);
+  });
+});
+
+describe("veritas-node configuration", function () {
+  it("the watcher's journal is its own file unless watchJournalPath names one", function () {
+    expect(watchJournalPathOf({ journalPath: "node.jsonl", baseDir: "/srv/n" })).to.equal("/srv/n/node.watch.jsonl");
+    expect(watchJournalPathOf({ journalPath: "state/journal", baseDir: "/srv/n" })).to.equal(
+      "/srv/n/state/journal.watch",
+    );
+    expect(watchJournalPathOf({ journalPath: "a.b/j.jsonl", baseDir: "/srv" })).to.equal("/srv/a.b/j.watch.jsonl");
+    expect(watchJournalPathOf({ journalPath: "node.jsonl", watchJournalPath: "w.jsonl", baseDir: "/srv" })).to.equal(
+      "/srv/w.jsonl",
+    );
   });
 });
