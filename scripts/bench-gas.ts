@@ -20,7 +20,7 @@ import { Mode } from "../src/constants.js";
 import { claimOf, NO_CLAIM, type Job } from "../src/jobs.js";
 import { SimulatedEnclave, teeResultDomain } from "../src/tee.js";
 import { decodeProof } from "../src/zk.js";
-import { proveJob } from "./lib/zk/escrow.js";
+import { proveJob } from "../zk/lib/escrow.js";
 import { MEASUREMENT, registerEnclave, USD } from "../test/helpers/fixtures.js";
 import { requestParams, signPermit } from "../test/helpers/escrow.js";
 import {

@@ -14,7 +14,7 @@ import { network } from "hardhat";
 import { id, keccak256, Wallet, ZeroAddress } from "ethers";
 import { Mode, modeBit } from "../src/constants.js";
 import { SimulatedEnclave } from "../src/tee.js";
-import { releaseSnarkjs } from "./lib/zk/index.js";
+import { releaseSnarkjs } from "../zk/lib/index.js";
 import { IpfsGateway } from "../src/ipfs/gateway.js";
 import { materializeBundle, RECIPES_DIR, REPO_ROOT } from "../src/models/materialize.js";
 import { getPipeline, pipelineNames } from "../src/models/pipelines/index.js";

@@ -15,7 +15,7 @@ import { network } from "hardhat";
 import { id, Wallet, ZeroAddress } from "ethers";
 import { Mode } from "../src/constants.js";
 import { SimulatedEnclave } from "../src/tee.js";
-import { inputCommitment, releaseOnnxSession, releaseSnarkjs, toBytes32 } from "./lib/zk/index.js";
+import { inputCommitment, releaseOnnxSession, releaseSnarkjs, toBytes32 } from "../zk/lib/index.js";
 import { bundleDir, materializeBundle } from "../src/models/materialize.js";
 import { silentLogger, VeritasNode, type JobSummary, type NodeModeName } from "../src/node/index.js";
 import { MEASUREMENT, registerEnclave } from "../test/helpers/fixtures.js";

@@ -2,7 +2,7 @@ import { expect } from "chai";
 import { network } from "hardhat";
 import { AbiCoder, keccak256, ZeroAddress } from "ethers";
 import { BPS, JobStatus, Ruling } from "./helpers/constants.js";
-import { proveJob } from "../scripts/lib/zk/escrow.js";
+import { proveJob } from "../zk/lib/escrow.js";
 import { PAYMENT, ROYALTY } from "./helpers/fixtures.js";
 import { deployOptimisticFixture, proposed, trueOutput, type OptimisticFixture } from "./helpers/optimistic.js";
 import { ZK_INPUT } from "./helpers/zk.js";

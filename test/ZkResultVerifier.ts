@@ -4,14 +4,14 @@ import { AbiCoder, id, keccak256, ZeroAddress, ZeroHash, type TransactionReceipt
 import { BPS, JobStatus, Mode, modeBit } from "./helpers/constants.js";
 import { deploySuite, LOCAL_PARAMS } from "../deploy/suite.js";
 import { claimOf, jobIdOf, NO_CLAIM, requestedJobs, type Job } from "../src/jobs.js";
-import { inputCommitment, toBytes32, weightsCommitmentFromOnnx } from "../scripts/lib/zk/commitment.js";
+import { inputCommitment, toBytes32, weightsCommitmentFromOnnx } from "../zk/lib/commitment.js";
 import { FIELD_R } from "../src/zk.js";
-import type { EncodedProof } from "../scripts/lib/zk/escrow.js";
+import type { EncodedProof } from "../zk/lib/escrow.js";
 import { decodeProof, encodeProof, JOB_TAG_DOMAIN, jobTagOf } from "../src/zk.js";
-import { readOnnxWeights } from "../scripts/lib/zk/onnx.js";
-import { decodeOutput, encodeOutput, publicSignalsFor } from "../scripts/lib/zk/prover.js";
-import { forward } from "../scripts/lib/zk/reference.js";
-import { releaseSnarkjs } from "../scripts/lib/zk/snark.js";
+import { readOnnxWeights } from "../zk/lib/onnx.js";
+import { decodeOutput, encodeOutput, publicSignalsFor } from "../zk/lib/prover.js";
+import { forward } from "../zk/lib/reference.js";
+import { releaseSnarkjs } from "../zk/lib/snark.js";
 import { MEASUREMENT, PAYMENT, ROYALTY } from "./helpers/fixtures.js";
 import {
   asEscrow,

@@ -26,7 +26,7 @@ import {
   VeritasViemClient,
   type VeritasWalletClient,
 } from "../src/viem.js";
-import { releaseSnarkjs } from "../scripts/lib/zk/snark.js";
+import { releaseSnarkjs } from "../zk/lib/snark.js";
 import { PAYMENT, USD } from "./helpers/fixtures.js";
 import { deployNodeFixture, makeNode, tempDir, type NodeFixture } from "./helpers/node.js";
 import { trueOutput } from "./helpers/optimistic.js";

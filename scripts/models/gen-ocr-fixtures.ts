@@ -10,7 +10,7 @@
 import { mkdirSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import sharp from "sharp";
-import { sha256Stream } from "../lib/zk/prng.js";
+import { sha256Stream } from "../../zk/lib/prng.js";
 
 const OUT = "test/fixtures/ocr";
 const rnd = sha256Stream("veritas-ocr-fixtures-v1");

@@ -4,9 +4,9 @@ import { anyValue } from "@nomicfoundation/hardhat-ethers-chai-matchers/withArgs
 import { keccak256 } from "ethers";
 import { JobStatus } from "../helpers/constants.js";
 import { claimOf, jobIdOf, NO_CLAIM } from "../../src/jobs.js";
-import type { EncodedProof } from "../../scripts/lib/zk/escrow.js";
+import type { EncodedProof } from "../../zk/lib/escrow.js";
 import { decodeProof, jobTagOf } from "../../src/zk.js";
-import { releaseSnarkjs } from "../../scripts/lib/zk/snark.js";
+import { releaseSnarkjs } from "../../zk/lib/snark.js";
 import {
   asEscrow,
   deployZkFixture,

@@ -10,7 +10,7 @@ import {
   SimulatedEnclave,
   teeResultDomain,
 } from "../../src/tee.js";
-import { proveJob } from "../../scripts/lib/zk/escrow.js";
+import { proveJob } from "../../zk/lib/escrow.js";
 import { MEASUREMENT, registerEnclave } from "./fixtures.js";
 import { proposed, type OptimisticFixture, type Proposed } from "./optimistic.js";
 import { ZK_INPUT } from "./zk.js";

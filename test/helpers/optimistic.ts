@@ -3,7 +3,7 @@ import type { NetworkHelpers } from "@nomicfoundation/hardhat-network-helpers/ty
 import { keccak256, toUtf8Bytes, ZeroAddress } from "ethers";
 import { Mode, modeBit } from "./constants.js";
 import { claimOf, proposalOf, requestedJobs, type Claim, type Job, type Proposal } from "../../src/jobs.js";
-import { encodeOutput } from "../../scripts/lib/zk/prover.js";
+import { encodeOutput } from "../../zk/lib/prover.js";
 import { MIN_COLLATERAL, PAYMENT, ROYALTY } from "./fixtures.js";
 import { deployZkFixture, REFERENCE_IO_SCHEMA_DIGEST, ZK_INPUT, ZK_INPUT_DIGEST, type ZkFixture } from "./zk.js";
 
@@ -26,7 +26,7 @@ export type OptimisticFixture = ZkFixture & {
 
 /** The reference model's true output on ZK_INPUT (from the circuit's reference, see zk/README.md). */
 export async function trueOutput(): Promise<string> {
-  const { forward, loadWeightsJson } = await import("../../scripts/lib/zk/reference.js");
+  const { forward, loadWeightsJson } = await import("../../zk/lib/reference.js");
   const r = forward(loadWeightsJson(), ZK_INPUT);
   return encodeOutput(r.logits, r.label);
 }

@@ -7,10 +7,10 @@ import { RECIPES_DIR } from "../../src/models/materialize.js";
 import { Mode, modeBit } from "./constants.js";
 import { deploySuite, LOCAL_PARAMS } from "../../deploy/suite.js";
 import { jobIdOf, type Job } from "../../src/jobs.js";
-import { inputCommitment, toBytes32, weightsCommitmentFromOnnx } from "../../scripts/lib/zk/commitment.js";
-import { proveJob, type EncodedProof } from "../../scripts/lib/zk/escrow.js";
+import { inputCommitment, toBytes32, weightsCommitmentFromOnnx } from "../../zk/lib/commitment.js";
+import { proveJob, type EncodedProof } from "../../zk/lib/escrow.js";
 import { decodeProof, encodeProof } from "../../src/zk.js";
-import { VERIFIER_CONTRACT_NAME } from "../../scripts/lib/zk/verifier-export.js";
+import { VERIFIER_CONTRACT_NAME } from "../../zk/lib/verifier-export.js";
 import type { MlpGroth16Verifier, ZkResultVerifier } from "../../typechain-types/index.js";
 import {
   MEASUREMENT,

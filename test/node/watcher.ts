@@ -10,7 +10,7 @@ import { readFileSync } from "node:fs";
 import { keccak256 } from "ethers";
 import { bundleDir, materializeBundle } from "../../src/models/materialize.js";
 import { pipelineFor } from "../../src/models/pipelines/index.js";
-import { releaseSnarkjs } from "../../scripts/lib/zk/snark.js";
+import { releaseSnarkjs } from "../../zk/lib/snark.js";
 import { JobJournal } from "../../src/node/journal.js";
 import { silentLogger, type LogFields, type Logger } from "../../src/node/logger.js";
 import {

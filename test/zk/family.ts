@@ -8,10 +8,10 @@ import { network } from "hardhat";
 import onnxProto from "onnx-proto";
 import * as snarkjs from "snarkjs";
 import { JobStatus, Mode, modeBit } from "../helpers/constants.js";
-import { releaseSnarkjs } from "../../scripts/lib/zk/snark.js";
-import { readOnnxWeights } from "../../scripts/lib/zk/onnx.js";
-import { forward as referenceForward } from "../../scripts/lib/zk/reference.js";
-import { exportVerifierSource, familyVerifierNaming } from "../../scripts/lib/zk/verifier-export.js";
+import { releaseSnarkjs } from "../../zk/lib/snark.js";
+import { readOnnxWeights } from "../../zk/lib/onnx.js";
+import { forward as referenceForward } from "../../zk/lib/reference.js";
+import { exportVerifierSource, familyVerifierNaming } from "../../zk/lib/verifier-export.js";
 import { VeritasClient } from "../../src/client.js";
 import { IpfsGateway } from "../../src/ipfs/gateway.js";
 import { readBundleDir } from "../../src/models/bundle.js";
@@ -35,7 +35,7 @@ import {
   type FamilyModel,
 } from "../../src/models/zk/family.js";
 import { buildFamilyOnnx, parseFamilyOnnx } from "../../src/models/zk/onnx.js";
-import { sha256Stream } from "../../scripts/lib/zk/prng.js";
+import { sha256Stream } from "../../zk/lib/prng.js";
 import { deployNodeFixture, makeNode, tempDir } from "../helpers/node.js";
 import { UNDER_COVERAGE } from "../helpers/rpc-node.js";
 

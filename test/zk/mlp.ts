@@ -4,15 +4,15 @@ import { keccak256, toUtf8Bytes } from "ethers";
 import { network } from "hardhat";
 import { poseidon16, poseidon8 } from "poseidon-lite";
 import * as snarkjs from "snarkjs";
-import { FIELD_R, N_PUBLIC, ZK_PATHS } from "../../scripts/lib/zk/constants.js";
+import { FIELD_R, N_PUBLIC, ZK_PATHS } from "../../zk/lib/constants.js";
 import {
   fromField,
   inputCommitment,
   toField,
   weightsCommitment,
   weightsCommitmentFromOnnx,
-} from "../../scripts/lib/zk/commitment.js";
-import { readOnnxWeights, releaseOnnxSession, runOnnxBatch } from "../../scripts/lib/zk/onnx.js";
+} from "../../zk/lib/commitment.js";
+import { readOnnxWeights, releaseOnnxSession, runOnnxBatch } from "../../zk/lib/onnx.js";
 import {
   buildCircuitInput,
   computePublicSignals,
@@ -21,10 +21,10 @@ import {
   proveInference,
   publicSignalsFor,
   type ProveResult,
-} from "../../scripts/lib/zk/prover.js";
-import { forward, loadWeightsJson } from "../../scripts/lib/zk/reference.js";
-import { releaseSnarkjs } from "../../scripts/lib/zk/snark.js";
-import { exportVerifierSource, VERIFIER_CONTRACT_NAME } from "../../scripts/lib/zk/verifier-export.js";
+} from "../../zk/lib/prover.js";
+import { forward, loadWeightsJson } from "../../zk/lib/reference.js";
+import { releaseSnarkjs } from "../../zk/lib/snark.js";
+import { exportVerifierSource, VERIFIER_CONTRACT_NAME } from "../../zk/lib/verifier-export.js";
 
 type Vector = { kind: string; x: number[]; logits: number[]; label: number };
 const vectors: Vector[] = JSON.parse(readFileSync(ZK_PATHS.vectors, "utf8")).vectors;

@@ -3,7 +3,7 @@
  *
  * Usage: npx tsx zk/scripts/bench.ts [runs=5]
  */
-import { proveInference, releaseSnarkjs } from "../../scripts/lib/zk/prover.js";
+import { proveInference, releaseSnarkjs } from "../lib/prover.js";
 
 const runs = Number(process.argv[2] ?? 5);
 const input = [12, -7, 100, -128, 127, 0, -55, 31];

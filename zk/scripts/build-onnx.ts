@@ -18,8 +18,8 @@
  */
 import { writeFileSync } from "node:fs";
 import onnxProto from "onnx-proto";
-import { N_HIDDEN, N_IN, N_OUT, SHIFT, ZK_PATHS } from "../../scripts/lib/zk/constants.js";
-import { loadWeightsJson } from "../../scripts/lib/zk/reference.js";
+import { N_HIDDEN, N_IN, N_OUT, SHIFT, ZK_PATHS } from "../lib/constants.js";
+import { loadWeightsJson } from "../lib/reference.js";
 import { encodeFamilyGraph, int32Raw, int8Raw, node, tensor } from "../../src/models/zk/onnx.js";
 
 const { onnx } = onnxProto;

@@ -6,7 +6,7 @@
  *   1. parse the ONNX graph into the family (refused with the offending node named otherwise); weightsCommitment
  *      from the file's initializers
  *   2. generate the circom circuit (src/models/zk/circom.ts) -> circuit.circom; circom2 --O2 -> r1cs + circuit.wasm
- *   3. Groth16 setup on the smallest sufficient deterministic INSECURE powers of tau (scripts/lib/zk/ptau.ts, cached
+ *   3. Groth16 setup on the smallest sufficient deterministic INSECURE powers of tau (zk/lib/ptau.ts, cached
  *      in zk/build/ptau/), zkey + public beacon -> circuit.zkey, checked against the r1cs and the ptau
  *   4. verification_key.json and the Solidity verifier contracts/verifiers/<Contract>.sol (snarkjs template)
  *   5. checks: ONNX Runtime == the TypeScript reference == the circuit witness on `--check N` inputs (deterministic
@@ -37,11 +37,11 @@ import path from "node:path";
 import { parseArgs } from "node:util";
 import * as ort from "onnxruntime-node";
 import * as snarkjs from "snarkjs";
-import { REPO_ROOT } from "../../scripts/lib/zk/constants.js";
-import { sha256Stream } from "../../scripts/lib/zk/prng.js";
-import { ensurePtau, PTAU_DIR, smallestPower } from "../../scripts/lib/zk/ptau.js";
-import { releaseSnarkjs } from "../../scripts/lib/zk/snark.js";
-import { exportVerifierSource, familyVerifierNaming } from "../../scripts/lib/zk/verifier-export.js";
+import { REPO_ROOT } from "../lib/constants.js";
+import { sha256Stream } from "../lib/prng.js";
+import { ensurePtau, PTAU_DIR, smallestPower } from "../lib/ptau.js";
+import { releaseSnarkjs } from "../lib/snark.js";
+import { exportVerifierSource, familyVerifierNaming } from "../lib/verifier-export.js";
 import { circuitShape, generateCircom } from "../../src/models/zk/circom.js";
 import {
   circuitInput,

@@ -11,10 +11,10 @@
  * Usage: npx tsx zk/scripts/gen-vectors.ts
  */
 import { writeFileSync } from "node:fs";
-import { INT8_MAX, INT8_MIN, N_IN, ZK_PATHS } from "../../scripts/lib/zk/constants.js";
-import { readOnnxWeights } from "../../scripts/lib/zk/onnx.js";
-import { sha256Stream } from "../../scripts/lib/zk/prng.js";
-import { forward } from "../../scripts/lib/zk/reference.js";
+import { INT8_MAX, INT8_MIN, N_IN, ZK_PATHS } from "../lib/constants.js";
+import { readOnnxWeights } from "../lib/onnx.js";
+import { sha256Stream } from "../lib/prng.js";
+import { forward } from "../lib/reference.js";
 
 const SEED = "veritas/zk/mlp-8x8x3/vectors/v1";
 const TOTAL = 100;

@@ -10,9 +10,9 @@
  * Usage: npx tsx zk/scripts/gen-weights.ts
  */
 import { writeFileSync } from "node:fs";
-import { N_HIDDEN, N_IN, N_OUT, SHIFT, ZK_PATHS } from "../../scripts/lib/zk/constants.js";
-import { sha256Stream } from "../../scripts/lib/zk/prng.js";
-import { validateWeights, type WeightsFile } from "../../scripts/lib/zk/reference.js";
+import { N_HIDDEN, N_IN, N_OUT, SHIFT, ZK_PATHS } from "../lib/constants.js";
+import { sha256Stream } from "../lib/prng.js";
+import { validateWeights, type WeightsFile } from "../lib/reference.js";
 
 const SEED = "veritas/zk/mlp-8x8x3/v1";
 

@@ -21,11 +21,11 @@ import { copyFileSync, existsSync, mkdirSync, readFileSync, rmSync, statSync, wr
 import { createRequire } from "node:module";
 import path from "node:path";
 import * as snarkjs from "snarkjs";
-import { REPO_ROOT, ZK_PATHS } from "../../scripts/lib/zk/constants.js";
-import { exportVerifierSource } from "../../scripts/lib/zk/verifier-export.js";
-import { releaseSnarkjs } from "../../scripts/lib/zk/snark.js";
-import { BEACON_ITER_EXP, ensurePtau, ptauFinalPath, PTAU_DIR } from "../../scripts/lib/zk/ptau.js";
-import { buildCircuitInput } from "../../scripts/lib/zk/prover.js";
+import { REPO_ROOT, ZK_PATHS } from "../lib/constants.js";
+import { exportVerifierSource } from "../lib/verifier-export.js";
+import { releaseSnarkjs } from "../lib/snark.js";
+import { BEACON_ITER_EXP, ensurePtau, ptauFinalPath, PTAU_DIR } from "../lib/ptau.js";
+import { buildCircuitInput } from "../lib/prover.js";
 
 const POWER = 13;
 /** Public beacon of the zkey (sha256 of a fixed label); 2^BEACON_ITER_EXP SHA-256 iterations. */

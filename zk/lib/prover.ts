@@ -16,7 +16,7 @@ import { fromField, inputCommitment, toField, weightsCommitment } from "./commit
 import { readOnnxWeights } from "./onnx.js";
 import { forward, validateInput, type MlpWeights } from "./reference.js";
 import { releaseSnarkjs } from "./snark.js";
-import { groth16Calldata, type Groth16Calldata } from "../../../src/models/zk/prove.js";
+import { groth16Calldata, type Groth16Calldata } from "../../src/models/zk/prove.js";
 
 export interface ProveRequest {
   /** 8 int8 values. */

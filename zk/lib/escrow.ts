@@ -12,8 +12,8 @@
  * The ERC-7992 adapter binds its proofs to the caller instead of a job:
  *   tag = uint256(keccak256(abi.encode(ERC7992_TAG_DOMAIN, chainId, adapter, caller, modelId, inputCommitment))) mod r
  */
-import type { TaggedJob } from "../../../src/zk.js";
-import { encodeProof, erc7992TagOf, jobTagOf, toBytes32 } from "../../../src/zk.js";
+import type { TaggedJob } from "../../src/zk.js";
+import { encodeProof, erc7992TagOf, jobTagOf, toBytes32 } from "../../src/zk.js";
 import { inputCommitment } from "./commitment.js";
 import { encodeOutput, proveInference, type ProveOptions, type ProveResult } from "./prover.js";
 

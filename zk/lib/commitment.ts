@@ -11,13 +11,13 @@
  *
  * Poseidon is the circomlib instance (poseidon-lite is bit-compatible with circomlib's Poseidon(n)).
  */
-import { chainCommit, commitInput } from "../../../src/zk.js";
+import { chainCommit, commitInput } from "../../src/zk.js";
 import { N_IN, N_PARAMS, ZK_PATHS } from "./constants.js";
 import { readOnnxWeights } from "./onnx.js";
 import { validateInput, validateWeights, type MlpWeights } from "./reference.js";
 
 /** Integer <-> BN254 field element (negatives r - |v|): the SDK's encoding, src/zk.ts. */
-export { fromField, toField } from "../../../src/zk.js";
+export { fromField, toField } from "../../src/zk.js";
 
 /** The 99 parameters in commitment order: W1 row-major, b1, W2 row-major, b2. */
 export function flattenWeights(w: MlpWeights): number[] {
@@ -45,4 +45,4 @@ export function inputCommitment(x: readonly number[]): bigint {
 }
 
 /** bytes32 hex form (e.g. for the registry's weights digest field). */
-export { toBytes32 } from "../../../src/zk.js";
+export { toBytes32 } from "../../src/zk.js";
