@@ -4,13 +4,14 @@ import { id } from "ethers";
 import { ROOT, type DeploymentRecord } from "../../deploy/deployment.js";
 import { ModelRegistry__factory } from "../../typechain-types/index.js";
 import { deployTo, runCaptured, startNode, type RpcNode } from "../helpers/rpc-node.js";
+import { describeOffChain } from "../helpers/offchain.js";
 
 /** Runs `hardhat <args>` as a user would, returning its exit code and output instead of throwing. */
 function hardhat(args: string[], env: Record<string, string>) {
   return runCaptured(path.join(ROOT, "node_modules", ".bin", "hardhat"), args, env);
 }
 
-describe("veritas CLI as a command (hardhat node, the recorded deployment)", function () {
+describeOffChain("veritas CLI as a command (hardhat node, the recorded deployment)", function () {
   this.timeout(120_000);
   let node: RpcNode;
   let env: Record<string, string>;

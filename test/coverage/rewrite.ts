@@ -5,6 +5,7 @@ import { addStatementCoverageInstrumentation } from "@nomicfoundation/edr";
 import { ROOT } from "../../deploy/deployment.js";
 import { referenceStatements } from "../../scripts/coverage/hooks/solidity.js";
 import { parseSolidity, rewriteForBranchCoverage, translateStatements } from "../../scripts/coverage/rewrite.js";
+import { describeOffChain } from "../helpers/offchain.js";
 
 const VERSION = "0.8.30";
 
@@ -25,7 +26,7 @@ function branchMap(sourceName: string, source: string) {
   return { rw, ...translateStatements(sourceName, source, rw, instrument(sourceName, rw.source), reference) };
 }
 
-describe("Branch coverage rewrite (scripts/coverage)", function () {
+describeOffChain("Branch coverage rewrite (scripts/coverage)", function () {
   this.timeout(120_000);
   it("makes both sides of if/require and each try clause a tagged statement, keeping the original statements", function () {
     const source = [

@@ -7,9 +7,10 @@ import { teeResultDomain } from "../../src/tee.js";
 import { InferenceEscrow__factory, MockUSD__factory, TeeRegistry__factory } from "../../typechain-types/index.js";
 import { onboardTeeNode } from "../helpers/onboard.js";
 import { deployTo, startNode, type RpcNode } from "../helpers/rpc-node.js";
+import { describeOffChain } from "../helpers/offchain.js";
 
 for (const client of ["hardhat", "anvil"] as const) {
-  describe(`Deployment on a JSON-RPC node (${client === "hardhat" ? "hardhat node" : "anvil"})`, function () {
+  describeOffChain(`Deployment on a JSON-RPC node (${client === "hardhat" ? "hardhat node" : "anvil"})`, function () {
     this.timeout(180_000);
     let node: RpcNode;
     let record: DeploymentRecord;

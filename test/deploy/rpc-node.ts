@@ -1,7 +1,8 @@
 import { expect } from "chai";
 import { startNode, type RpcNode } from "../helpers/rpc-node.js";
+import { describeOffChain } from "../helpers/offchain.js";
 
-describe("test/helpers/rpc-node.ts startNode (JSON-RPC nodes for tests running in parallel)", function () {
+describeOffChain("test/helpers/rpc-node.ts startNode (JSON-RPC nodes for tests running in parallel)", function () {
   for (const client of ["hardhat", "anvil"] as const) {
     it(`${client}: a port another node holds is not shared; the new node listens on a port of its own`, async function () {
       const nodes: RpcNode[] = [];

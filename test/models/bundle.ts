@@ -19,6 +19,7 @@ import { bundleCid, bundleFiles, loadBundle } from "../../src/models/source.js";
 import { ModelError, type LoadedBundle, type Manifest } from "../../src/models/types.js";
 import { IpfsGateway } from "../../src/ipfs/gateway.js";
 import { referenceBundle, tempDir } from "../helpers/node.js";
+import { describeOffChain } from "../helpers/offchain.js";
 
 /** Expects `fn` to throw a ModelError with `code` whose message matches `msg`. */
 async function throwsModelError(fn: () => unknown, code: ModelError["code"], msg: RegExp): Promise<void> {
@@ -76,7 +77,7 @@ function addBundle(dir: string): string {
   return out;
 }
 
-describe("models: bundles, digests, content addressing", function () {
+describeOffChain("models: bundles, digests, content addressing", function () {
   describe("canonical JSON (RFC 8785)", function () {
     it("sorts keys, drops white space, writes numbers as ECMAScript does; refuses what JSON cannot carry", function () {
       expect(canonicalJson({ b: [1, 2.5, "x"], a: { d: null, c: true } })).to.equal(

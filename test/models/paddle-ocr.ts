@@ -5,6 +5,7 @@ import { materializeBundle } from "../../src/models/materialize.js";
 import { pipelineFor } from "../../src/models/pipelines/index.js";
 import type { OcrOutput } from "../../src/models/pipelines/paddle-ocr.js";
 import { ModelError, type LoadedBundle, type Pipeline, type PipelineRunner } from "../../src/models/types.js";
+import { describeOffChain } from "../helpers/offchain.js";
 
 const FIXTURES = "test/fixtures/ocr";
 const truth = JSON.parse(readFileSync(path.join(FIXTURES, "ground-truth.json"), "utf8")) as Record<
@@ -23,7 +24,7 @@ async function rejectsWith(p: Promise<unknown>, code: ModelError["code"], msg: R
   expect((err as ModelError).message).to.match(msg);
 }
 
-describe("paddle-ocr pipeline (PaddleOCR v4, real pretrained ONNX)", function () {
+describeOffChain("paddle-ocr pipeline (PaddleOCR v4, real pretrained ONNX)", function () {
   this.timeout(120_000);
   let bundle: LoadedBundle;
   let pipeline: Pipeline;

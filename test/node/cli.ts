@@ -11,6 +11,7 @@ import { MEASUREMENT } from "../helpers/fixtures.js";
 import { deployNodeFixture, referenceBundle, tempDir, type NodeFixture } from "../helpers/node.js";
 import { PROJECT_ENV, runCaptured, startNode, type RpcNode } from "../helpers/rpc-node.js";
 import { watchJournalPathOf } from "../../src/node/cli.js";
+import { describeOffChain } from "../helpers/offchain.js";
 
 const NODE = path.join(ROOT, "node_modules", ".bin", "node");
 const BIN = path.join(ROOT, "bin", "veritas-node.mjs");
@@ -25,7 +26,7 @@ function veritasNodeBin(args: string[], env: Record<string, string>) {
   return runCaptured(NODE, [BIN, ...args], env);
 }
 
-describe("veritas-node as a command (hardhat node over JSON-RPC)", function () {
+describeOffChain("veritas-node as a command (hardhat node over JSON-RPC)", function () {
   this.timeout(180_000);
   let rpc: RpcNode;
   let f: NodeFixture;
@@ -142,7 +143,7 @@ describe("veritas-node as a command (hardhat node over JSON-RPC)", function () {
   });
 });
 
-describe("veritas-node configuration", function () {
+describeOffChain("veritas-node configuration", function () {
   it("the watcher's journal is its own file unless watchJournalPath names one", function () {
     expect(watchJournalPathOf({ journalPath: "node.jsonl", baseDir: "/srv/n" })).to.equal("/srv/n/node.watch.jsonl");
     expect(watchJournalPathOf({ journalPath: "state/journal", baseDir: "/srv/n" })).to.equal(

@@ -3,10 +3,11 @@ import { readdirSync, readFileSync } from "node:fs";
 import path from "node:path";
 import { ROOT } from "../../deploy/deployment.js";
 import { parseNatSpec, renderReference } from "../../scripts/gen-docs.js";
+import { describeOffChain } from "../helpers/offchain.js";
 
 type AbiItem = { type: string; name?: string };
 
-describe("docs/reference generator (NatSpec from the solc AST in Hardhat's build info)", function () {
+describeOffChain("docs/reference generator (NatSpec from the solc AST in Hardhat's build info)", function () {
   const { pages, index } = renderReference();
   const byName = new Map(pages.map((p) => [p.name, p]));
 
