@@ -14,22 +14,13 @@
  *    its dependencies (or the build fails), so the installed package resolves what it imports;
  *  - bin/veritas-node.js and README.md from packages/node/; dist/ compiled by tsc.
  *
- * Plain Node (24 strips the types): `node scripts/build-node-package.ts`.
+ * Run by `npm run build:node-package` (tsx).
  */
 import { execFileSync } from "node:child_process";
-import {
-  cpSync,
-  existsSync,
-  mkdirSync,
-  readdirSync,
-  readFileSync,
-  rmSync,
-  statSync,
-  symlinkSync,
-  writeFileSync,
-} from "node:fs";
+import { cpSync, existsSync, mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
+import { filesUnder } from "./lib/imports.js";
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 const TEMPLATE = path.join(ROOT, "packages", "node");
@@ -48,13 +39,6 @@ type Manifest = {
   peerDependencies?: Record<string, string>;
 };
 const readJson = (file: string) => JSON.parse(readFileSync(file, "utf8")) as Manifest;
-
-function walk(dir: string): string[] {
-  return readdirSync(dir).flatMap((name) => {
-    const p = path.join(dir, name);
-    return statSync(p).isDirectory() ? walk(p) : [p];
-  });
-}
 
 /** The package a bare specifier names (`@scope/name/sub` → `@scope/name`). */
 const packageOf = (spec: string): string =>
@@ -75,7 +59,7 @@ const SRC = path.join(ROOT, "src");
 const imported = new Set<string>();
 const IMPORT = /(from\s+|import\(\s*)"([^"]+)"/g;
 for (const dir of SOURCES) {
-  for (const file of walk(path.join(SRC, dir))) {
+  for (const file of filesUnder(path.join(SRC, dir))) {
     const rel = path.relative(SRC, file).split(path.sep).join("/");
     if (!rel.endsWith(".ts") || EXCLUDED.has(rel)) continue;
     const text = readFileSync(file, "utf8").replace(IMPORT, (whole, head: string, spec: string) => {

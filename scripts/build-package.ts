@@ -9,11 +9,12 @@
  *    their `../typechain-types/` imports pointed at `./types/`, and the TypeChain types in types/ — all but the
  *    contracts that are not published (contracts/mocks, Solidity tests) and Hardhat's type extensions.
  *
- * Plain Node (24 strips the types): `node scripts/build-package.ts`.
+ * Run by `npm run build:package` (tsx).
  */
-import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
+import { filesUnder } from "./lib/imports.js";
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 const ARTIFACTS = path.join(ROOT, "artifacts", "contracts");
@@ -30,13 +31,6 @@ const isPublishedSource = (sourceName: string): boolean =>
   !UNPUBLISHED_DIRS.some((d) => sourceName.startsWith(`contracts/${d}/`)) &&
   !sourceName.endsWith(".t.sol");
 
-function walk(dir: string): string[] {
-  return readdirSync(dir).flatMap((name) => {
-    const p = path.join(dir, name);
-    return statSync(p).isDirectory() ? walk(p) : [p];
-  });
-}
-
 for (const [what, dir] of [
   ["artifacts (run `npx hardhat build`)", ARTIFACTS],
   ["typechain-types (run `npx hardhat build`)", TYPECHAIN],
@@ -49,7 +43,7 @@ rmSync(ABI_OUT, { recursive: true, force: true });
 mkdirSync(ABI_OUT, { recursive: true });
 const published = new Map<string, string>();
 const abis = new Map<string, unknown[]>();
-for (const file of walk(ARTIFACTS)
+for (const file of filesUnder(ARTIFACTS)
   .filter((f) => f.endsWith(".json"))
   .sort()) {
   const artifact = JSON.parse(readFileSync(file, "utf8")) as {
@@ -74,7 +68,7 @@ const unpublished = new RegExp(`(^|/)(${UNPUBLISHED_DIRS.join("|")})(/|$)`);
 const mentionsUnpublished = new RegExp(
   `['"]\\./(?:[\\w.]+/)*(${UNPUBLISHED_DIRS.join("|")})/|\\{ (${UNPUBLISHED_DIRS.join("|")}) \\}`,
 );
-for (const file of walk(TYPECHAIN)) {
+for (const file of filesUnder(TYPECHAIN)) {
   const rel = path.relative(TYPECHAIN, file).split(path.sep).join("/");
   if (!rel.endsWith(".ts") || rel === "hardhat.d.ts" || unpublished.test(path.posix.dirname(rel))) continue;
   let text = readFileSync(file, "utf8");

@@ -1,15 +1,22 @@
 import { existsSync, readdirSync } from "node:fs";
 import path from "node:path";
 
+/** Every file under `dir` (recursively, directories left out), as paths joined to `dir`. A missing `dir` has none. */
+export function filesUnder(dir: string): string[] {
+  if (!existsSync(dir)) return [];
+  return readdirSync(dir, { recursive: true, withFileTypes: true })
+    .filter((e) => !e.isDirectory())
+    .map((e) => path.join(e.parentPath, e.name));
+}
+
 /**
  * Every source file under `dir` of the project at `root` whose name matches `pattern`, declaration files (.d.ts) left
  * out: project-relative, forward slashes. A missing `dir` has none.
  */
 export function sourceFiles(root: string, dir: string, pattern: RegExp): string[] {
-  if (!existsSync(path.join(root, dir))) return [];
-  return readdirSync(path.join(root, dir), { recursive: true, encoding: "utf8" })
-    .filter((f) => pattern.test(f) && !f.endsWith(".d.ts"))
-    .map((f) => `${dir}/${f.split(path.sep).join("/")}`);
+  return filesUnder(path.join(root, dir))
+    .map((f) => path.relative(root, f).split(path.sep).join("/"))
+    .filter((f) => pattern.test(f) && !f.endsWith(".d.ts"));
 }
 
 /**
