@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from "node:child_process";
-import { mkdtempSync, readFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import path from "node:path";
@@ -29,7 +29,14 @@ export async function freePort(): Promise<number> {
  */
 export const UNDER_COVERAGE = process.env.HARDHAT_COVERAGE === "true";
 
-export type RpcNode = { url: string; provider: JsonRpcProvider; stop: () => Promise<void> };
+export type RpcNode = {
+  url: string;
+  provider: JsonRpcProvider;
+  /** Stops the node and removes what was made for it (`removeOnStop`). */
+  stop: () => Promise<void>;
+  /** Files or directories made for this node only (its deployment record, Ignition's journal), removed by `stop`. */
+  removeOnStop: (file: string) => void;
+};
 
 /**
  * Starts `hardhat node` or anvil on 127.0.0.1 and waits until *it* listens: the child must print that it listens on
@@ -84,8 +91,10 @@ async function startNodeOnce(client: "hardhat" | "anvil", wanted?: number): Prom
   starting = false;
   output = "";
   const provider = new JsonRpcProvider(url, undefined, { polling: true, pollingInterval: 50 });
+  const made: string[] = [];
   const stop = async () => {
     provider.destroy();
+    for (const file of made.splice(0)) rmSync(file, { recursive: true, force: true });
     if (child.exitCode === null) {
       const exited = new Promise((r) => child.once("exit", r));
       child.kill("SIGTERM");
@@ -93,7 +102,7 @@ async function startNodeOnce(client: "hardhat" | "anvil", wanted?: number): Prom
       if (child.exitCode === null) child.kill("SIGKILL");
     }
   };
-  return { url, provider, stop };
+  return { url, provider, stop, removeOnStop: (file) => void made.push(file) };
 }
 
 export type Deployed = {
@@ -114,6 +123,12 @@ export async function deployTo(node: RpcNode, { inProject = false } = {}): Promi
   const env = { VERITAS_LOCAL_RPC: node.url, [DEPLOYMENTS_DIR_VARIABLE]: dir };
   const output = await runProjectCommand("hardhat", ["run", "scripts/deploy.ts", "--network", "localhost"], env);
   const record = JSON.parse(readFileSync(path.join(dir, "31337.json"), "utf8")) as DeploymentRecord;
+  if (!inProject) node.removeOnStop(dir);
+  // Ignition's journal of this deployment (scripts/deploy.ts keys it by the node's genesis block and port).
+  const genesis = (await node.provider.getBlock(0))!.hash!;
+  node.removeOnStop(
+    path.join(ROOT, "deploy", "deployments", `chain-31337-${genesis.slice(2, 10)}-${new URL(node.url).port}`),
+  );
   return { record, output, env };
 }
 
