@@ -17,7 +17,7 @@ import {
 import { mainnet } from "viem/chains";
 import { simulateContract } from "viem/actions";
 import { Mode } from "../src/constants.js";
-import { decodeVeritasError, findRevertData, VeritasError } from "../src/errors.js";
+import { decodeVeritasError, findRevertData, VeritasError, VeritasRevertError } from "../src/errors.js";
 import { commitInput, toBytes32 } from "../src/zk.js";
 import {
   createVeritasClient,
@@ -116,7 +116,9 @@ describe("VeritasViemClient (src/viem.ts): the client on viem clients, over Hard
   it("a revert is a VeritasError with the custom error's name and arguments, decoded in simulation before sending", async function () {
     const c = client.connectWallet(wallet(fresh));
     const nonce = await publicClient.getTransactionCount({ address: fresh as Address });
-    const err = await rejection<VeritasError>(c.requestInference({ versionId: 1n, payment: PAYMENT, input: "x" }));
+    const err = await rejection<VeritasRevertError>(
+      c.requestInference({ versionId: 1n, payment: PAYMENT, input: "x" }),
+    );
     expect(err).to.be.instanceOf(VeritasError);
     expect(err.errorName).to.equal("InsufficientBalance");
     expect(err.args).to.deep.equal({ account: fresh, balance: 0n, needed: PAYMENT });
@@ -125,7 +127,7 @@ describe("VeritasViemClient (src/viem.ts): the client on viem clients, over Hard
     expect(await publicClient.getTransactionCount({ address: fresh as Address })).to.equal(nonce);
     // An error of another contract (the registry's, bubbled up through the escrow): not in the escrow's ABI, so
     // viem leaves it undecoded, and the Veritas error interface decodes its raw data.
-    const unknown = await rejection<VeritasError>(
+    const unknown = await rejection<VeritasRevertError>(
       client.requestInference({ versionId: 77n, payment: PAYMENT, input: "x" }),
     );
     expect(unknown.message).to.equal("UnknownVersion(versionId=77)");
@@ -266,7 +268,7 @@ describe("VeritasViemClient (src/viem.ts): the client on viem clients, over Hard
     expect(info.claim).to.deep.equal(claim);
     expect(info.proposal).to.deep.equal({ ...proposal, node: f.node.address, output });
 
-    const early = await rejection<VeritasError>(client.finalize(jobId));
+    const early = await rejection<VeritasRevertError>(client.finalize(jobId));
     expect(early).to.be.instanceOf(VeritasError);
     expect(early.errorName).to.equal("ChallengeWindowOpen");
     expect(early.args).to.deep.equal({ jobId, challengeEnds: proposal.challengeEnds });
@@ -286,14 +288,14 @@ describe("VeritasViemClient (src/viem.ts): the client on viem clients, over Hard
     await client.requestCancel(jobId);
     const at = await client.cancellableAt(jobId);
     expect(at).to.be.greaterThan(BigInt(await time.latest()));
-    const early = await rejection<VeritasError>(client.cancel(jobId));
+    const early = await rejection<VeritasRevertError>(client.cancel(jobId));
     expect(early.errorName).to.equal("CancelGracePeriod");
     expect(early.args).to.deep.equal({ jobId, cancellableAt: at });
     await time.increaseTo(at);
     await client.cancel(jobId);
     const err = await waiting;
     expect(err).to.be.instanceOf(VeritasJobError);
-    expect(err.code).to.equal("Cancelled");
+    expect(err.code).to.equal("JOB_CANCELLED");
     expect(err.refund).to.equal(PAYMENT);
     expect(await client.getJob(jobId)).to.deep.include({ status: "Cancelled", refund: PAYMENT });
     expect(await client.balanceOf()).to.equal(before);
@@ -309,15 +311,15 @@ describe("VeritasViemClient (src/viem.ts): the client on viem clients, over Hard
     expect(info.claim?.deliverBy).to.be.a("bigint");
     await time.increaseTo(job.expiresAt);
     const late = await rejection<VeritasJobError>(client.waitForResult(jobId));
-    expect(late.code).to.equal("PastDeadline");
+    expect(late.code).to.equal("PAST_DEADLINE");
     expect(late.message).to.contain("call expire(jobId) to refund it");
     await time.increaseTo(claimed.job.expiresAt + 1n);
     const missed = await rejection<VeritasJobError>(client.waitForResult(claimed.jobId));
-    expect(missed.code).to.equal("PastDeadline");
+    expect(missed.code).to.equal("PAST_DEADLINE");
     expect(missed.message).to.contain("reportMissedDeadline");
     await client.connectWallet(wallet(f.other.address)).expire(jobId);
     const expired = await rejection<VeritasJobError>(client.waitForResult(jobId));
-    expect(expired.code).to.equal("Expired");
+    expect(expired.code).to.equal("JOB_EXPIRED");
     expect(expired.refund).to.equal(PAYMENT);
     expect(await client.getJob(jobId)).to.deep.include({ status: "Expired", refund: PAYMENT });
   });
@@ -326,10 +328,10 @@ describe("VeritasViemClient (src/viem.ts): the client on viem clients, over Hard
     const { jobId } = await client.requestInference({ versionId: 1n, payment: PAYMENT, input: "in" });
     const started = Date.now();
     const err = await rejection<VeritasJobError>(client.waitForResult(jobId, { timeout: 100 }));
-    expect(err.code).to.equal("Timeout");
+    expect(err.code).to.equal("TIMEOUT");
     expect(Date.now() - started).to.be.lessThan(2_000);
-    expect((await rejection<VeritasJobError>(client.getJob(jobId + 1n))).code).to.equal("UnknownJob");
-    expect((await rejection<VeritasJobError>(client.waitForResult(jobId + 1n))).code).to.equal("UnknownJob");
+    expect((await rejection<VeritasJobError>(client.getJob(jobId + 1n))).code).to.equal("UNKNOWN_JOB");
+    expect((await rejection<VeritasJobError>(client.waitForResult(jobId + 1n))).code).to.equal("UNKNOWN_JOB");
   });
 
   it("createVeritasClient needs addresses, a deployment of the public client's chain, or a packaged one", async function () {
