@@ -17,7 +17,14 @@ import {
 import { mainnet } from "viem/chains";
 import { simulateContract } from "viem/actions";
 import { Mode } from "../src/constants.js";
-import { decodeVeritasError, findRevertData, VeritasError, VeritasRevertError } from "../src/errors.js";
+import {
+  decodeVeritasError,
+  findRevertData,
+  VeritasError,
+  VeritasRevertError,
+  VeritasTransactionError,
+} from "../src/errors.js";
+import { VeritasClient } from "../src/client.js";
 import { commitInput, toBytes32 } from "../src/zk.js";
 import {
   createVeritasClient,
@@ -27,7 +34,7 @@ import {
   type VeritasWalletClient,
 } from "../src/viem.js";
 import { releaseSnarkjs } from "../scripts/lib/zk/snark.js";
-import { PAYMENT, USD } from "./helpers/fixtures.js";
+import { MEASUREMENT, MIN_COLLATERAL, NODE_STAKE, PAYMENT, ROYALTY, USD } from "./helpers/fixtures.js";
 import { deployNodeFixture, makeNode, tempDir, type NodeFixture } from "./helpers/node.js";
 import { trueOutput } from "./helpers/optimistic.js";
 import { ZK_INPUT } from "./helpers/zk.js";
@@ -182,7 +189,9 @@ describe("VeritasViemClient (src/viem.ts): the client on viem clients, over Hard
     // The job as the chain recorded it: what getJob decodes from JobRequested with viem (numbers made bigints).
     const reader = await createVeritasClient({ publicClient, addresses: { escrow: addresses.escrow } });
     expect((await reader.getJob(r.jobId)).job).to.deep.equal(r.job);
-    expect((await rejection(reader.deposit(1n))).message).to.contain("no walletClient with an account");
+    const readOnly = await rejection<VeritasError>(reader.deposit(1n));
+    expect(readOnly.message).to.contain("no walletClient with an account");
+    expect(readOnly.code).to.equal("NO_SIGNER");
 
     const tokens = await f.usd.balanceOf(f.requester.address);
     const t = await client.requestInference(
@@ -233,10 +242,13 @@ describe("VeritasViemClient (src/viem.ts): the client on viem clients, over Hard
       client.requestInference({ versionId: 1n, mode: Mode.ZK, payment: PAYMENT, input: "x" }),
     );
     expect(refused.message).to.match(/input commitment, not keccak256/);
-    expect(
-      (await rejection(client.requestInference({ versionId: 1n, mode: Mode.ZK, payment: PAYMENT, input: [1, 128] })))
-        .message,
-    ).to.equal("requestInference: an array `input` must be a non-empty vector of int8 integers");
+    const outOfRange = await rejection<VeritasError>(
+      client.requestInference({ versionId: 1n, mode: Mode.ZK, payment: PAYMENT, input: [1, 128] }),
+    );
+    expect(outOfRange.message).to.equal(
+      "requestInference: an array `input` must be a non-empty vector of int8 integers",
+    );
+    expect(outOfRange.code).to.equal("INVALID_INPUT");
 
     const req = await client.requestInference({ versionId: 1n, mode: Mode.ZK, payment: PAYMENT, input: ZK_INPUT });
     expect(req.job.inputDigest).to.equal(toBytes32(commitInput(ZK_INPUT)));
@@ -335,21 +347,27 @@ describe("VeritasViemClient (src/viem.ts): the client on viem clients, over Hard
   });
 
   it("createVeritasClient needs addresses, a deployment of the public client's chain, or a packaged one", async function () {
-    expect((await rejection(createVeritasClient({ publicClient, chainId: 424242 }))).message).to.equal(
+    const none = await rejection<VeritasError>(createVeritasClient({ publicClient, chainId: 424242 }));
+    expect(none.message).to.equal(
       "VeritasViemClient: no Veritas deployment is packaged for chain 424242; pass { addresses } or { deployment }",
     );
+    expect(none.code).to.equal("DEPLOYMENT_NOT_FOUND");
     const deployment = { chainId: 1, network: "mainnet", deployedAtBlock: 0, contracts: addresses };
-    expect((await rejection(createVeritasClient({ publicClient, deployment }))).message).to.equal(
-      "VeritasViemClient: the deployment is for chain 1, the provider is on chain 31337",
-    );
+    const other = await rejection<VeritasError>(createVeritasClient({ publicClient, deployment }));
+    expect(other.message).to.equal("VeritasViemClient: the deployment is for chain 1, the provider is on chain 31337");
+    expect(other.code).to.equal("CHAIN_MISMATCH");
     const onMainnet = createWalletClient({
       account: f.requester.address as Hex,
       chain: mainnet,
       transport: custom(conn.provider, { retryCount: 0 }),
     });
-    expect(
-      (await rejection(createVeritasClient({ publicClient, walletClient: onMainnet, addresses }))).message,
-    ).to.equal("VeritasViemClient: the wallet client is on chain 1, the public client on chain 31337");
+    const wrongWallet = await rejection<VeritasError>(
+      createVeritasClient({ publicClient, walletClient: onMainnet, addresses }),
+    );
+    expect(wrongWallet.message).to.equal(
+      "VeritasViemClient: the wallet client is on chain 1, the public client on chain 31337",
+    );
+    expect(wrongWallet.code).to.equal("CHAIN_MISMATCH");
     const ok = await createVeritasClient({
       publicClient,
       deployment: JSON.stringify({ ...deployment, chainId: 31337, deployedAtBlock: 3 }),
@@ -357,5 +375,77 @@ describe("VeritasViemClient (src/viem.ts): the client on viem clients, over Hard
     expect(ok.fromBlock).to.equal(3);
     expect(ok.chainId).to.equal(31337n);
     expect(ok.addresses.escrow).to.equal(addresses.escrow);
+  });
+  it("role clients over viem: the model owner publishes a version, the operator registers and stakes; read back as the ethers roles read them", async function () {
+    const owner = client.connectWallet(wallet(f.modelOwner.address)).modelOwner;
+    const created = await owner.createModel("ipfs://viem-model-card");
+    expect(created.receipt.status).to.equal("success");
+    expect(await f.registry.modelOwner(created.modelId)).to.equal(f.modelOwner.address);
+    const published = await owner.publishVersion(created.modelId, {
+      weightsDigest: keccak256(new TextEncoder().encode("viem-weights")),
+      ioSchemaDigest: keccak256(new TextEncoder().encode("int8[8] -> int256[4]")),
+      artifactURI: "ipfs://viem.onnx",
+      royalty: ROYALTY,
+      minCollateral: MIN_COLLATERAL,
+      modes: [Mode.TEE],
+      teeMeasurements: [MEASUREMENT],
+    });
+    expect(published.versionId).to.equal(await f.registry.versionCount());
+    // The ethers client's roles read the same chain: viem's numbers (uint48, uint40, uint16) come back as the same types.
+    const viaEthers = await VeritasClient.connect(ethers.provider, { addresses });
+    const version = await owner.getVersion(published.versionId);
+    expect(version).to.deep.equal(await viaEthers.modelOwner.getVersion(published.versionId));
+    expect(version).to.deep.include({
+      modelId: created.modelId,
+      royalty: ROYALTY,
+      modes: [Mode.TEE],
+      deprecated: false,
+    });
+    expect(version.publishedAt).to.be.a("bigint");
+    expect(await owner.getModel(created.modelId)).to.deep.equal({
+      modelId: created.modelId,
+      owner: f.modelOwner.address,
+      versionIds: [published.versionId],
+    });
+
+    const node = (await ethers.getSigners())[13].address;
+    await f.token.connect(f.deployer).transfer(node, NODE_STAKE);
+    const operator = client.connectWallet(wallet(node)).operator; // staking's address read from the escrow
+    await operator.registerNode("https://viem.nodes.example", [Mode.TEE, Mode.ZK]);
+    await operator.stake(NODE_STAKE);
+    const info = await operator.getNode();
+    expect(info).to.deep.equal(await viaEthers.operator.getNode(node));
+    expect(info).to.deep.include({
+      node,
+      registered: true,
+      endpoint: "https://viem.nodes.example",
+      modes: [Mode.TEE, Mode.ZK],
+      staked: NODE_STAKE,
+      active: true,
+    });
+    expect(await f.token.balanceOf(node)).to.equal(0n);
+  });
+
+  it("TX_REVERTED: a transaction that simulated fine but reverted when mined is a coded VeritasTransactionError", async function () {
+    const balance = await client.balanceOf();
+    await conn.provider.request({ method: "evm_setAutomine", params: [false] });
+    try {
+      // Both simulate against the same state; the second is mined after the first emptied the balance.
+      const first = client.withdraw(balance);
+      const second = rejection<VeritasTransactionError>(client.withdraw(balance));
+      await new Promise((r) => setTimeout(r, 300));
+      await conn.provider.request({ method: "evm_mine", params: [] });
+      expect((await first).status).to.equal("success");
+      await conn.provider.request({ method: "evm_mine", params: [] });
+      const err = await second;
+      expect(err).to.be.instanceOf(VeritasTransactionError);
+      expect(err).to.be.instanceOf(VeritasError);
+      expect(err.code).to.equal("TX_REVERTED");
+      expect(err.functionName).to.equal("withdraw");
+      const mined = await publicClient.getTransactionReceipt({ hash: err.transactionHash as Hex });
+      expect(mined.status).to.equal("reverted");
+    } finally {
+      await conn.provider.request({ method: "evm_setAutomine", params: [true] });
+    }
   });
 });

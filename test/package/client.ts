@@ -233,9 +233,11 @@ describe("VeritasClient and decodeVeritasError (in-process chain)", function () 
       const reader = await VeritasClient.connect(ethers.provider, { addresses: f.addresses });
       expect((await reader.getJob(jobId)).job).to.deep.equal(job);
       expect(await reader.waitForResult(jobId)).to.deep.equal(result);
-      expect(await message(reader.requestInference({ versionId: 1n, payment: 1n, input: "" }))).to.contain(
-        "connected with a Provider only",
-      );
+      const readOnly = (await reader
+        .requestInference({ versionId: 1n, payment: 1n, input: "" })
+        .catch((e: unknown) => e)) as VeritasError;
+      expect(readOnly.message).to.contain("connected with a Provider only");
+      expect(readOnly.code).to.equal("NO_SIGNER");
     });
 
     it("requestAndWait returns the output with its TEE verification: the enclave key, its attestation, the batch", async function () {
