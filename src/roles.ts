@@ -150,8 +150,8 @@ export class VeritasReader<Receipt> {
               await c.finalize(id);
               continue;
             } catch (e) {
-              // e.g. finalized by someone else first: poll again
-              if (!(e instanceof VeritasError) || e.code !== "CONTRACT_REVERT") throw e;
+              // Finalized by someone else first (refused in simulation, or mined after theirs): poll again.
+              if (!(e instanceof VeritasError) || (e.code !== "CONTRACT_REVERT" && e.code !== "TX_REVERTED")) throw e;
             }
           }
         }
