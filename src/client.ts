@@ -72,7 +72,7 @@ function providerOf(runner: Signer | Provider): Provider {
 /**
  * A typed client for requesters (and node operators' withdrawals): connect with an ethers v6 Signer (to send) or
  * Provider (read only) and the addresses of a deployment. The viem client with the same methods:
- * `@veritas-protocol/contracts/viem` (src/viem.ts); both run the logic of src/client-core.ts.
+ * `@veritas-protocol/contracts/viem` (src/viem.ts); both run the role clients of src/roles.ts.
  *
  *   const client = await VeritasClient.connect(signer);                 // deployments packaged for the chain
  *   const client = await VeritasClient.connect(signer, { addresses });   // any deployment

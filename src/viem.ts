@@ -1,6 +1,6 @@
 /**
  * @veritas-protocol/contracts/viem: the Veritas client for viem. The same methods and results as the ethers
- * `VeritasClient` (both run src/client-core.ts), on viem clients:
+ * `VeritasClient` (both run the role clients of src/roles.ts), on viem clients:
  *
  *   const publicClient = createPublicClient({ chain, transport: http() });
  *   const walletClient = createWalletClient({ chain, account, transport: http() });
