@@ -1,5 +1,6 @@
 import {
   Contract,
+  isError,
   type ContractTransactionResponse,
   type EventLog,
   type Provider,
@@ -22,6 +23,8 @@ import {
   toVeritasError,
   VERITAS_CLIENT_ABIS,
   VeritasClientCore,
+  VeritasError,
+  VeritasTransactionError,
   type ContractKey,
   type EventQuery,
   type EventRecord,
@@ -60,10 +63,16 @@ function isSigner(runner: Signer | Provider): runner is Signer {
   );
 }
 
+function providerOf(runner: Signer | Provider): Provider {
+  const provider = isSigner(runner) ? runner.provider : runner;
+  if (!provider) throw new VeritasError("NO_PROVIDER", "VeritasClient: the signer has no provider");
+  return provider;
+}
+
 /**
  * A typed client for requesters (and node operators' withdrawals): connect with an ethers v6 Signer (to send) or
  * Provider (read only) and the addresses of a deployment. The viem client with the same methods:
- * `@veritas-protocol/contracts/viem` (src/viem.ts); both run the logic of src/client-core.ts.
+ * `@veritas-protocol/contracts/viem` (src/viem.ts); both run the role clients of src/roles.ts.
  *
  *   const client = await VeritasClient.connect(signer);                 // deployments packaged for the chain
  *   const client = await VeritasClient.connect(signer, { addresses });   // any deployment
@@ -71,7 +80,9 @@ function isSigner(runner: Signer | Provider): runner is Signer {
  *   const { jobId } = await client.requestInference({ versionId: 1n, payment: 1_000_000n, input: "…", inputURI: "ipfs://…" });
  *   const { output } = await client.waitForResult(jobId, { timeout: 120_000 });
  *
- * Reverts are thrown as `VeritasError`, whose message is the custom error with its arguments.
+ * The role clients are on it too, each usable alone: `client.reader`, `client.requester`, `client.verification`,
+ * `client.modelOwner`, `client.operator` (src/roles.ts). Every error is a `VeritasError` with a `code`; a revert is a
+ * `VeritasRevertError` (`CONTRACT_REVERT`) whose message is the custom error with its arguments.
  */
 export class VeritasClient extends VeritasClientCore<TransactionReceipt> {
   readonly escrow: InferenceEscrow;
@@ -90,9 +101,7 @@ export class VeritasClient extends VeritasClientCore<TransactionReceipt> {
   ) {
     super(addresses, chainId, options);
     this.signer = isSigner(runner) ? runner : undefined;
-    const provider = isSigner(runner) ? runner.provider : runner;
-    if (!provider) throw new Error("VeritasClient: the signer has no provider");
-    this.provider = provider;
+    this.provider = providerOf(runner);
     this.escrow = InferenceEscrow__factory.connect(addresses.escrow, runner);
     this.registry = addresses.registry ? ModelRegistry__factory.connect(addresses.registry, runner) : undefined;
     this.staking = addresses.staking ? NodeStaking__factory.connect(addresses.staking, runner) : undefined;
@@ -104,9 +113,7 @@ export class VeritasClient extends VeritasClientCore<TransactionReceipt> {
    * the provider's chain). Throws if none is found.
    */
   static async connect(runner: Signer | Provider, options: ConnectOptions = {}): Promise<VeritasClient> {
-    const provider = isSigner(runner) ? runner.provider : runner;
-    if (!provider) throw new Error("VeritasClient: the signer has no provider");
-    const chainId = (await provider.getNetwork()).chainId;
+    const chainId = (await providerOf(runner).getNetwork()).chainId;
     const { addresses, fromBlock } = await resolveDeployment(options, chainId, "VeritasClient");
     return new VeritasClient(runner, addresses, chainId, { ...options, fromBlock });
   }
@@ -128,19 +135,39 @@ export class VeritasClient extends VeritasClientCore<TransactionReceipt> {
   /** The signer's address; throws for a read-only client. */
   async account(): Promise<string> {
     if (!this.signer)
-      throw new Error("VeritasClient: connected with a Provider only; connect with a Signer to send transactions");
+      throw new VeritasError(
+        "NO_SIGNER",
+        "VeritasClient: connected with a Provider only; connect with a Signer to send transactions",
+      );
     return this.signer.getAddress();
   }
 
-  /** Sends a transaction through the client's error decoding (a revert becomes a `VeritasError`). */
-  async send(fn: () => Promise<ContractTransactionResponse>): Promise<TransactionReceipt> {
+  /**
+   * Sends a transaction through the client's error decoding: a revert becomes a `VeritasRevertError`, a mined
+   * transaction that reverted without revert data a `VeritasTransactionError` (`TX_REVERTED`).
+   */
+  async send(
+    fn: () => Promise<ContractTransactionResponse>,
+    functionName = "transaction",
+  ): Promise<TransactionReceipt> {
     try {
       const tx = await fn();
-      const receipt = await tx.wait();
-      if (!receipt) throw new Error(`transaction ${tx.hash} was dropped`);
-      return receipt;
+      // One confirmation: ethers resolves with the receipt once mined (null only when asked for 0 confirmations).
+      return (await tx.wait())!;
     } catch (e) {
-      throw toVeritasError(e);
+      const decoded = toVeritasError(e);
+      if (decoded === e && isError(e, "CALL_EXCEPTION") && e.receipt) {
+        const hash = e.receipt.hash;
+        throw new VeritasTransactionError(
+          hash,
+          functionName,
+          `VeritasClient: transaction ${hash} (${functionName}) reverted`,
+          {
+            cause: e,
+          },
+        );
+      }
+      throw decoded;
     }
   }
 
@@ -161,10 +188,12 @@ export class VeritasClient extends VeritasClientCore<TransactionReceipt> {
     fn: string,
     args: readonly unknown[],
   ): Promise<TransactionReceipt> {
-    return this.send(() =>
-      this.contract(key, address)
-        .getFunction(fn)
-        .send(...args),
+    return this.send(
+      () =>
+        this.contract(key, address)
+          .getFunction(fn)
+          .send(...args),
+      fn,
     );
   }
 

@@ -1,3 +1,5 @@
+import { VeritasError } from "./errors.js";
+
 /** Contract addresses of one Veritas deployment (the `contracts` of deployments/<chainId>.json). */
 export type VeritasAddresses = {
   escrow: string;
@@ -58,7 +60,7 @@ export async function loadDeployment(chainId: number | bigint): Promise<Deployme
 export function parseDeployment(input: string | unknown): DeploymentRecord {
   const r = (typeof input === "string" ? JSON.parse(input) : input) as Partial<DeploymentRecord>;
   if (!r || typeof r !== "object" || !r.contracts || typeof r.contracts.escrow !== "string") {
-    throw new Error("not a Veritas deployment record: `contracts.escrow` is missing");
+    throw new VeritasError("INVALID_DEPLOYMENT", "not a Veritas deployment record: `contracts.escrow` is missing");
   }
   return { network: "", deployedAtBlock: 0, ...r, chainId: Number(r.chainId) } as DeploymentRecord;
 }

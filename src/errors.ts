@@ -28,16 +28,63 @@ export interface DecodedVeritasError {
 }
 
 /**
- * A failed Veritas call, with its revert decoded. Thrown by `VeritasClient` and `VeritasViemClient`; `cause` is the
- * provider's (or viem's) error.
+ * What went wrong, as a stable string: branch on `e.code`, never on a message.
+ *
+ * - `CONTRACT_REVERT`: a Veritas contract reverted (`VeritasRevertError`: the custom error's name and arguments).
+ * - `TX_REVERTED`: a transaction was mined but reverted, without revert data to decode (e.g. it simulated fine and
+ *   the state changed before it was mined) (`VeritasTransactionError`).
+ * - `NO_SIGNER`: a read-only client was asked to send; `NO_PROVIDER`: an ethers signer without a provider.
+ * - `DEPLOYMENT_NOT_FOUND`: no deployment is packaged for the chain; `INVALID_DEPLOYMENT`: a deployment record
+ *   without `contracts.escrow`; `CHAIN_MISMATCH`: the deployment or the wallet client is on another chain.
+ * - `INVALID_INPUT`: a request's input cannot give the digest its mode needs (nothing was sent).
+ * - `MISSING_EVENT`: a mined transaction lacks the event the client reads its result from.
+ * - Jobs (`VeritasJobError`): `UNKNOWN_JOB`, `JOB_CANCELLED`, `JOB_EXPIRED`, `JOB_REFUNDED` (with the refund),
+ *   `PAST_DEADLINE` (it can no longer settle: expire it), `NO_PROPOSAL` (nothing to finalize), `TIMEOUT`.
+ */
+export type VeritasErrorCode =
+  | "CONTRACT_REVERT"
+  | "TX_REVERTED"
+  | "NO_SIGNER"
+  | "NO_PROVIDER"
+  | "DEPLOYMENT_NOT_FOUND"
+  | "INVALID_DEPLOYMENT"
+  | "CHAIN_MISMATCH"
+  | "INVALID_INPUT"
+  | "MISSING_EVENT"
+  | JobErrorCode;
+
+/** Why a job gave no result (`VeritasJobError.code`). */
+export type JobErrorCode =
+  "UNKNOWN_JOB" | "JOB_CANCELLED" | "JOB_EXPIRED" | "JOB_REFUNDED" | "PAST_DEADLINE" | "NO_PROPOSAL" | "TIMEOUT";
+
+/**
+ * Every error the Veritas clients throw (`VeritasClient`, `VeritasViemClient` and their role clients): a stable `code`,
+ * a readable message and, where there is one, the underlying error as `cause`. Subclasses carry the details:
+ * `VeritasRevertError` (a decoded revert), `VeritasTransactionError` (a mined transaction), `VeritasJobError` (a job).
  */
 export class VeritasError extends Error {
-  override readonly name = "VeritasError";
+  override readonly name: string = "VeritasError";
+  constructor(
+    readonly code: VeritasErrorCode,
+    message: string,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+  }
+}
+
+/**
+ * A Veritas contract reverted (`code` `CONTRACT_REVERT`): the custom error decoded, its name and arguments. `cause` is
+ * the provider's (or viem's) error.
+ */
+export class VeritasRevertError extends VeritasError {
+  override readonly name: string = "VeritasRevertError";
+  declare readonly code: "CONTRACT_REVERT";
   constructor(
     readonly decoded: DecodedVeritasError,
     options?: { cause?: unknown },
   ) {
-    super(decoded.message, options);
+    super("CONTRACT_REVERT", decoded.message, options);
   }
   /** The custom error's name, e.g. `InsufficientBalance`. */
   get errorName(): string {
@@ -47,6 +94,44 @@ export class VeritasError extends Error {
   get args(): Record<string, unknown> {
     return this.decoded.args;
   }
+}
+
+/** A mined transaction that reverted with nothing to decode (`code` `TX_REVERTED`). */
+export class VeritasTransactionError extends VeritasError {
+  override readonly name: string = "VeritasTransactionError";
+  declare readonly code: "TX_REVERTED";
+  constructor(
+    /** The mined transaction. */
+    readonly transactionHash: string,
+    /** The contract function it called. */
+    readonly functionName: string,
+    message: string,
+    options?: { cause?: unknown },
+  ) {
+    super("TX_REVERTED", message, options);
+  }
+}
+
+/** A job that gave no result, or is not there (`code`: a `JobErrorCode`). */
+export class VeritasJobError extends VeritasError {
+  override readonly name: string = "VeritasJobError";
+  declare readonly code: JobErrorCode;
+  constructor(
+    code: JobErrorCode,
+    readonly jobId: bigint,
+    message: string,
+    /** The refund credited to the requester's escrow balance (`JOB_CANCELLED`, `JOB_EXPIRED`, `JOB_REFUNDED`). */
+    readonly refund?: bigint,
+  ) {
+    super(code, message);
+  }
+}
+
+/** Rethrows a Veritas revert as a `VeritasRevertError` (name and arguments decoded); other errors unchanged. */
+export function toVeritasError(e: unknown): unknown {
+  if (e instanceof VeritasError) return e;
+  const decoded = decodeVeritasError(e);
+  return decoded ? new VeritasRevertError(decoded, { cause: e }) : e;
 }
 
 const PANIC_REASONS: Record<number, string> = {
@@ -109,7 +194,7 @@ export function findRevertData(err: unknown): string | undefined {
     if (typeof e === "string") return HEX_DATA.test(e) ? e : undefined;
     if (e === null || typeof e !== "object" || depth > 8 || seen.has(e)) return undefined;
     seen.add(e);
-    if (e instanceof VeritasError) return e.decoded.data;
+    if (e instanceof VeritasRevertError) return e.decoded.data;
     const o = e as Record<string, unknown>;
     if (typeof o.data === "string" && HEX_DATA.test(o.data)) return o.data;
     // viem: ContractFunctionRevertedError keeps the revert data as `raw` (its `data` is the decoded error, if its ABI
@@ -138,13 +223,13 @@ export function findRevertData(err: unknown): string | undefined {
 
 /**
  * Decodes a revert into its Veritas custom error and arguments. Accepts whatever a call threw (ethers, viem, Hardhat,
- * JSON-RPC errors, a `VeritasError`) or the revert data itself. Returns `undefined` when there is no revert data or the
+ * JSON-RPC errors, a `VeritasRevertError`) or the revert data itself. Returns `undefined` when there is no revert data or the
  * selector is not a Veritas error, `Error(string)` or `Panic(uint256)`.
  *
  *   decodeVeritasError(err)?.message  // "InsufficientBalance(account=0xf39F…, balance=0, needed=1000000)"
  */
 export function decodeVeritasError(err: unknown): DecodedVeritasError | undefined {
-  if (err instanceof VeritasError) return err.decoded;
+  if (err instanceof VeritasRevertError) return err.decoded;
   const data = findRevertData(err);
   if (!data) return undefined;
   let description: ErrorDescription | null = null;

@@ -1,4 +1,13 @@
-import { keccak256, TypedDataEncoder, Wallet, type BigNumberish, type TypedDataDomain } from "ethers";
+import {
+  AbiCoder,
+  concat,
+  id,
+  keccak256,
+  TypedDataEncoder,
+  Wallet,
+  type BigNumberish,
+  type TypedDataDomain,
+} from "ethers";
 import { jobIdOf, type Job } from "./jobs.js";
 
 /**
@@ -66,6 +75,34 @@ export function resultMessage(escrow: string, job: Job, outputHash: string) {
 /** The EIP-712 struct hash of one result (`TeeResultVerifier.resultStructHash`), a leaf of a batch digest. */
 export function resultStructHash(escrow: string, job: Job, outputHash: string): string {
   return TypedDataEncoder.hashStruct("InferenceResult", RESULT_TYPES, resultMessage(escrow, job, outputHash));
+}
+
+/** `TeeResultVerifier.RESULT_TYPEHASH`: the EIP-712 type hash of `InferenceResult`. */
+export const RESULT_TYPEHASH = id(TypedDataEncoder.from(RESULT_TYPES).encodeType("InferenceResult"));
+/** `TeeResultVerifier.BATCH_TYPEHASH`: the EIP-712 type hash of `InferenceBatch` (with `InferenceResult` appended). */
+export const BATCH_TYPEHASH = id(TypedDataEncoder.from(BATCH_TYPES).encodeType("InferenceBatch"));
+
+/**
+ * The digest an enclave signs for one result (`TeeResultVerifier.resultDigest`): EIP-712 `InferenceResult` under the
+ * verifier's domain (`teeResultDomain(chainId, verifier)`).
+ */
+export function resultDigest(domain: TypedDataDomain, escrow: string, job: Job, outputHash: string): string {
+  return TypedDataEncoder.hash(domain, RESULT_TYPES, resultMessage(escrow, job, outputHash));
+}
+
+/**
+ * The digest an enclave signs for a batch, from its results' struct hashes in the batch's order
+ * (`TeeResultVerifier.batchDigest`): `keccak256(0x1901 ‖ domainSeparator ‖ keccak256(abi.encode(BATCH_TYPEHASH,
+ * keccak256(abi.encodePacked(resultStructHashes)))))`, which is EIP-712 `InferenceBatch` over those results.
+ */
+export function batchDigest(domain: TypedDataDomain, resultStructHashes: readonly string[]): string {
+  const batch = keccak256(
+    AbiCoder.defaultAbiCoder().encode(
+      ["bytes32", "bytes32"],
+      [BATCH_TYPEHASH, keccak256(concat([...resultStructHashes]))],
+    ),
+  );
+  return keccak256(concat(["0x1901", TypedDataEncoder.hashDomain(domain), batch]));
 }
 
 /** Equivocation evidence (`IDisputeManager.SignedResult`): one result and the signature that covers it. */

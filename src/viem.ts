@@ -1,6 +1,6 @@
 /**
  * @veritas-protocol/contracts/viem: the Veritas client for viem. The same methods and results as the ethers
- * `VeritasClient` (both run src/client-core.ts), on viem clients:
+ * `VeritasClient` (both run the role clients of src/roles.ts), on viem clients:
  *
  *   const publicClient = createPublicClient({ chain, transport: http() });
  *   const walletClient = createWalletClient({ chain, account, transport: http() });
@@ -11,8 +11,11 @@
  *
  * Reads use `readContract` and `getContractEvents` with the contracts' `as const` ABIs; a transaction is simulated
  * first (`simulateContract`, so a revert is decoded before anything is sent), then sent (`writeContract`) and waited
- * for (`waitForTransactionReceipt`). Every revert is thrown as the same `VeritasError` as the ethers client's (the
- * custom error's name and arguments), a job that cannot settle as a `VeritasJobError`.
+ * for (`waitForTransactionReceipt`). Every revert is thrown as the same `VeritasRevertError` as the ethers client's
+ * (the custom error's name and arguments), a transaction that simulated fine but reverted when mined as a
+ * `VeritasTransactionError` (`TX_REVERTED`), a job that cannot settle as a `VeritasJobError`: all `VeritasError`s with
+ * a `code`. The role clients (`veritas.reader`, `.requester`, `.verification`, `.modelOwner`, `.operator`) are the same
+ * as the ethers client's.
  */
 import {
   erc20Abi,
@@ -43,6 +46,8 @@ import {
   toVeritasError,
   VERITAS_CLIENT_ABIS,
   VeritasClientCore,
+  VeritasError,
+  VeritasTransactionError,
   type ContractKey,
   type DeploymentOptions,
   type EventQuery,
@@ -52,7 +57,7 @@ import {
 import type { DeploymentRecord, VeritasAddresses } from "./deployments.js";
 
 export * from "./client-core.js";
-export { decodeVeritasError, VeritasError, type DecodedVeritasError } from "./errors.js";
+export { decodeVeritasError, describeError, type DecodedVeritasError } from "./errors.js";
 export { JOB_STATUS_NAMES, JobStatus, Mode, modeBit, Ruling, RULING_NAMES } from "./constants.js";
 
 /** A viem client that reads (a `PublicClient`, or any client with a transport). */
@@ -91,7 +96,10 @@ export async function createVeritasClient(options: CreateVeritasClientOptions): 
   const chainId = BigInt(await getChainId(options.publicClient));
   const walletChain = options.walletClient?.chain?.id;
   if (walletChain !== undefined && BigInt(walletChain) !== chainId)
-    throw new Error(`${WHO}: the wallet client is on chain ${walletChain}, the public client on chain ${chainId}`);
+    throw new VeritasError(
+      "CHAIN_MISMATCH",
+      `${WHO}: the wallet client is on chain ${walletChain}, the public client on chain ${chainId}`,
+    );
   const { addresses, fromBlock } = await resolveDeployment(options as DeploymentOptions, chainId, WHO);
   return new VeritasViemClient(options, addresses, chainId, fromBlock);
 }
@@ -132,7 +140,10 @@ export class VeritasViemClient extends VeritasClientCore<TransactionReceipt> {
 
   private wallet(): VeritasWalletClient {
     if (!this.walletClient?.account)
-      throw new Error(`${WHO}: no walletClient with an account; pass { walletClient } to send transactions`);
+      throw new VeritasError(
+        "NO_SIGNER",
+        `${WHO}: no walletClient with an account; pass { walletClient } to send transactions`,
+      );
     return this.walletClient;
   }
 
@@ -163,7 +174,9 @@ export class VeritasViemClient extends VeritasClientCore<TransactionReceipt> {
       });
       const hash = await writeContract(wallet, { ...request, chain: wallet.chain ?? null });
       const receipt = await waitForTransactionReceipt(this.publicClient, { hash, pollingInterval: this.pollInterval });
-      if (receipt.status !== "success") throw new Error(`${WHO}: transaction ${hash} (${fn}) reverted`);
+      // Simulated fine, reverted when mined (the state changed in between): there is no revert data to decode.
+      if (receipt.status !== "success")
+        throw new VeritasTransactionError(hash, fn, `${WHO}: transaction ${hash} (${fn}) reverted`);
       return receipt;
     } catch (e) {
       throw toVeritasError(e);

@@ -17,7 +17,14 @@ import {
 import { mainnet } from "viem/chains";
 import { simulateContract } from "viem/actions";
 import { Mode } from "../src/constants.js";
-import { decodeVeritasError, findRevertData, VeritasError } from "../src/errors.js";
+import {
+  decodeVeritasError,
+  findRevertData,
+  VeritasError,
+  VeritasRevertError,
+  VeritasTransactionError,
+} from "../src/errors.js";
+import { VeritasClient } from "../src/client.js";
 import { commitInput, toBytes32 } from "../src/zk.js";
 import {
   createVeritasClient,
@@ -27,7 +34,7 @@ import {
   type VeritasWalletClient,
 } from "../src/viem.js";
 import { releaseSnarkjs } from "../zk/lib/snark.js";
-import { PAYMENT, USD } from "./helpers/fixtures.js";
+import { MEASUREMENT, MIN_COLLATERAL, NODE_STAKE, PAYMENT, ROYALTY, USD } from "./helpers/fixtures.js";
 import { deployNodeFixture, makeNode, tempDir, type NodeFixture } from "./helpers/node.js";
 import { trueOutput } from "./helpers/optimistic.js";
 import { ZK_INPUT } from "./helpers/zk.js";
@@ -116,7 +123,9 @@ describe("VeritasViemClient (src/viem.ts): the client on viem clients, over Hard
   it("a revert is a VeritasError with the custom error's name and arguments, decoded in simulation before sending", async function () {
     const c = client.connectWallet(wallet(fresh));
     const nonce = await publicClient.getTransactionCount({ address: fresh as Address });
-    const err = await rejection<VeritasError>(c.requestInference({ versionId: 1n, payment: PAYMENT, input: "x" }));
+    const err = await rejection<VeritasRevertError>(
+      c.requestInference({ versionId: 1n, payment: PAYMENT, input: "x" }),
+    );
     expect(err).to.be.instanceOf(VeritasError);
     expect(err.errorName).to.equal("InsufficientBalance");
     expect(err.args).to.deep.equal({ account: fresh, balance: 0n, needed: PAYMENT });
@@ -125,7 +134,7 @@ describe("VeritasViemClient (src/viem.ts): the client on viem clients, over Hard
     expect(await publicClient.getTransactionCount({ address: fresh as Address })).to.equal(nonce);
     // An error of another contract (the registry's, bubbled up through the escrow): not in the escrow's ABI, so
     // viem leaves it undecoded, and the Veritas error interface decodes its raw data.
-    const unknown = await rejection<VeritasError>(
+    const unknown = await rejection<VeritasRevertError>(
       client.requestInference({ versionId: 77n, payment: PAYMENT, input: "x" }),
     );
     expect(unknown.message).to.equal("UnknownVersion(versionId=77)");
@@ -180,7 +189,9 @@ describe("VeritasViemClient (src/viem.ts): the client on viem clients, over Hard
     // The job as the chain recorded it: what getJob decodes from JobRequested with viem (numbers made bigints).
     const reader = await createVeritasClient({ publicClient, addresses: { escrow: addresses.escrow } });
     expect((await reader.getJob(r.jobId)).job).to.deep.equal(r.job);
-    expect((await rejection(reader.deposit(1n))).message).to.contain("no walletClient with an account");
+    const readOnly = await rejection<VeritasError>(reader.deposit(1n));
+    expect(readOnly.message).to.contain("no walletClient with an account");
+    expect(readOnly.code).to.equal("NO_SIGNER");
 
     const tokens = await f.usd.balanceOf(f.requester.address);
     const t = await client.requestInference(
@@ -231,10 +242,13 @@ describe("VeritasViemClient (src/viem.ts): the client on viem clients, over Hard
       client.requestInference({ versionId: 1n, mode: Mode.ZK, payment: PAYMENT, input: "x" }),
     );
     expect(refused.message).to.match(/input commitment, not keccak256/);
-    expect(
-      (await rejection(client.requestInference({ versionId: 1n, mode: Mode.ZK, payment: PAYMENT, input: [1, 128] })))
-        .message,
-    ).to.equal("requestInference: an array `input` must be a non-empty vector of int8 integers");
+    const outOfRange = await rejection<VeritasError>(
+      client.requestInference({ versionId: 1n, mode: Mode.ZK, payment: PAYMENT, input: [1, 128] }),
+    );
+    expect(outOfRange.message).to.equal(
+      "requestInference: an array `input` must be a non-empty vector of int8 integers",
+    );
+    expect(outOfRange.code).to.equal("INVALID_INPUT");
 
     const req = await client.requestInference({ versionId: 1n, mode: Mode.ZK, payment: PAYMENT, input: ZK_INPUT });
     expect(req.job.inputDigest).to.equal(toBytes32(commitInput(ZK_INPUT)));
@@ -266,7 +280,7 @@ describe("VeritasViemClient (src/viem.ts): the client on viem clients, over Hard
     expect(info.claim).to.deep.equal(claim);
     expect(info.proposal).to.deep.equal({ ...proposal, node: f.node.address, output });
 
-    const early = await rejection<VeritasError>(client.finalize(jobId));
+    const early = await rejection<VeritasRevertError>(client.finalize(jobId));
     expect(early).to.be.instanceOf(VeritasError);
     expect(early.errorName).to.equal("ChallengeWindowOpen");
     expect(early.args).to.deep.equal({ jobId, challengeEnds: proposal.challengeEnds });
@@ -286,14 +300,14 @@ describe("VeritasViemClient (src/viem.ts): the client on viem clients, over Hard
     await client.requestCancel(jobId);
     const at = await client.cancellableAt(jobId);
     expect(at).to.be.greaterThan(BigInt(await time.latest()));
-    const early = await rejection<VeritasError>(client.cancel(jobId));
+    const early = await rejection<VeritasRevertError>(client.cancel(jobId));
     expect(early.errorName).to.equal("CancelGracePeriod");
     expect(early.args).to.deep.equal({ jobId, cancellableAt: at });
     await time.increaseTo(at);
     await client.cancel(jobId);
     const err = await waiting;
     expect(err).to.be.instanceOf(VeritasJobError);
-    expect(err.code).to.equal("Cancelled");
+    expect(err.code).to.equal("JOB_CANCELLED");
     expect(err.refund).to.equal(PAYMENT);
     expect(await client.getJob(jobId)).to.deep.include({ status: "Cancelled", refund: PAYMENT });
     expect(await client.balanceOf()).to.equal(before);
@@ -309,15 +323,15 @@ describe("VeritasViemClient (src/viem.ts): the client on viem clients, over Hard
     expect(info.claim?.deliverBy).to.be.a("bigint");
     await time.increaseTo(job.expiresAt);
     const late = await rejection<VeritasJobError>(client.waitForResult(jobId));
-    expect(late.code).to.equal("PastDeadline");
+    expect(late.code).to.equal("PAST_DEADLINE");
     expect(late.message).to.contain("call expire(jobId) to refund it");
     await time.increaseTo(claimed.job.expiresAt + 1n);
     const missed = await rejection<VeritasJobError>(client.waitForResult(claimed.jobId));
-    expect(missed.code).to.equal("PastDeadline");
+    expect(missed.code).to.equal("PAST_DEADLINE");
     expect(missed.message).to.contain("reportMissedDeadline");
     await client.connectWallet(wallet(f.other.address)).expire(jobId);
     const expired = await rejection<VeritasJobError>(client.waitForResult(jobId));
-    expect(expired.code).to.equal("Expired");
+    expect(expired.code).to.equal("JOB_EXPIRED");
     expect(expired.refund).to.equal(PAYMENT);
     expect(await client.getJob(jobId)).to.deep.include({ status: "Expired", refund: PAYMENT });
   });
@@ -326,28 +340,34 @@ describe("VeritasViemClient (src/viem.ts): the client on viem clients, over Hard
     const { jobId } = await client.requestInference({ versionId: 1n, payment: PAYMENT, input: "in" });
     const started = Date.now();
     const err = await rejection<VeritasJobError>(client.waitForResult(jobId, { timeout: 100 }));
-    expect(err.code).to.equal("Timeout");
+    expect(err.code).to.equal("TIMEOUT");
     expect(Date.now() - started).to.be.lessThan(2_000);
-    expect((await rejection<VeritasJobError>(client.getJob(jobId + 1n))).code).to.equal("UnknownJob");
-    expect((await rejection<VeritasJobError>(client.waitForResult(jobId + 1n))).code).to.equal("UnknownJob");
+    expect((await rejection<VeritasJobError>(client.getJob(jobId + 1n))).code).to.equal("UNKNOWN_JOB");
+    expect((await rejection<VeritasJobError>(client.waitForResult(jobId + 1n))).code).to.equal("UNKNOWN_JOB");
   });
 
   it("createVeritasClient needs addresses, a deployment of the public client's chain, or a packaged one", async function () {
-    expect((await rejection(createVeritasClient({ publicClient, chainId: 424242 }))).message).to.equal(
+    const none = await rejection<VeritasError>(createVeritasClient({ publicClient, chainId: 424242 }));
+    expect(none.message).to.equal(
       "VeritasViemClient: no Veritas deployment is packaged for chain 424242; pass { addresses } or { deployment }",
     );
+    expect(none.code).to.equal("DEPLOYMENT_NOT_FOUND");
     const deployment = { chainId: 1, network: "mainnet", deployedAtBlock: 0, contracts: addresses };
-    expect((await rejection(createVeritasClient({ publicClient, deployment }))).message).to.equal(
-      "VeritasViemClient: the deployment is for chain 1, the provider is on chain 31337",
-    );
+    const other = await rejection<VeritasError>(createVeritasClient({ publicClient, deployment }));
+    expect(other.message).to.equal("VeritasViemClient: the deployment is for chain 1, the provider is on chain 31337");
+    expect(other.code).to.equal("CHAIN_MISMATCH");
     const onMainnet = createWalletClient({
       account: f.requester.address as Hex,
       chain: mainnet,
       transport: custom(conn.provider, { retryCount: 0 }),
     });
-    expect(
-      (await rejection(createVeritasClient({ publicClient, walletClient: onMainnet, addresses }))).message,
-    ).to.equal("VeritasViemClient: the wallet client is on chain 1, the public client on chain 31337");
+    const wrongWallet = await rejection<VeritasError>(
+      createVeritasClient({ publicClient, walletClient: onMainnet, addresses }),
+    );
+    expect(wrongWallet.message).to.equal(
+      "VeritasViemClient: the wallet client is on chain 1, the public client on chain 31337",
+    );
+    expect(wrongWallet.code).to.equal("CHAIN_MISMATCH");
     const ok = await createVeritasClient({
       publicClient,
       deployment: JSON.stringify({ ...deployment, chainId: 31337, deployedAtBlock: 3 }),
@@ -355,5 +375,77 @@ describe("VeritasViemClient (src/viem.ts): the client on viem clients, over Hard
     expect(ok.fromBlock).to.equal(3);
     expect(ok.chainId).to.equal(31337n);
     expect(ok.addresses.escrow).to.equal(addresses.escrow);
+  });
+  it("role clients over viem: the model owner publishes a version, the operator registers and stakes; read back as the ethers roles read them", async function () {
+    const owner = client.connectWallet(wallet(f.modelOwner.address)).modelOwner;
+    const created = await owner.createModel("ipfs://viem-model-card");
+    expect(created.receipt.status).to.equal("success");
+    expect(await f.registry.modelOwner(created.modelId)).to.equal(f.modelOwner.address);
+    const published = await owner.publishVersion(created.modelId, {
+      weightsDigest: keccak256(new TextEncoder().encode("viem-weights")),
+      ioSchemaDigest: keccak256(new TextEncoder().encode("int8[8] -> int256[4]")),
+      artifactURI: "ipfs://viem.onnx",
+      royalty: ROYALTY,
+      minCollateral: MIN_COLLATERAL,
+      modes: [Mode.TEE],
+      teeMeasurements: [MEASUREMENT],
+    });
+    expect(published.versionId).to.equal(await f.registry.versionCount());
+    // The ethers client's roles read the same chain: viem's numbers (uint48, uint40, uint16) come back as the same types.
+    const viaEthers = await VeritasClient.connect(ethers.provider, { addresses });
+    const version = await owner.getVersion(published.versionId);
+    expect(version).to.deep.equal(await viaEthers.modelOwner.getVersion(published.versionId));
+    expect(version).to.deep.include({
+      modelId: created.modelId,
+      royalty: ROYALTY,
+      modes: [Mode.TEE],
+      deprecated: false,
+    });
+    expect(version.publishedAt).to.be.a("bigint");
+    expect(await owner.getModel(created.modelId)).to.deep.equal({
+      modelId: created.modelId,
+      owner: f.modelOwner.address,
+      versionIds: [published.versionId],
+    });
+
+    const node = (await ethers.getSigners())[13].address;
+    await f.token.connect(f.deployer).transfer(node, NODE_STAKE);
+    const operator = client.connectWallet(wallet(node)).operator; // staking's address read from the escrow
+    await operator.registerNode("https://viem.nodes.example", [Mode.TEE, Mode.ZK]);
+    await operator.stake(NODE_STAKE);
+    const info = await operator.getNode();
+    expect(info).to.deep.equal(await viaEthers.operator.getNode(node));
+    expect(info).to.deep.include({
+      node,
+      registered: true,
+      endpoint: "https://viem.nodes.example",
+      modes: [Mode.TEE, Mode.ZK],
+      staked: NODE_STAKE,
+      active: true,
+    });
+    expect(await f.token.balanceOf(node)).to.equal(0n);
+  });
+
+  it("TX_REVERTED: a transaction that simulated fine but reverted when mined is a coded VeritasTransactionError", async function () {
+    const balance = await client.balanceOf();
+    await conn.provider.request({ method: "evm_setAutomine", params: [false] });
+    try {
+      // Both simulate against the same state; the second is mined after the first emptied the balance.
+      const first = client.withdraw(balance);
+      const second = rejection<VeritasTransactionError>(client.withdraw(balance));
+      await new Promise((r) => setTimeout(r, 300));
+      await conn.provider.request({ method: "evm_mine", params: [] });
+      expect((await first).status).to.equal("success");
+      await conn.provider.request({ method: "evm_mine", params: [] });
+      const err = await second;
+      expect(err).to.be.instanceOf(VeritasTransactionError);
+      expect(err).to.be.instanceOf(VeritasError);
+      expect(err.code).to.equal("TX_REVERTED");
+      expect(err.functionName).to.equal("withdraw");
+      const mined = await publicClient.getTransactionReceipt({ hash: err.transactionHash as Hex });
+      expect(mined.status).to.equal("reverted");
+    } finally {
+      await conn.provider.request({ method: "evm_setAutomine", params: [true] });
+    }
   });
 });

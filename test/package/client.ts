@@ -4,7 +4,7 @@ import { AbiCoder, hexlify, Interface, keccak256, toUtf8Bytes, ZeroAddress } fro
 import { VeritasClient, VeritasJobError, type InferenceResult } from "../../src/client.js";
 import { DEFAULT_DELIVERY_WINDOW_SECONDS, DEFAULT_REQUEST_TTL_SECONDS, JobStatus } from "../../src/constants.js";
 import { deploymentsDirectory } from "../../src/deployments.js";
-import { decodeVeritasError, findRevertData, veritasAbis, VeritasError } from "../../src/errors.js";
+import { decodeVeritasError, findRevertData, veritasAbis, VeritasError, VeritasRevertError } from "../../src/errors.js";
 import { claimOf } from "../../src/jobs.js";
 import { deployTeeFixture, PAYMENT, USD, type TeeFixture } from "../helpers/fixtures.js";
 import { expectTeeVerification } from "../helpers/verification.js";
@@ -114,7 +114,7 @@ describe("VeritasClient and decodeVeritasError (in-process chain)", function () 
       expect(findRevertData({ transaction: { data }, message: "no revert data" })).to.equal(undefined);
       expect(decodeVeritasError(new Error("network down"))).to.equal(undefined);
       expect(decodeVeritasError("0xdeadbeef")).to.equal(undefined); // not a Veritas error
-      const wrapped = new VeritasError(decodeVeritasError(data)!);
+      const wrapped = new VeritasRevertError(decodeVeritasError(data)!);
       expect(decodeVeritasError(wrapped)?.message).to.equal(expected);
     });
 
@@ -186,9 +186,15 @@ describe("VeritasClient and decodeVeritasError (in-process chain)", function () 
         .requestInference({ versionId: f.versionId, payment: PAYMENT, input: "x" })
         .catch((e: unknown) => e);
       expect(err).to.be.instanceOf(VeritasError);
-      expect((err as VeritasError).errorName).to.equal("InsufficientBalance");
-      expect((err as VeritasError).args).to.deep.equal({ account: f.other.address, balance: 0n, needed: PAYMENT });
-      expect((err as VeritasError).message).to.equal(
+      expect(err).to.be.instanceOf(VeritasRevertError);
+      expect((err as VeritasRevertError).code).to.equal("CONTRACT_REVERT");
+      expect((err as VeritasRevertError).errorName).to.equal("InsufficientBalance");
+      expect((err as VeritasRevertError).args).to.deep.equal({
+        account: f.other.address,
+        balance: 0n,
+        needed: PAYMENT,
+      });
+      expect((err as VeritasRevertError).message).to.equal(
         `InsufficientBalance(account=${f.other.address}, balance=0, needed=${PAYMENT})`,
       );
       const deprecated = await f.client
@@ -227,9 +233,11 @@ describe("VeritasClient and decodeVeritasError (in-process chain)", function () 
       const reader = await VeritasClient.connect(ethers.provider, { addresses: f.addresses });
       expect((await reader.getJob(jobId)).job).to.deep.equal(job);
       expect(await reader.waitForResult(jobId)).to.deep.equal(result);
-      expect(await message(reader.requestInference({ versionId: 1n, payment: 1n, input: "" }))).to.contain(
-        "connected with a Provider only",
-      );
+      const readOnly = (await reader
+        .requestInference({ versionId: 1n, payment: 1n, input: "" })
+        .catch((e: unknown) => e)) as VeritasError;
+      expect(readOnly.message).to.contain("connected with a Provider only");
+      expect(readOnly.code).to.equal("NO_SIGNER");
     });
 
     it("requestAndWait returns the output with its TEE verification: the enclave key, its attestation, the batch", async function () {
@@ -271,7 +279,7 @@ describe("VeritasClient and decodeVeritasError (in-process chain)", function () 
       await f.client.cancel(jobId);
       const err = (await waiting) as VeritasJobError;
       expect(err).to.be.instanceOf(VeritasJobError);
-      expect(err.code).to.equal("Cancelled");
+      expect(err.code).to.equal("JOB_CANCELLED");
       expect(err.refund).to.equal(PAYMENT);
       expect((await f.client.getJob(jobId)).refund).to.equal(PAYMENT);
     });
@@ -292,16 +300,16 @@ describe("VeritasClient and decodeVeritasError (in-process chain)", function () 
       await f.escrow.connect(f.node).claim(claimed.job);
       await networkHelpers.time.increaseTo(job.expiresAt);
       const late = (await f.client.waitForResult(jobId).catch((e: unknown) => e)) as VeritasJobError;
-      expect(late.code).to.equal("PastDeadline");
+      expect(late.code).to.equal("PAST_DEADLINE");
       expect(late.message).to.contain("call expire(jobId) to refund it");
       // Claimed: its claimer may still deliver until the final deadline, not after.
       await networkHelpers.time.increaseTo(claimed.job.expiresAt + 1n);
       const missed = (await f.client.waitForResult(claimed.jobId).catch((e: unknown) => e)) as VeritasJobError;
-      expect(missed.code).to.equal("PastDeadline");
+      expect(missed.code).to.equal("PAST_DEADLINE");
       expect(missed.message).to.contain("reportMissedDeadline");
       await f.client.connectSigner(f.other).expire(jobId);
       const expired = (await f.client.waitForResult(jobId).catch((e: unknown) => e)) as VeritasJobError;
-      expect(expired.code).to.equal("Expired");
+      expect(expired.code).to.equal("JOB_EXPIRED");
       expect(expired.refund).to.equal(PAYMENT);
       expect((await f.client.getJob(jobId)).status).to.equal("Expired");
     });
@@ -310,12 +318,12 @@ describe("VeritasClient and decodeVeritasError (in-process chain)", function () 
       const { jobId } = await f.client.requestInference({ versionId: f.versionId, payment: PAYMENT, input: "in" });
       const started = Date.now();
       const err = (await f.client.waitForResult(jobId, { timeout: 100 }).catch((e: unknown) => e)) as VeritasJobError;
-      expect(err.code).to.equal("Timeout");
+      expect(err.code).to.equal("TIMEOUT");
       expect(Date.now() - started).to.be.lessThan(2_000);
       const unknown = (await f.client.getJob(jobId + 1n).catch((e: unknown) => e)) as VeritasJobError;
-      expect(unknown.code).to.equal("UnknownJob");
+      expect(unknown.code).to.equal("UNKNOWN_JOB");
       expect(((await f.client.waitForResult(jobId + 1n).catch((e: unknown) => e)) as VeritasJobError).code).to.equal(
-        "UnknownJob",
+        "UNKNOWN_JOB",
       );
       await serve(jobId);
       expect((await f.client.waitForResult(jobId)).output).to.equal(hexlify(toUtf8Bytes("label=1")));

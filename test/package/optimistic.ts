@@ -44,7 +44,7 @@ describe("VeritasClient with optimistic jobs (proposals, finalize, disputes)", f
     await time.increaseTo(job.expiresAt + 1n);
     expect(
       ((await f.client.waitForResult(jobId, { timeout: 100 }).catch((e: unknown) => e)) as VeritasJobError).code,
-    ).to.equal("Timeout");
+    ).to.equal("TIMEOUT");
 
     await time.increaseTo(proposal.challengeEnds);
     const result = await f.client.waitForVerifiedResult(jobId, { timeout: 10_000, finalize: true });
@@ -66,7 +66,7 @@ describe("VeritasClient with optimistic jobs (proposals, finalize, disputes)", f
     await f.disputes.connect(f.governance).arbitrate(job, claim, proposal, false, "0x");
     const err = (await waiting) as VeritasJobError;
     expect(err).to.be.instanceOf(VeritasJobError);
-    expect(err.code).to.equal("Refunded");
+    expect(err.code).to.equal("JOB_REFUNDED");
     expect(err.refund).to.equal(PAYMENT);
     expect(err.message).to.contain("NodeWrong");
     const refunded = await f.client.getJob(jobId);

@@ -64,7 +64,7 @@ try {
   await VeritasClient.connect(provider);
   say("PACKAGED-31337 found");
 } catch (e) {
-  say("PACKAGED-31337 " + e.message);
+  say("PACKAGED-31337 " + e.code + " " + e.message);
 }
 
 // A record in the installed package's deployments/ is found by chain id (as a public network's would be).
@@ -85,7 +85,7 @@ try {
   await client.requestInference(params);
   say("REVERT none");
 } catch (e) {
-  say("REVERT " + (e instanceof VeritasError) + " " + decodeVeritasError(e)?.message);
+  say("REVERT " + (e instanceof VeritasError) + " " + e.code + " " + decodeVeritasError(e)?.message);
 }
 
 await client.deposit(5_000_000n);
@@ -97,6 +97,9 @@ say("RESULT " + result.output + " node=" + result.node + " nodeFee=" + result.no
 say("VERIFIED " + result.verification.mode + " enclave=" + result.verification.enclaveKey);
 const info = await client.getJob(jobId);
 say("STATUS " + info.status + " requester=" + info.job.requester);
+// The role clients, alone: the reader and the verification of the same client.
+const { reader, verification } = client;
+say("ROLES " + (await reader.getJob(jobId)).status + " " + (await verification.verificationOf(result)).enclaveKey);
 provider.destroy();
 `;
 
@@ -122,7 +125,7 @@ try {
   await veritas.withdraw(10n ** 30n);
   say("VIEM-REVERT none");
 } catch (e) {
-  say("VIEM-REVERT " + (e instanceof VeritasError) + " " + e.decoded?.name);
+  say("VIEM-REVERT " + (e instanceof VeritasError) + " " + e.code + " " + e.decoded?.name);
 }
 await veritas.deposit(2_000_000n);
 const input = JSON.parse(process.env.INPUT);
@@ -132,14 +135,25 @@ const result = await veritas.waitForVerifiedResult(req.jobId, { timeout: 120_000
 say("VIEM-RESULT " + result.output + " node=" + result.node);
 say("VIEM-VERIFIED " + result.verification.mode + " verifier=" + result.verification.verifier);
 say("VIEM-STATUS " + (await veritas.getJob(req.jobId)).status);
+say("VIEM-ROLES " + (await veritas.reader.getJob(req.jobId)).status + " " + (await veritas.modelOwner.getVersion(1n)).modes.join(","));
 `;
 
 const CHECK_TS = `
-import { VeritasClient, decodeVeritasError, type InferenceResult, type Job } from "${PACKAGE.name}";
+import {
+  VeritasClient,
+  VeritasError,
+  VeritasRevertError,
+  decodeVeritasError,
+  Mode,
+  type InferenceResult,
+  type Job,
+  type NodeInfo,
+  type VeritasErrorCode,
+} from "${PACKAGE.name}";
 import { InferenceEscrow__factory, type InferenceEscrow } from "${PACKAGE.name}/types";
 import type { Signer } from "ethers";
 import { inferenceEscrowAbi } from "${PACKAGE.name}/abis";
-import { createVeritasClient, type JobInfo, type VeritasViemClient } from "${PACKAGE.name}/viem";
+import { createVeritasClient, type JobInfo, type ModelVersion, type VeritasViemClient } from "${PACKAGE.name}/viem";
 import { createPublicClient, createWalletClient, http } from "viem";
 
 // The ABIs are typed literally (\`as const\`): a function's name, inputs and outputs are types, as viem reads them.
@@ -168,7 +182,28 @@ export async function typedViem(): Promise<bigint> {
   const balance: bigint = await veritas.escrow.read.balanceOf([info.job.requester as \`0x\${string}\`]);
   // @ts-expect-error: balanceOf takes one address, not a number
   await veritas.escrow.read.balanceOf([1n]);
-  return balance;
+  // The role clients: the same types as the ethers client's.
+  const version: ModelVersion = await veritas.modelOwner.getVersion(1n);
+  // @ts-expect-error: a node's modes are Mode values in an array, not a bit mask
+  await veritas.operator.registerNode("https://node.example", 2);
+  return balance + version.royalty;
+}
+
+// Role clients and coded errors.
+export async function roles(signer: Signer): Promise<VeritasErrorCode | string> {
+  const { operator, modelOwner, requester } = await VeritasClient.connect(signer);
+  await operator.registerNode("https://node.example", [Mode.TEE]);
+  const node: NodeInfo = await operator.getNode();
+  const { versionId } = await modelOwner.publishVersion(1n, {
+    weightsDigest: "0x01", ioSchemaDigest: "0x02", artifactURI: "ipfs://x", royalty: 1n, modes: [Mode.TEE],
+  });
+  try {
+    await requester.withdraw(node.staked + versionId);
+  } catch (e) {
+    if (e instanceof VeritasRevertError) return e.errorName;
+    if (e instanceof VeritasError) return e.code;
+  }
+  return "none";
 }
 `;
 
@@ -482,14 +517,15 @@ export async function typedViem(): Promise<bigint> {
       console.log(`      (scratch project on Node ${lines[0].slice(5)})`);
       const output = lines.find((l) => l.startsWith("RESULT "))?.split(" ")[1];
       expect(lines).to.include.members([
-        "PACKAGED-31337 VeritasClient: no Veritas deployment is packaged for chain 31337; pass { addresses } or { deployment }",
+        "PACKAGED-31337 DEPLOYMENT_NOT_FOUND VeritasClient: no Veritas deployment is packaged for chain 31337; pass { addresses } or { deployment }",
         `PACKAGED-LOOKUP ${c.escrow} fromBlock=${record.deployedAtBlock}`,
         "TYPES function",
-        `REVERT true InsufficientBalance(account=${requesterAddress}, balance=0, needed=1000000)`,
+        `REVERT true CONTRACT_REVERT InsufficientBalance(account=${requesterAddress}, balance=0, needed=1000000)`,
         "BALANCE 5000000",
         `RESULT ${output} node=${operatorAddress} nodeFee=${1_000_000n - 50_000n - fee}`,
         `VERIFIED TEE enclave=${enclave.address}`,
         `STATUS Settled requester=${requesterAddress}`,
+        `ROLES Settled ${enclave.address}`,
       ]);
       // The node ran the reference model: the output is its logits and label for the input.
       expect(output).to.equal(hexlify(referenceOutput(ZK_INPUT)));
@@ -510,10 +546,11 @@ export async function typedViem(): Promise<bigint> {
       expect(zkJob![2]).to.equal(toBytes32(commitInput(ZK_INPUT)));
       expect(zkJob![3]).to.equal(`data:application/json,${encodeURIComponent(JSON.stringify(ZK_INPUT))}`);
       expect(lines).to.include.members([
-        "VIEM-REVERT true InsufficientBalance",
+        "VIEM-REVERT true CONTRACT_REVERT InsufficientBalance",
         `VIEM-RESULT ${output} node=${operatorAddress}`,
         `VIEM-VERIFIED ZK verifier=${await groth16.getAddress()}`,
         "VIEM-STATUS Settled",
+        `VIEM-ROLES Settled ${Mode.TEE},${Mode.ZK}`,
       ]);
       expect(nodeOut).to.match(
         new RegExp(`^job 0x${BigInt(zkJob![1]).toString(16)}  zk  settled  tx 0x[0-9a-f]{64}`, "m"),
