@@ -38,6 +38,7 @@ import { MEASUREMENT, MIN_COLLATERAL, NODE_STAKE, PAYMENT, ROYALTY, USD } from "
 import { deployNodeFixture, makeNode, tempDir, type NodeFixture } from "./helpers/node.js";
 import { trueOutput } from "./helpers/optimistic.js";
 import { ZK_INPUT } from "./helpers/zk.js";
+import { rejection } from "./helpers/client.js";
 import { expectFinalizedVerification, expectTeeVerification } from "./helpers/verification.js";
 
 const conn = await network.create();
@@ -50,16 +51,6 @@ const fresh = (await ethers.getSigners())[12].address;
 const publicClient: PublicClient = createPublicClient({ transport: custom(conn.provider, { retryCount: 0 }) });
 const wallet = (account: string): WalletClient & VeritasWalletClient =>
   createWalletClient({ account: account as Address, transport: custom(conn.provider, { retryCount: 0 }) });
-
-/** What a promise rejects with (fails if it resolves). */
-async function rejection<E = Error>(p: Promise<unknown>): Promise<E> {
-  try {
-    await p;
-  } catch (e) {
-    return e as E;
-  }
-  throw new Error("expected a rejection");
-}
 
 describe("VeritasViemClient (src/viem.ts): the client on viem clients, over Hardhat's in-process chain", function () {
   this.timeout(120_000);
@@ -428,24 +419,33 @@ describe("VeritasViemClient (src/viem.ts): the client on viem clients, over Hard
 
   it("TX_REVERTED: a transaction that simulated fine but reverted when mined is a coded VeritasTransactionError", async function () {
     const balance = await client.balanceOf();
-    await conn.provider.request({ method: "evm_setAutomine", params: [false] });
-    try {
-      // Both simulate against the same state; the second is mined after the first emptied the balance.
-      const first = client.withdraw(balance);
-      const second = rejection<VeritasTransactionError>(client.withdraw(balance));
-      await new Promise((r) => setTimeout(r, 300));
-      await conn.provider.request({ method: "evm_mine", params: [] });
-      expect((await first).status).to.equal("success");
-      await conn.provider.request({ method: "evm_mine", params: [] });
-      const err = await second;
-      expect(err).to.be.instanceOf(VeritasTransactionError);
-      expect(err).to.be.instanceOf(VeritasError);
-      expect(err.code).to.equal("TX_REVERTED");
-      expect(err.functionName).to.equal("withdraw");
-      const mined = await publicClient.getTransactionReceipt({ hash: err.transactionHash as Hex });
-      expect(mined.status).to.equal("reverted");
-    } finally {
-      await conn.provider.request({ method: "evm_setAutomine", params: [true] });
-    }
+    // The client's wallet, on a transport that, when the client sends its withdrawal (simulated fine), first sends
+    // another withdrawal of the whole balance from the same account, then mines both in one block: the client's is
+    // mined second and reverts.
+    const racing = createWalletClient({
+      account: f.requester.address as Address,
+      transport: custom({
+        request: async ({ method, params }: { method: string; params?: unknown }) => {
+          if (method !== "eth_sendTransaction") return conn.provider.request({ method, params: params as unknown[] });
+          await conn.provider.request({ method: "evm_setAutomine", params: [false] });
+          await f.escrow.connect(f.requester).withdraw(balance, f.requester.address);
+          // With its gas given (else the node would estimate it on the pending state, where it already fails).
+          const [tx] = params as [Record<string, unknown>];
+          const hash = await conn.provider.request({ method, params: [{ gas: "0x100000", ...tx }] });
+          await conn.provider.request({ method: "evm_mine", params: [] });
+          await conn.provider.request({ method: "evm_setAutomine", params: [true] });
+          return hash;
+        },
+      }),
+    });
+    const raced = await createVeritasClient({ publicClient, walletClient: racing, addresses, pollInterval: 10 });
+    const err = await rejection<VeritasTransactionError>(raced.withdraw(balance));
+    expect(err).to.be.instanceOf(VeritasTransactionError);
+    expect(err).to.be.instanceOf(VeritasError);
+    expect(err.code).to.equal("TX_REVERTED");
+    expect(err.functionName).to.equal("withdraw");
+    const mined = await publicClient.getTransactionReceipt({ hash: err.transactionHash as Hex });
+    expect(mined.status).to.equal("reverted");
+    expect(await f.escrow.balanceOf(f.requester.address)).to.equal(0n); // the other withdrawal took it all
   });
 });

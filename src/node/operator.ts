@@ -21,7 +21,7 @@ import {
 } from "../../typechain-types/index.js";
 import { teeResultDomain, type SimulatedEnclave } from "../tee.js";
 import { jobTagOf } from "../zk.js";
-import { getBytes, hexlify } from "ethers";
+import { hexlify } from "ethers";
 import { JOB_STATUS_NAMES, JobStatus, Mode } from "../constants.js";
 import { parseDeployment, type DeploymentRecord } from "../deployments.js";
 import { decodeVeritasError, describeError } from "../errors.js";

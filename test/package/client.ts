@@ -6,33 +6,16 @@ import { DEFAULT_DELIVERY_WINDOW_SECONDS, DEFAULT_REQUEST_TTL_SECONDS, JobStatus
 import { deploymentsDirectory } from "../../src/deployments.js";
 import { decodeVeritasError, findRevertData, veritasAbis, VeritasError, VeritasRevertError } from "../../src/errors.js";
 import { claimOf } from "../../src/jobs.js";
-import { deployTeeFixture, PAYMENT, USD, type TeeFixture } from "../helpers/fixtures.js";
+import { PAYMENT, USD, type TeeFixture } from "../helpers/fixtures.js";
 import { expectTeeVerification } from "../helpers/verification.js";
+import { deployClientFixture, rejection } from "../helpers/client.js";
 
 const { ethers, networkHelpers } = await network.create();
 
 /** The message a promise rejects with (fails if it resolves). */
-async function message(p: Promise<unknown>): Promise<string> {
-  try {
-    await p;
-  } catch (e) {
-    return (e as Error).message;
-  }
-  throw new Error("expected a rejection");
-}
+const message = async (p: Promise<unknown>): Promise<string> => (await rejection(p)).message;
 
-async function fixture() {
-  const f = await deployTeeFixture(ethers, networkHelpers);
-  const addresses = {
-    escrow: await f.escrow.getAddress(),
-    registry: await f.registry.getAddress(),
-    staking: await f.staking.getAddress(),
-    tee: await f.tee.getAddress(),
-    paymentToken: await f.usd.getAddress(),
-  };
-  const client = await VeritasClient.connect(f.requester, { addresses, pollInterval: 10 });
-  return { ...f, addresses, client };
-}
+const fixture = () => deployClientFixture(ethers, networkHelpers);
 
 describe("VeritasClient and decodeVeritasError (in-process chain)", function () {
   let f: TeeFixture & { client: VeritasClient; addresses: { escrow: string } };

@@ -35,7 +35,6 @@ import {
   SimulatedEnclave,
 } from "../../src/tee.js";
 import {
-  deployTeeFixture,
   MEASUREMENT,
   MIN_COLLATERAL,
   NODE_STAKE,
@@ -44,34 +43,14 @@ import {
   VRT,
   type TeeFixture,
 } from "../helpers/fixtures.js";
+import { deployClientFixture, rejection } from "../helpers/client.js";
 
 const { ethers, networkHelpers, provider } = await network.create();
 const { time } = networkHelpers;
 /** A signer the fixture leaves alone: no tokens, not a node. */
 const fresh = (await ethers.getSigners())[9];
 
-/** What a promise rejects with (fails if it resolves). */
-async function rejection<E = VeritasError>(p: Promise<unknown>): Promise<E> {
-  try {
-    await p;
-  } catch (e) {
-    return e as E;
-  }
-  throw new Error("expected a rejection");
-}
-
-async function fixture() {
-  const f = await deployTeeFixture(ethers, networkHelpers);
-  const addresses = {
-    escrow: await f.escrow.getAddress(),
-    registry: await f.registry.getAddress(),
-    staking: await f.staking.getAddress(),
-    tee: await f.tee.getAddress(),
-    paymentToken: await f.usd.getAddress(),
-  };
-  const client = await VeritasClient.connect(f.requester, { addresses, pollInterval: 10 });
-  return { ...f, addresses, client };
-}
+const fixture = () => deployClientFixture(ethers, networkHelpers);
 
 describe("Role clients (src/roles.ts) and error codes, ethers transport (in-process chain)", function () {
   let f: TeeFixture & { client: VeritasClient; addresses: { escrow: string; tee: string } };
@@ -240,7 +219,7 @@ describe("Role clients (src/roles.ts) and error codes, ethers transport (in-proc
       transactionHash: result.transactionHash,
     });
     // A read-only role cannot send: NO_SIGNER.
-    const noSigner = await rejection(readOnly.requester.deposit(1n));
+    const noSigner = await rejection<VeritasError>(readOnly.requester.deposit(1n));
     expect(noSigner.code).to.equal("NO_SIGNER");
   });
 
@@ -305,27 +284,29 @@ describe("Role clients (src/roles.ts) and error codes, ethers transport (in-proc
 
   describe("error codes", function () {
     it("NO_PROVIDER, INVALID_DEPLOYMENT, DEPLOYMENT_NOT_FOUND, CHAIN_MISMATCH: connecting", async function () {
-      const noProvider = await rejection(VeritasClient.connect(new Wallet(id("no-provider"))));
+      const noProvider = await rejection<VeritasError>(VeritasClient.connect(new Wallet(id("no-provider"))));
       expect(noProvider).to.be.instanceOf(VeritasError);
       expect(noProvider.code).to.equal("NO_PROVIDER");
-      const invalid = await rejection(
+      const invalid = await rejection<VeritasError>(
         VeritasClient.connect(f.requester, { deployment: '{"chainId":31337,"contracts":{}}' }),
       );
       expect(invalid.code).to.equal("INVALID_DEPLOYMENT");
-      expect((await rejection(VeritasClient.connect(f.requester, { chainId: 424242 }))).code).to.equal(
+      expect((await rejection<VeritasError>(VeritasClient.connect(f.requester, { chainId: 424242 }))).code).to.equal(
         "DEPLOYMENT_NOT_FOUND",
       );
       const elsewhere = { chainId: 1, network: "mainnet", deployedAtBlock: 0, contracts: f.addresses };
-      expect((await rejection(VeritasClient.connect(f.requester, { deployment: elsewhere }))).code).to.equal(
-        "CHAIN_MISMATCH",
-      );
+      expect(
+        (await rejection<VeritasError>(VeritasClient.connect(f.requester, { deployment: elsewhere }))).code,
+      ).to.equal("CHAIN_MISMATCH");
     });
 
     it("INVALID_INPUT: a request without an input, or a ZK job's string input (nothing sent)", async function () {
       const nonce = await f.requester.getNonce();
-      const none = await rejection(f.client.requestInference({ versionId: f.versionId, payment: PAYMENT }));
+      const none = await rejection<VeritasError>(
+        f.client.requestInference({ versionId: f.versionId, payment: PAYMENT }),
+      );
       expect(none.code).to.equal("INVALID_INPUT");
-      const zk = await rejection(
+      const zk = await rejection<VeritasError>(
         f.client.requestInference({ versionId: f.versionId, payment: PAYMENT, mode: Mode.ZK, input: "x" }),
       );
       expect(zk.code).to.equal("INVALID_INPUT");
@@ -347,7 +328,9 @@ describe("Role clients (src/roles.ts) and error codes, ethers transport (in-proc
       };
       const before = await f.escrow.nextJobId(f.requester.address);
       const requester = new VeritasRequester(new VeritasConnection(blind));
-      const err = await rejection(requester.requestInference({ versionId: f.versionId, payment: PAYMENT, input: "x" }));
+      const err = await rejection<VeritasError>(
+        requester.requestInference({ versionId: f.versionId, payment: PAYMENT, input: "x" }),
+      );
       expect(err.code).to.equal("MISSING_EVENT");
       expect(err.message).to.match(/no JobRequested event in transaction 0x[0-9a-f]{64}/);
       expect(await f.escrow.nextJobId(f.requester.address)).to.equal(before + 1n); // it was sent and mined
