@@ -23,6 +23,7 @@ import {
   type WaitOptions,
 } from "./connection.js";
 import type { VeritasAddresses } from "./deployments.js";
+import { DEFAULT_MAX_RANGE } from "./logs.js";
 import { VeritasModelOwner, VeritasOperator, VeritasReader, VeritasRequester, VeritasVerification } from "./roles.js";
 
 export * from "./connection.js";
@@ -48,6 +49,8 @@ export abstract class VeritasClientCore<Receipt> {
   readonly fromBlock: number;
   /** Polling interval of `waitForResult`, in ms. */
   readonly pollInterval: number;
+  /** Most blocks one backward log search query spans (default `DEFAULT_MAX_RANGE`, 2,000). */
+  readonly maxBlockRange: number;
   /** What the role clients share: the transport, the deployment's addresses, the job records. */
   readonly connection: VeritasConnection<Receipt>;
   /** Jobs, balances, the cancel schedule, `waitForResult`. */
@@ -64,15 +67,18 @@ export abstract class VeritasClientCore<Receipt> {
   protected constructor(
     readonly addresses: VeritasAddresses,
     readonly chainId: bigint,
-    options: { fromBlock: number; pollInterval?: number },
+    options: { fromBlock: number; pollInterval?: number; maxBlockRange?: number },
   ) {
     this.fromBlock = options.fromBlock;
     this.pollInterval = options.pollInterval ?? 1000;
+    this.maxBlockRange = Math.max(1, options.maxBlockRange ?? DEFAULT_MAX_RANGE);
     const transport: VeritasTransport<Receipt> = {
       addresses,
       chainId,
       fromBlock: this.fromBlock,
       pollInterval: this.pollInterval,
+      maxBlockRange: this.maxBlockRange,
+      blockNumber: () => this.blockNumber(),
       account: () => this.account(),
       read: (key, address, fn, args) => this.read(key, address, fn, args),
       write: (key, address, fn, args) => this.write(key, address, fn, args),
@@ -101,6 +107,8 @@ export abstract class VeritasClientCore<Receipt> {
   protected abstract events(query: EventQuery): Promise<EventRecord[]>;
   /** A block's timestamp, unix seconds. */
   protected abstract blockTimestamp(block: number | "latest"): Promise<bigint>;
+  /** The latest block's number. */
+  protected abstract blockNumber(): Promise<number>;
   /** A transaction's recipient and calldata, or null if it is not found. */
   protected abstract transactionInput(hash: string): Promise<{ to: string | null; data: string } | null>;
   /** The hash, block and logs of a receipt. */

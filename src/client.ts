@@ -55,6 +55,8 @@ export type ConnectOptions = {
   fromBlock?: number;
   /** Polling interval of `waitForResult`, in ms (default 1000). */
   pollInterval?: number;
+  /** Most blocks one backward log search query spans (default 2,000: what public RPC endpoints commonly allow). */
+  maxBlockRange?: number;
 };
 
 function isSigner(runner: Signer | Provider): runner is Signer {
@@ -123,6 +125,7 @@ export class VeritasClient extends VeritasClientCore<TransactionReceipt> {
     return new VeritasClient(signer, this.addresses, this.chainId, {
       fromBlock: this.fromBlock,
       pollInterval: this.pollInterval,
+      maxBlockRange: this.maxBlockRange,
     });
   }
 
@@ -197,14 +200,19 @@ export class VeritasClient extends VeritasClientCore<TransactionReceipt> {
     );
   }
 
-  protected async events({ key, address, event, args, fromBlock }: EventQuery): Promise<EventRecord[]> {
+  protected async events({ key, address, event, args, fromBlock, toBlock }: EventQuery): Promise<EventRecord[]> {
     const contract = new Contract(address, VERITAS_CLIENT_ABIS[key], this.provider);
-    const logs = await contract.queryFilter(contract.filters[event](...indexedArgs(key, event, args)), fromBlock);
+    const filter = contract.filters[event](...indexedArgs(key, event, args));
+    const logs = await contract.queryFilter(filter, fromBlock, toBlock ?? "latest");
     return (logs as EventLog[]).map((e) => ({
       args: e.args as unknown as Record<string, unknown>,
       transactionHash: e.transactionHash,
       blockNumber: e.blockNumber,
     }));
+  }
+
+  protected blockNumber(): Promise<number> {
+    return this.provider.getBlockNumber();
   }
 
   protected async blockTimestamp(block: number | "latest"): Promise<bigint> {

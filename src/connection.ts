@@ -27,6 +27,7 @@ import {
 import { loadDeployment, parseDeployment, type DeploymentRecord, type VeritasAddresses } from "./deployments.js";
 import { toVeritasError, VeritasError, VeritasJobError } from "./errors.js";
 import { toJob, type Claim, type Job, type LogLike, type Proposal } from "./jobs.js";
+import { lastLogUpTo } from "./logs.js";
 import { commitInput, isInt8Vector, toBytes32 } from "./zk.js";
 
 export type RequestInferenceParams = {
@@ -264,6 +265,8 @@ export type EventQuery = {
   event: string;
   args: Record<string, unknown>;
   fromBlock: number;
+  /** Last block searched (default: the latest). */
+  toBlock?: number;
 };
 
 /** A mined transaction as the core reads it (`receiptInfo`). */
@@ -358,6 +361,10 @@ export interface VeritasTransport<Receipt> {
   readonly fromBlock: number;
   /** Polling interval of `waitForResult`, in ms. */
   readonly pollInterval: number;
+  /** Most blocks a backward log search (`lastLogUpTo`) asks for in one query. */
+  readonly maxBlockRange: number;
+  /** The latest block's number. */
+  blockNumber(): Promise<number>;
   /** The sending account's address; throws `NO_SIGNER` for a read-only client. */
   account(): Promise<string>;
   /** A view call `fn(...args)` of the contract at `address` (raw result: ethers `Result` or viem's values). */
@@ -473,14 +480,32 @@ export class VeritasConnection<Receipt> {
     return Number(await this.escrowCall<bigint | number>("jobStatus", id));
   }
 
-  /** The escrow's events `event` of a job, from `fromBlock`. */
-  jobEvents(event: JobEvent, jobId: bigint, fromBlock: number): Promise<EventRecord[]> {
+  /** The escrow's events `event` of a job, from `fromBlock` (to `toBlock`, default the latest). */
+  jobEvents(event: JobEvent, jobId: bigint, fromBlock: number, toBlock?: number): Promise<EventRecord[]> {
     return this.transport.events({
       key: "InferenceEscrow",
       address: this.addresses.escrow,
       event,
       args: { jobId },
       fromBlock,
+      toBlock,
+    });
+  }
+
+  /**
+   * The last event `query` names at or below `toBlock` (default: the latest block), searched backwards in ranges of
+   * `maxBlockRange` blocks down to the client's `fromBlock`: a recent event costs one query, and no query spans the
+   * chain from block 0.
+   */
+  async lastEvent(
+    query: Omit<EventQuery, "fromBlock" | "toBlock">,
+    toBlock?: number,
+  ): Promise<EventRecord | undefined> {
+    const { fromBlock, maxBlockRange } = this.transport;
+    const head = toBlock ?? (await this.transport.blockNumber());
+    return lastLogUpTo((from, to) => this.transport.events({ ...query, fromBlock: from, toBlock: to }), head, {
+      fromBlock,
+      maxRange: maxBlockRange,
     });
   }
 
@@ -489,12 +514,20 @@ export class VeritasConnection<Receipt> {
     this.requests.set(jobId, record);
   }
 
-  /** The job as requested: recorded, or from its `JobRequested` event (searched once from the client's `fromBlock`). */
+  /**
+   * The job as requested: recorded, or from its `JobRequested` event (searched once, backwards from the latest block
+   * down to the client's `fromBlock`, in bounded ranges: `lastEvent`).
+   */
   async requested(id: bigint): Promise<RequestedRecord> {
     const known = this.requests.get(id);
     if (known) return known;
     const { fromBlock } = this.transport;
-    const [event] = await this.jobEvents("JobRequested", id, fromBlock);
+    const event = await this.lastEvent({
+      key: "InferenceEscrow",
+      address: this.addresses.escrow,
+      event: "JobRequested",
+      args: { jobId: id },
+    });
     if (!event)
       throw new VeritasJobError("UNKNOWN_JOB", id, `no JobRequested event for job ${id} since block ${fromBlock}`);
     const record = {

@@ -130,3 +130,4 @@ export {
   type ProofPoints,
   type TaggedJob,
 } from "./zk.js";
+export { DEFAULT_MAX_RANGE, lastLogUpTo } from "./logs.js";

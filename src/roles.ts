@@ -223,7 +223,7 @@ export class VeritasVerification<Receipt> {
 
   /**
    * How a settled job's result was verified (see `Verification`), from its settling transaction and events. Events are
-   * searched from the job's request block (an enclave key's registration from the client's `fromBlock`). A TEE
+   * searched from the job's request block (an enclave key's registration backwards from the settling block). A TEE
    * result's EIP-712 digest (one result, or a whole `submitBatch`) is computed here, under the TEE verifier's domain
    * (src/tee.ts `resultDigest`, `batchDigest`): a batch of any size costs the same few calls.
    */
@@ -293,14 +293,17 @@ export class VeritasVerification<Receipt> {
     const teeRegistry = await c.address("tee");
     const key = await c.call<{ measurement: string }>("TeeRegistry", teeRegistry, "getEnclaveKey", tee.enclaveKey);
     tee.measurement = key.measurement;
-    const registered = await c.transport.events({
-      key: "TeeRegistry",
-      address: teeRegistry,
-      event: "EnclaveKeyRegistered",
-      args: { node: result.node, enclaveKey: tee.enclaveKey },
-      fromBlock: c.transport.fromBlock,
-    });
-    tee.attestationTx = registered.at(-1)?.transactionHash ?? null;
+    // The key's registration before the settlement, searched backwards from the settling block (bounded ranges).
+    const registered = await c.lastEvent(
+      {
+        key: "TeeRegistry",
+        address: teeRegistry,
+        event: "EnclaveKeyRegistered",
+        args: { node: result.node, enclaveKey: tee.enclaveKey },
+      },
+      result.blockNumber,
+    );
+    tee.attestationTx = registered?.transactionHash ?? null;
     return tee;
   }
 }

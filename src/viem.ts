@@ -33,6 +33,7 @@ import {
 } from "viem";
 import {
   getBlock,
+  getBlockNumber,
   getChainId,
   getContractEvents,
   getTransaction,
@@ -80,6 +81,8 @@ export type CreateVeritasClientOptions = {
   fromBlock?: number;
   /** Polling interval of `waitForResult` and of receipts, in ms (default 1000). */
   pollInterval?: number;
+  /** Most blocks one backward log search query spans (default 2,000: what public RPC endpoints commonly allow). */
+  maxBlockRange?: number;
 };
 
 /** The escrow as a typed viem contract (`escrow.read.balanceOf([account])`, `escrow.getEvents.JobSettled(...)`). */
@@ -112,12 +115,12 @@ export class VeritasViemClient extends VeritasClientCore<TransactionReceipt> {
   readonly escrow: EscrowContract;
 
   constructor(
-    clients: Pick<CreateVeritasClientOptions, "publicClient" | "walletClient" | "pollInterval">,
+    clients: Pick<CreateVeritasClientOptions, "publicClient" | "walletClient" | "pollInterval" | "maxBlockRange">,
     addresses: VeritasAddresses,
     chainId: bigint,
     fromBlock: number,
   ) {
-    super(addresses, chainId, { fromBlock, pollInterval: clients.pollInterval });
+    super(addresses, chainId, { fromBlock, pollInterval: clients.pollInterval, maxBlockRange: clients.maxBlockRange });
     this.publicClient = clients.publicClient;
     this.walletClient = clients.walletClient;
     this.escrow = getContract({
@@ -129,7 +132,12 @@ export class VeritasViemClient extends VeritasClientCore<TransactionReceipt> {
 
   /** A client for the same deployment sending from another wallet client. */
   connectWallet(walletClient: VeritasWalletClient): VeritasViemClient {
-    const clients = { publicClient: this.publicClient, walletClient, pollInterval: this.pollInterval };
+    const clients = {
+      publicClient: this.publicClient,
+      walletClient,
+      pollInterval: this.pollInterval,
+      maxBlockRange: this.maxBlockRange,
+    };
     return new VeritasViemClient(clients, this.addresses, this.chainId, this.fromBlock);
   }
 
@@ -183,13 +191,14 @@ export class VeritasViemClient extends VeritasClientCore<TransactionReceipt> {
     }
   }
 
-  protected async events({ key, address, event, args, fromBlock }: EventQuery): Promise<EventRecord[]> {
+  protected async events({ key, address, event, args, fromBlock, toBlock }: EventQuery): Promise<EventRecord[]> {
     const logs = await getContractEvents(this.publicClient, {
       address: address as Address,
       abi: VERITAS_CLIENT_ABIS[key] as Abi,
       eventName: event,
       args,
       fromBlock: BigInt(fromBlock),
+      toBlock: toBlock === undefined ? undefined : BigInt(toBlock),
       strict: true,
     });
     return logs.map((log) => ({
@@ -197,6 +206,10 @@ export class VeritasViemClient extends VeritasClientCore<TransactionReceipt> {
       transactionHash: log.transactionHash!,
       blockNumber: Number(log.blockNumber),
     }));
+  }
+
+  protected async blockNumber(): Promise<number> {
+    return Number(await getBlockNumber(this.publicClient, { cacheTime: 0 })); // not a cached head: a job requested a moment ago
   }
 
   protected async blockTimestamp(block: number | "latest"): Promise<bigint> {

@@ -8,6 +8,9 @@ import { EventEmitter } from "node:events";
 import type { Interface, Log, LogDescription, Provider } from "ethers";
 import { silentLogger, type Logger } from "./logger.js";
 import { PollLoop } from "./loop.js";
+import { DEFAULT_MAX_RANGE } from "../logs.js";
+
+export { DEFAULT_MAX_RANGE, lastLogUpTo } from "../logs.js";
 
 /** A contract whose events are followed. */
 export type FollowedContract = {
@@ -227,25 +230,4 @@ function listEvents(iface: Interface): string[] {
 export function errorMessage(e: unknown): string {
   if (e instanceof Error) return (e as { shortMessage?: string }).shortMessage ?? e.message;
   return String(e);
-}
-
-/** Blocks per `eth_getLogs` call by default (public RPC endpoints commonly refuse much wider ranges). */
-export const DEFAULT_MAX_RANGE = 2_000;
-
-/**
- * The last log `query(from, to)` returns at or below `toBlock`, searched backwards in ranges of at most `maxRange`
- * blocks down to `fromBlock` (the deployment's block): an event of a recent job costs one call, and no call spans
- * more blocks than an RPC endpoint allows, however old the chain.
- */
-export async function lastLogUpTo<T>(
-  query: (fromBlock: number, toBlock: number) => Promise<T[]>,
-  toBlock: number,
-  { fromBlock = 0, maxRange = DEFAULT_MAX_RANGE }: { fromBlock?: number; maxRange?: number } = {},
-): Promise<T | undefined> {
-  const range = Math.max(1, maxRange);
-  for (let hi = toBlock; hi >= fromBlock; hi -= range) {
-    const logs = await query(Math.max(fromBlock, hi - range + 1), hi);
-    if (logs.length > 0) return logs[logs.length - 1];
-  }
-  return undefined;
 }

@@ -228,10 +228,12 @@ describe("Role clients (src/roles.ts) and error codes, ethers transport (in-proc
     for (const input of ["a", "b", "c"])
       jobs.push(await f.client.requestInference({ versionId: f.versionId, payment: PAYMENT, input }));
     await serveBatch(jobs.map((j) => j.job));
-    const base = (await VeritasClient.connect(ethers.provider, { addresses: f.addresses, fromBlock: 1 })).connection
+    // No fromBlock (so 0) and 4 blocks per query: the searches must still stay off block 0 and within 4 blocks.
+    const base = (await VeritasClient.connect(ethers.provider, { addresses: f.addresses, maxBlockRange: 4 })).connection
       .transport;
+    const head = await ethers.provider.getBlockNumber();
     const reads: string[] = [];
-    const queries: Pick<EventQuery, "event" | "fromBlock">[] = [];
+    const queries: Pick<EventQuery, "event" | "fromBlock" | "toBlock">[] = [];
     const counting: VeritasTransport<TransactionReceipt> = {
       ...base,
       read: (key, address, fn, args) => {
@@ -239,15 +241,21 @@ describe("Role clients (src/roles.ts) and error codes, ethers transport (in-proc
         return base.read(key, address, fn, args);
       },
       events: (q) => {
-        queries.push({ event: q.event, fromBlock: q.fromBlock });
+        queries.push({ event: q.event, fromBlock: q.fromBlock, toBlock: q.toBlock });
         return base.events(q);
       },
+    };
+    /** The backward ranges of 4 blocks from `top` down to the one holding `block`. */
+    const backwards = (event: string, top: number, block: number) => {
+      const out = [];
+      for (let hi = top; hi >= block; hi -= 4) out.push({ event, fromBlock: Math.max(0, hi - 3), toBlock: hi });
+      return out;
     };
     const connection = new VeritasConnection(counting);
     const result = await new VeritasReader(connection).waitForResult(jobs[0].jobId);
     expect(queries).to.deep.equal([
-      { event: "JobRequested", fromBlock: 1 }, // looked up once from the client's fromBlock
-      { event: "JobSettled", fromBlock: jobs[0].blockNumber }, // then from the job's request block
+      ...backwards("JobRequested", head, jobs[0].blockNumber), // backwards from the head, 4 blocks a query
+      { event: "JobSettled", fromBlock: jobs[0].blockNumber, toBlock: undefined }, // then from the request block
     ]);
     reads.length = 0;
     queries.length = 0;
@@ -255,7 +263,12 @@ describe("Role clients (src/roles.ts) and error codes, ethers transport (in-proc
     expect(v).to.deep.include({ enclaveKey: f.enclave2.address, batchSize: 3 });
     // No resultStructHash / resultDigest / batchDigest per job: the TEE verifier's address, then the key's record.
     expect(reads).to.deep.equal(["InferenceEscrow.verifierOf", "TeeRegistry.getEnclaveKey"]);
-    expect(queries).to.deep.equal([{ event: "EnclaveKeyRegistered", fromBlock: 1 }]);
+    // The key's registration: backwards from the settling block to the block it was registered in.
+    const registeredAt = (await ethers.provider.getTransactionReceipt(v.mode === "TEE" ? v.attestationTx! : ""))!
+      .blockNumber;
+    expect(registeredAt).to.be.greaterThan(0);
+    expect(queries).to.deep.equal(backwards("EnclaveKeyRegistered", result.blockNumber, registeredAt));
+    expect(queries.every((q) => q.fromBlock > 0)).to.equal(true);
   });
 
   it("the local TEE digests equal the verifier's views, for one result and for a batch", async function () {
