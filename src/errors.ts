@@ -51,7 +51,20 @@ export type VeritasErrorCode =
   | "CHAIN_MISMATCH"
   | "INVALID_INPUT"
   | "MISSING_EVENT"
-  | JobErrorCode;
+  | "NOT_IN_ZK_FAMILY"
+  | JobErrorCode
+  | ModelErrorCode;
+
+/** What is wrong with a model bundle, an artefact or an input (`ModelError.code`, thrown by the node's pipelines). */
+export type ModelErrorCode =
+  | "BAD_BUNDLE"
+  | "DIGEST_MISMATCH"
+  | "CID_MISMATCH"
+  | "UNSUPPORTED_RUNTIME"
+  | "UNKNOWN_PIPELINE"
+  | "BAD_INPUT"
+  | "BAD_OUTPUT"
+  | "FETCH_FAILED";
 
 /** Why a job gave no result (`VeritasJobError.code`). */
 export type JobErrorCode =
@@ -60,7 +73,8 @@ export type JobErrorCode =
 /**
  * Every error the Veritas clients throw (`VeritasClient`, `VeritasViemClient` and their role clients): a stable `code`,
  * a readable message and, where there is one, the underlying error as `cause`. Subclasses carry the details:
- * `VeritasRevertError` (a decoded revert), `VeritasTransactionError` (a mined transaction), `VeritasJobError` (a job).
+ * `VeritasRevertError` (a decoded revert), `VeritasTransactionError` (a mined transaction), `VeritasJobError` (a job);
+ * the node package's `ModelError` (a bundle, an artefact or an input) is one too.
  */
 export class VeritasError extends Error {
   override readonly name: string = "VeritasError";

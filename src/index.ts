@@ -68,6 +68,7 @@ export {
   VeritasTransactionError,
   type DecodedVeritasError,
   type JobErrorCode,
+  type ModelErrorCode,
   type VeritasErrorCode,
 } from "./errors.js";
 export {

@@ -15,6 +15,7 @@
  */
 import { AbiCoder, keccak256, toUtf8Bytes } from "ethers";
 import * as poseidon from "poseidon-lite";
+import { VeritasError } from "./errors.js";
 import { jobIdOf, type Job } from "./jobs.js";
 
 /** BN254 scalar field order r. */
@@ -28,11 +29,14 @@ export const ERC7992_TAG_DOMAIN = keccak256(toUtf8Bytes("veritas/zk/erc7992-tag/
 /** Erc7992Adapter.PROOF_SYSTEM_ID: bytes4(keccak256("groth16-bn254-v1")). */
 export const GROTH16_BN254_V1 = keccak256(toUtf8Bytes("groth16-bn254-v1")).slice(0, 10);
 
-/** Thrown for a ZK model or input outside the family Veritas compiles (src/models/zk/family.ts). */
-export class FamilyError extends Error {
+/**
+ * A ZK model or input outside the family Veritas compiles (src/models/zk/family.ts): a `VeritasError` with code
+ * `NOT_IN_ZK_FAMILY`.
+ */
+export class FamilyError extends VeritasError {
+  override readonly name: string = "FamilyError";
   constructor(message: string) {
-    super(message);
-    this.name = "FamilyError";
+    super("NOT_IN_ZK_FAMILY", message);
   }
 }
 

@@ -51,15 +51,15 @@ export async function cidOfBytes(bytes: Uint8Array): Promise<string> {
   return (await addBytes(bytes)).toString();
 }
 
-/** Parses `ipfs://CID[/path]` (also `/ipfs/CID[/path]`). Throws `FetchFailed` on anything else. */
+/** Parses `ipfs://CID[/path]` (also `/ipfs/CID[/path]`). Throws `FETCH_FAILED` on anything else. */
 export function parseIpfsUri(uri: string): { cid: CID; path: string } {
   const m = /^(?:ipfs:\/\/|\/ipfs\/)([^/?#]+)((?:\/[^?#]*)?)$/.exec(uri);
-  if (!m) throw new ModelError("FetchFailed", `not an ipfs:// URI: ${uri}`);
+  if (!m) throw new ModelError("FETCH_FAILED", `not an ipfs:// URI: ${uri}`);
   let cid: CID;
   try {
     cid = CID.parse(m[1]);
   } catch (e) {
-    throw new ModelError("FetchFailed", `${uri}: bad CID (${(e as Error).message})`);
+    throw new ModelError("FETCH_FAILED", `${uri}: bad CID (${(e as Error).message})`);
   }
   return { cid, path: m[2].replace(/^\/+|\/+$/g, "") };
 }
@@ -108,27 +108,27 @@ export async function verifyCar(car: Uint8Array, root: CID): Promise<Blocks> {
   try {
     reader = await CarReader.fromBytes(car);
   } catch (e) {
-    throw new ModelError("CidMismatch", `${root}: the gateway's answer is not a CAR file (${(e as Error).message})`);
+    throw new ModelError("CID_MISMATCH", `${root}: the gateway's answer is not a CAR file (${(e as Error).message})`);
   }
   const roots = await reader.getRoots();
   if (roots.length !== 1 || !roots[0].equals(root))
-    throw new ModelError("CidMismatch", `${root}: the CAR's root is ${roots.join(",") || "missing"}`);
+    throw new ModelError("CID_MISMATCH", `${root}: the CAR's root is ${roots.join(",") || "missing"}`);
   const blocks = newBlockstore();
   for await (const { cid, bytes } of reader.blocks()) {
     if (cid.multihash.code !== sha256.code)
-      throw new ModelError("CidMismatch", `${root}: block ${cid} uses an unsupported hash (only sha2-256)`);
+      throw new ModelError("CID_MISMATCH", `${root}: block ${cid} uses an unsupported hash (only sha2-256)`);
     if (cid.code !== dagPb.code && cid.code !== raw.code)
-      throw new ModelError("CidMismatch", `${root}: block ${cid} has an unsupported codec`);
+      throw new ModelError("CID_MISMATCH", `${root}: block ${cid} has an unsupported codec`);
     const digest = await sha256.digest(bytes);
     if (!equalBytes(digest.digest, cid.multihash.digest))
-      throw new ModelError("CidMismatch", `${root}: block ${cid} does not hash to its CID (tampered)`);
+      throw new ModelError("CID_MISMATCH", `${root}: block ${cid} does not hash to its CID (tampered)`);
     await blocks.put(cid, bytes);
   }
   // Every block of the DAG must be there (a missing one would otherwise surface as a hang or a late error).
   try {
     for await (const b of dagBlocks(root, blocks)) void b;
   } catch (e) {
-    throw new ModelError("CidMismatch", `${root}: the CAR lacks blocks of the DAG (${(e as Error).message})`);
+    throw new ModelError("CID_MISMATCH", `${root}: the CAR lacks blocks of the DAG (${(e as Error).message})`);
   }
   return blocks;
 }
@@ -141,7 +141,7 @@ function equalBytes(a: Uint8Array, b: Uint8Array): boolean {
 export async function readFileFromBlocks(root: CID, path: string, blocks: Blocks): Promise<Uint8Array> {
   const entry = await exporter(path ? `${root}/${path}` : root, blocks);
   if (entry.type !== "file" && entry.type !== "raw")
-    throw new ModelError("FetchFailed", `${root}/${path} is a ${entry.type}, not a file`);
+    throw new ModelError("FETCH_FAILED", `${root}/${path} is a ${entry.type}, not a file`);
   const parts: Uint8Array[] = [];
   for await (const c of entry.content()) parts.push(c);
   return Buffer.concat(parts);
@@ -172,11 +172,11 @@ export type FetchOptions = {
 
 /**
  * Fetches the DAG of `ipfs://CID` as a CAR from the first gateway that answers with a valid one, verified block by
- * block. A gateway that serves tampered bytes is reported and the next one tried; `CidMismatch` or `FetchFailed`
+ * block. A gateway that serves tampered bytes is reported and the next one tried; `CID_MISMATCH` or `FETCH_FAILED`
  * when none gives the verified DAG.
  */
 export async function fetchVerifiedBlocks(cid: CID, o: FetchOptions): Promise<Blocks> {
-  if (o.gateways.length === 0) throw new ModelError("FetchFailed", `ipfs://${cid}: no IPFS gateway configured`);
+  if (o.gateways.length === 0) throw new ModelError("FETCH_FAILED", `ipfs://${cid}: no IPFS gateway configured`);
   const failures: string[] = [];
   let tampered: ModelError | undefined;
   for (const gw of o.gateways) {
@@ -191,13 +191,13 @@ export async function fetchVerifiedBlocks(cid: CID, o: FetchOptions): Promise<Bl
       if (body.length > (o.maxBytes ?? 512 * 1024 * 1024)) throw new Error(`CAR larger than the limit`);
       return await verifyCar(body, cid);
     } catch (e) {
-      if (e instanceof ModelError && e.code === "CidMismatch") tampered = e;
+      if (e instanceof ModelError && e.code === "CID_MISMATCH") tampered = e;
       failures.push(`${gw}: ${(e as Error).message}`);
     }
   }
   if (tampered)
-    throw new ModelError("CidMismatch", `ipfs://${cid}: no gateway served it intact (${failures.join("; ")})`);
-  throw new ModelError("FetchFailed", `ipfs://${cid}: ${failures.join("; ")}`);
+    throw new ModelError("CID_MISMATCH", `ipfs://${cid}: no gateway served it intact (${failures.join("; ")})`);
+  throw new ModelError("FETCH_FAILED", `ipfs://${cid}: ${failures.join("; ")}`);
 }
 
 /** The verified bytes of the file at `ipfs://CID[/path]`. */

@@ -65,7 +65,7 @@ export function versionDigests(manifest: Manifest): {
 }
 
 /**
- * Throws `DigestMismatch` unless the bundle is the one a version registered: its weights digest (and, when given,
+ * Throws `DIGEST_MISMATCH` unless the bundle is the one a version registered: its weights digest (and, when given,
  * its I/O schema digest) follow from the manifest by the rule above.
  */
 export function checkBundleDigests(
@@ -75,21 +75,21 @@ export function checkBundleDigests(
   const d = versionDigests(bundle.manifest);
   if (d.weightsDigest !== registered.weightsDigest.toLowerCase()) {
     throw new ModelError(
-      "DigestMismatch",
+      "DIGEST_MISMATCH",
       `bundle ${bundle.source}: weights digest ${d.weightsDigest} != registered ${registered.weightsDigest}`,
     );
   }
   const io = registered.ioSchemaDigest;
   if (io !== undefined && !/^0x0{64}$/.test(io) && d.ioSchemaDigest !== io.toLowerCase()) {
     throw new ModelError(
-      "DigestMismatch",
+      "DIGEST_MISMATCH",
       `bundle ${bundle.source}: I/O schema digest ${d.ioSchemaDigest} != registered ${io}`,
     );
   }
 }
 
 function bad(source: string, msg: string): never {
-  throw new ModelError("BadBundle", `bundle ${source}: ${msg}`);
+  throw new ModelError("BAD_BUNDLE", `bundle ${source}: ${msg}`);
 }
 
 function checkSchema(source: string, what: string, s: unknown): asserts s is IoSchema {
@@ -98,7 +98,7 @@ function checkSchema(source: string, what: string, s: unknown): asserts s is IoS
   if (!IO_KINDS.has(kind)) bad(source, `${what}.kind "${kind}" is not one of ${[...IO_KINDS].join(", ")}`);
 }
 
-/** Checks the generic parts of a manifest (the pipeline checks its own parts). Throws `BadBundle`. */
+/** Checks the generic parts of a manifest (the pipeline checks its own parts). Throws `BAD_BUNDLE`. */
 export function validateManifest(value: unknown, source = "(manifest)"): Manifest {
   if (typeof value !== "object" || value === null || Array.isArray(value)) bad(source, "manifest is not an object");
   const m = value as Manifest;
@@ -153,7 +153,7 @@ export function parseManifest(bytes: Uint8Array, source = "(manifest)"): Manifes
 
 /**
  * A bundle from its manifest bytes and a reader of its files: every listed file is read and checked against its
- * size and SHA-256 (`DigestMismatch` otherwise).
+ * size and SHA-256 (`DIGEST_MISMATCH` otherwise).
  */
 export function assembleBundle(
   manifestBytes: Uint8Array,
@@ -173,7 +173,7 @@ export function assembleBundle(
     }
     if (bytes.length !== f.size || sha256Hex(bytes) !== f.sha256) {
       throw new ModelError(
-        "DigestMismatch",
+        "DIGEST_MISMATCH",
         `bundle ${source}: file ${role} (${f.path}) is ${bytes.length} bytes with sha256 ${sha256Hex(bytes)}, ` +
           `the manifest says ${f.size} bytes, ${f.sha256}`,
       );

@@ -23,7 +23,7 @@ function write(v: unknown, at: string): string {
     case "string":
       return JSON.stringify(v);
     case "number":
-      if (!Number.isFinite(v)) throw new ModelError("BadOutput", `${at}: ${v} has no JSON form`);
+      if (!Number.isFinite(v)) throw new ModelError("BAD_OUTPUT", `${at}: ${v} has no JSON form`);
       return JSON.stringify(v);
     case "object": {
       if (Array.isArray(v)) return `[${v.map((x, i) => write(x, `${at}[${i}]`)).join(",")}]`;
@@ -34,7 +34,7 @@ function write(v: unknown, at: string): string {
       return `{${keys.map((k) => `${JSON.stringify(k)}:${write(o[k], `${at}.${k}`)}`).join(",")}}`;
     }
     default:
-      throw new ModelError("BadOutput", `${at}: a ${typeof v} has no JSON form`);
+      throw new ModelError("BAD_OUTPUT", `${at}: a ${typeof v} has no JSON form`);
   }
 }
 
@@ -46,8 +46,8 @@ export function parseCanonicalJson(bytes: Uint8Array, what = "output"): unknown 
     text = new TextDecoder("utf-8", { fatal: true }).decode(bytes);
     value = JSON.parse(text);
   } catch (e) {
-    throw new ModelError("BadOutput", `${what} is not JSON: ${(e as Error).message}`);
+    throw new ModelError("BAD_OUTPUT", `${what} is not JSON: ${(e as Error).message}`);
   }
-  if (canonicalJson(value) !== text) throw new ModelError("BadOutput", `${what} is not canonical JSON`);
+  if (canonicalJson(value) !== text) throw new ModelError("BAD_OUTPUT", `${what} is not canonical JSON`);
   return value;
 }

@@ -38,7 +38,7 @@ function resolveSource(spec: string): string {
       const p = path.join(dir, pkg, rest);
       if (existsSync(p)) return p;
     }
-    throw new ModelError("BadBundle", `recipe source ${spec}: not a repository file nor an installed package file`);
+    throw new ModelError("BAD_BUNDLE", `recipe source ${spec}: not a repository file nor an installed package file`);
   }
 }
 
@@ -46,7 +46,7 @@ function resolveSource(spec: string): string {
 export function materializeBundle(name: string, outDir: string = path.join(BUNDLES_DIR, name)): LoadedBundle {
   const recipe = path.join(RECIPES_DIR, name);
   const manifestPath = path.join(recipe, MANIFEST_FILE);
-  if (!existsSync(manifestPath)) throw new ModelError("BadBundle", `no recipe ${name} (${manifestPath})`);
+  if (!existsSync(manifestPath)) throw new ModelError("BAD_BUNDLE", `no recipe ${name} (${manifestPath})`);
   const manifest = JSON.parse(readFileSync(manifestPath, "utf8")) as { files: Record<string, { path: string }> };
   const sourcesPath = path.join(recipe, "sources.json");
   const sources: Record<string, string> = existsSync(sourcesPath) ? JSON.parse(readFileSync(sourcesPath, "utf8")) : {};

@@ -15,13 +15,13 @@ export const ORT_VERSION: string = (
   createRequire(import.meta.url)("onnxruntime-node/package.json") as { version: string }
 ).version;
 
-/** Throws `UnsupportedRuntime` unless this process can run a bundle built for `spec` bit for bit. */
+/** Throws `UNSUPPORTED_RUNTIME` unless this process can run a bundle built for `spec` bit for bit. */
 export function checkRuntime(spec: RuntimeSpec, source = "bundle"): void {
   if (spec.name !== "onnxruntime-node")
-    throw new ModelError("UnsupportedRuntime", `${source}: runtime ${spec.name}, this node runs onnxruntime-node`);
+    throw new ModelError("UNSUPPORTED_RUNTIME", `${source}: runtime ${spec.name}, this node runs onnxruntime-node`);
   if (spec.version !== ORT_VERSION)
     throw new ModelError(
-      "UnsupportedRuntime",
+      "UNSUPPORTED_RUNTIME",
       `${source}: built for onnxruntime-node ${spec.version}, this node has ${ORT_VERSION} (outputs could differ)`,
     );
 }
@@ -42,7 +42,7 @@ export async function createSession(
       executionMode: "sequential",
     });
   } catch (e) {
-    throw new ModelError("BadBundle", `${source}: onnxruntime cannot load the model (${(e as Error).message})`);
+    throw new ModelError("BAD_BUNDLE", `${source}: onnxruntime cannot load the model (${(e as Error).message})`);
   }
 }
 

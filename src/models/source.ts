@@ -39,11 +39,11 @@ export async function bundleCid(bundle: LoadedBundle): Promise<string> {
 export async function loadBundle(uri: string, o: SourceOptions = {}): Promise<LoadedBundle> {
   if (uri.startsWith("ipfs://")) {
     const { cid, path: sub } = parseIpfsUri(uri);
-    if (sub) throw new ModelError("FetchFailed", `${uri}: a bundle is a directory CID, without a path`);
+    if (sub) throw new ModelError("FETCH_FAILED", `${uri}: a bundle is a directory CID, without a path`);
     const fetchOpts: FetchOptions = { gateways: o.gateways ?? [], timeoutMs: o.timeoutMs };
     const files = await readDirectoryFromBlocks(cid, await fetchVerifiedBlocks(cid, fetchOpts));
     const manifest = files[MANIFEST_FILE];
-    if (!manifest) throw new ModelError("BadBundle", `${uri}: no ${MANIFEST_FILE} in the directory`);
+    if (!manifest) throw new ModelError("BAD_BUNDLE", `${uri}: no ${MANIFEST_FILE} in the directory`);
     return assembleBundle(
       manifest,
       (p) => {
@@ -58,7 +58,7 @@ export async function loadBundle(uri: string, o: SourceOptions = {}): Promise<Lo
     const base = uri.replace(/\/manifest\.json$/, "").replace(/\/+$/, "");
     const get = async (p: string) => {
       const res = await fetch(`${base}/${p}`, { signal: AbortSignal.timeout(o.timeoutMs ?? 30_000) });
-      if (!res.ok) throw new ModelError("FetchFailed", `${base}/${p}: HTTP ${res.status}`);
+      if (!res.ok) throw new ModelError("FETCH_FAILED", `${base}/${p}: HTTP ${res.status}`);
       return new Uint8Array(await res.arrayBuffer());
     };
     const manifestBytes = await get(MANIFEST_FILE);

@@ -16,7 +16,7 @@ const RANGES: Partial<Record<TensorDType, [number, number]>> = {
 /** Checks `t` against its schema entry (element type, rank, fixed dimensions, value count and range). */
 export function checkTensor(name: string, t: NamedTensor, spec: TensorSpec): void {
   const fail = (msg: string): never => {
-    throw new ModelError("BadInput", `tensor ${name}: ${msg}`);
+    throw new ModelError("BAD_INPUT", `tensor ${name}: ${msg}`);
   };
   if (t.dtype !== spec.dtype) fail(`element type ${t.dtype}, the model takes ${spec.dtype}`);
   if (!Array.isArray(t.dims) || t.dims.some((d) => !Number.isSafeInteger(d) || d < 0)) fail("dims invalid");

@@ -52,7 +52,7 @@ function mediaTypeOf(bytes: Uint8Array, manifest: Manifest): string {
 }
 
 /**
- * Encodes `value` by the manifest's pipeline (`BadInput` for a value that does not fit its schema: a tensor of the
+ * Encodes `value` by the manifest's pipeline (`BAD_INPUT` for a value that does not fit its schema: a tensor of the
  * wrong shape, a non-image, an out-of-range int8), computes the digest `mode` needs, and picks the input URI.
  */
 export async function prepareInput(
@@ -66,7 +66,7 @@ export async function prepareInput(
   let inputDigest: string;
   if (mode === MODE_ZK) {
     if (!manifest.zk || !pipeline.zkInputDigest)
-      throw new ModelError("BadInput", `${manifest.name}: the ${manifest.pipeline} pipeline has no ZK circuit`);
+      throw new ModelError("BAD_INPUT", `${manifest.name}: the ${manifest.pipeline} pipeline has no ZK circuit`);
     inputDigest = pipeline.zkInputDigest(bytes, manifest);
   } else inputDigest = keccak256(bytes);
   const mediaType = mediaTypeOf(bytes, manifest);
@@ -76,7 +76,7 @@ export async function prepareInput(
     const max = o.maxInlineBytes ?? DEFAULT_MAX_INLINE_BYTES;
     if (bytes.length > max)
       throw new ModelError(
-        "BadInput",
+        "BAD_INPUT",
         `the input is ${bytes.length} bytes, more than ${max} to inline: give \`inputURI\` or \`upload\``,
       );
     inputURI = `data:${mediaType};base64,${Buffer.from(bytes).toString("base64")}`;
@@ -94,7 +94,7 @@ export async function decodeResult(manifest: Manifest, output: string | Uint8Arr
  * The manifest of a version, fetched from its artefact (`ipfs://CID`: only `manifest.json`, verified against the CID
  * through `gateways`; `http(s)://`: the directory's manifest.json) and checked against the registered digests:
  * the I/O schema digest always, the weights digest when it is the manifest digest (non-ZK bundles).
- * `DigestMismatch` when it is not the version's manifest.
+ * `DIGEST_MISMATCH` when it is not the version's manifest.
  */
 export async function fetchVersionManifest(
   version: { artifactURI: string; weightsDigest: string; ioSchemaDigest: string },
@@ -107,17 +107,17 @@ export async function fetchVersionManifest(
   } else if (/^https?:\/\//.test(uri)) {
     const url = uri.endsWith(MANIFEST_FILE) ? uri : `${uri}/${MANIFEST_FILE}`;
     const res = await fetch(url, { signal: AbortSignal.timeout(o.timeoutMs ?? 30_000) });
-    if (!res.ok) throw new ModelError("FetchFailed", `${url}: HTTP ${res.status}`);
+    if (!res.ok) throw new ModelError("FETCH_FAILED", `${url}: HTTP ${res.status}`);
     bytes = new Uint8Array(await res.arrayBuffer());
-  } else throw new ModelError("FetchFailed", `${uri}: only ipfs:// and http(s):// artefacts can be fetched`);
+  } else throw new ModelError("FETCH_FAILED", `${uri}: only ipfs:// and http(s):// artefacts can be fetched`);
   const manifest = parseManifest(bytes, uri);
   const registeredIo = version.ioSchemaDigest.toLowerCase();
   if (!/^0x0{64}$/.test(registeredIo) && ioSchemaDigest(manifest) !== registeredIo)
-    throw new ModelError("DigestMismatch", `${uri}: the manifest's I/O schema is not the version's`);
+    throw new ModelError("DIGEST_MISMATCH", `${uri}: the manifest's I/O schema is not the version's`);
   if (!manifest.zk && manifestDigest(manifest) !== version.weightsDigest.toLowerCase())
-    throw new ModelError("DigestMismatch", `${uri}: the manifest is not the version's (weights digest)`);
+    throw new ModelError("DIGEST_MISMATCH", `${uri}: the manifest is not the version's (weights digest)`);
   if (manifest.zk && manifest.zk.weightsCommitment.toLowerCase() !== version.weightsDigest.toLowerCase())
-    throw new ModelError("DigestMismatch", `${uri}: the manifest's weights commitment is not the version's`);
+    throw new ModelError("DIGEST_MISMATCH", `${uri}: the manifest's weights commitment is not the version's`);
   return manifest;
 }
 

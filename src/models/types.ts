@@ -10,6 +10,7 @@
  * ONNX sessions: pre-processing, one or more `run`s, post-processing, canonical encoding. Two honest nodes with the
  * same bundle and runtime settings produce the same output bytes.
  */
+import { VeritasError, type ModelErrorCode } from "../errors.js";
 
 /** The current bundle format. */
 export const BUNDLE_FORMAT = "veritas-bundle/1";
@@ -105,28 +106,18 @@ export type LoadedBundle = {
   source: string;
 };
 
-/** A typed error with a code, thrown for bad bundles and bad inputs. */
-export class ModelError extends Error {
-  constructor(
-    readonly code:
-      | "BadBundle"
-      | "DigestMismatch"
-      | "CidMismatch"
-      | "UnsupportedRuntime"
-      | "UnknownPipeline"
-      | "BadInput"
-      | "BadOutput"
-      | "FetchFailed",
-    message: string,
-  ) {
-    super(message);
-    this.name = "ModelError";
+/** A bad bundle, artefact or input: a `VeritasError` whose `code` says which (`ModelErrorCode`). */
+export class ModelError extends VeritasError {
+  override readonly name: string = "ModelError";
+  declare readonly code: ModelErrorCode;
+  constructor(code: ModelErrorCode, message: string, options?: { cause?: unknown }) {
+    super(code, message, options);
   }
 }
 
 /** A loaded pipeline instance: sessions created, ready to run inputs. */
 export interface PipelineRunner {
-  /** Runs one request input (bytes as sent by the requester) to canonical output bytes. Throws ModelError("BadInput"). */
+  /** Runs one request input (bytes as sent by the requester) to canonical output bytes. Throws ModelError("BAD_INPUT"). */
   run(input: Uint8Array): Promise<Uint8Array>;
   /** Releases the ONNX sessions. */
   release(): Promise<void>;

@@ -66,7 +66,7 @@ export class ModelHost {
       p.catch((e: Error) => {
         this.loaded.delete(versionId);
         // A bundle that does not verify stays refused; fetch failures (gateway down) are tried again.
-        if ((e as { code?: string }).code !== "FetchFailed") this.refused.set(versionId, e);
+        if ((e as { code?: string }).code !== "FETCH_FAILED") this.refused.set(versionId, e);
       });
     }
     return p;

@@ -541,7 +541,7 @@ export class VeritasNode extends EventEmitter {
       return await this.host!.get(v);
     } catch (e) {
       const code = (e as { code?: string }).code;
-      if (code === "FetchFailed") throw e; // a gateway down: retried next cycle
+      if (code === "FETCH_FAILED") throw e; // a gateway down: retried next cycle
       this.logger.error("model bundle refused: the job is not claimed", {
         jobId,
         versionId: v,

@@ -66,7 +66,7 @@ export default async function modelInspect(args: Args, hre: HardhatRuntimeEnviro
           const cid = await bundleCid(bundle);
           if (`ipfs://${cid}` !== v.artifactURI.replace(/\/+$/, ""))
             throw new ModelError(
-              "CidMismatch",
+              "CID_MISMATCH",
               `${bundle.source} is ipfs://${cid}, the version's artefact is ${v.artifactURI}`,
             );
         }

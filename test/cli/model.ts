@@ -96,11 +96,11 @@ describe("veritas model publish / inspect (Hardhat tasks, in-process network)", 
   it("publish refuses a bad bundle before sending anything: tampered file, unknown pipeline, missing mode settings", async function () {
     const versions = await s.registry.versionCount();
     const tampered = await veritas(["model", "publish"], { ...owner, ...tee, bundle: tamperedBundle(dir) });
-    expect(failure(tampered).message).to.match(/^DigestMismatch: .*file model \(model\.onnx\)/);
+    expect(failure(tampered).message).to.match(/^DIGEST_MISMATCH: .*file model \(model\.onnx\)/);
 
     // Files that match the manifest, weights that do not give the manifest's ZK commitment: the pipeline refuses it.
     const inconsistent = await veritas(["model", "publish"], { ...owner, ...tee, bundle: tamperedBundle(dir, true) });
-    expect(failure(inconsistent).message).to.match(/^DigestMismatch: .*do not give zk\.weightsCommitment/);
+    expect(failure(inconsistent).message).to.match(/^DIGEST_MISMATCH: .*do not give zk\.weightsCommitment/);
 
     const unknown = path.join(dir, "unknown-pipeline");
     const { cpSync } = await import("node:fs");
@@ -108,10 +108,10 @@ describe("veritas model publish / inspect (Hardhat tasks, in-process network)", 
     const m = JSON.parse(readFileSync(path.join(unknown, "manifest.json"), "utf8"));
     writeFileSync(path.join(unknown, "manifest.json"), JSON.stringify({ ...m, pipeline: "whisper" }));
     const r2 = await veritas(["model", "publish"], { ...owner, ...tee, bundle: unknown });
-    expect(failure(r2).message).to.match(/^UnknownPipeline: no pipeline "whisper"/);
+    expect(failure(r2).message).to.match(/^UNKNOWN_PIPELINE: no pipeline "whisper"/);
 
     const missing = await veritas(["model", "publish"], { ...owner, ...tee, bundle: path.join(dir, "nope") });
-    expect(failure(missing).message).to.match(/^BadBundle: .*no manifest\.json/);
+    expect(failure(missing).message).to.match(/^BAD_BUNDLE: .*no manifest\.json/);
 
     const noVerifier = await veritas(["model", "publish"], { ...owner, modes: "zk", bundle: referenceBundle() });
     expect(failure(noVerifier).message).to.equal("--zk-verifier is required for the zk mode");
@@ -132,7 +132,7 @@ describe("veritas model publish / inspect (Hardhat tasks, in-process network)", 
     );
     writeFileSync(path.join(own, "manifest.json"), JSON.stringify(m));
     const without = await veritas(["model", "publish"], { ...owner, ...tee, bundle: own });
-    expect(failure(without).message).to.match(/^DigestMismatch|^BadBundle/);
+    expect(failure(without).message).to.match(/^DIGEST_MISMATCH|^BAD_BUNDLE/);
     const r = await veritas(["model", "publish"], { ...owner, ...tee, bundle: own, modelId: 1n, fillDigests: true });
     value(r);
     expect(r.out).to.include("size and sha256 written for model, wasm, zkey, vkey");

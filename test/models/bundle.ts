@@ -127,17 +127,17 @@ describeOffChain("models: bundles, digests, content addressing", function () {
       expect(manifestDigest(reordered as Manifest)).to.equal(manifestDigest(plain));
     });
 
-    it("a bundle whose digests differ from the registered ones is refused (DigestMismatch)", async function () {
+    it("a bundle whose digests differ from the registered ones is refused (DIGEST_MISMATCH)", async function () {
       const d = versionDigests(ref.manifest);
       expect(() => checkBundleDigests(ref, d)).to.not.throw();
       await throwsModelError(
         () => checkBundleDigests(ref, { ...d, weightsDigest: keccak256("0x01") }),
-        "DigestMismatch",
+        "DIGEST_MISMATCH",
         /weights digest 0x1eda.* != registered/,
       );
       await throwsModelError(
         () => checkBundleDigests(ref, { ...d, ioSchemaDigest: keccak256("0x02") }),
-        "DigestMismatch",
+        "DIGEST_MISMATCH",
         /I\/O schema digest/,
       );
     });
@@ -148,7 +148,7 @@ describeOffChain("models: bundles, digests, content addressing", function () {
       cpSync(referenceBundle(), copy, { recursive: true });
       const file = path.join(copy, "verification_key.json");
       writeFileSync(file, readFileSync(file, "utf8").replace("groth16", "groth17"));
-      await throwsModelError(() => readBundleDir(copy), "DigestMismatch", /file vkey \(verification_key\.json\) is/);
+      await throwsModelError(() => readBundleDir(copy), "DIGEST_MISMATCH", /file vkey \(verification_key\.json\) is/);
     });
 
     it("manifest checks: format, paths inside the bundle, single-threaded runtime, zk roles", async function () {
@@ -156,7 +156,7 @@ describeOffChain("models: bundles, digests, content addressing", function () {
       const bad = (patch: (x: Manifest) => void, msg: RegExp) => {
         const x = JSON.parse(JSON.stringify(m)) as Manifest;
         patch(x);
-        return throwsModelError(() => validateManifest(x), "BadBundle", msg);
+        return throwsModelError(() => validateManifest(x), "BAD_BUNDLE", msg);
       };
       await bad((x) => ((x as { format: string }).format = "other/2"), /format "other\/2"/);
       await bad((x) => (x.files.model.path = "../model.onnx"), /must be relative, inside the bundle/);
@@ -166,7 +166,7 @@ describeOffChain("models: bundles, digests, content addressing", function () {
       await bad((x) => ((x.input as { kind: string }).kind = "audio"), /input.kind "audio"/);
       await throwsModelError(
         () => checkRuntime({ ...m.runtime, version: "1.17.0" }),
-        "UnsupportedRuntime",
+        "UNSUPPORTED_RUNTIME",
         /built for onnxruntime-node 1\.17\.0, this node has 1\.30\.0/,
       );
     });
@@ -203,7 +203,7 @@ describeOffChain("models: bundles, digests, content addressing", function () {
       bad.tamper = true;
       await throwsModelError(
         () => loadBundle(`ipfs://${cid}`, { gateways: [bad.url] }),
-        "CidMismatch",
+        "CID_MISMATCH",
         /does not hash to its CID \(tampered\)/,
       );
       const loaded = await loadBundle(`ipfs://${cid}`, { gateways: [bad.url, gw.url] });
@@ -211,14 +211,14 @@ describeOffChain("models: bundles, digests, content addressing", function () {
       expect(loaded.files.zkey.length).to.equal(ref.files.zkey.length);
       await throwsModelError(
         () => loadBundle(`ipfs://${cid}`, { gateways: [] }),
-        "FetchFailed",
+        "FETCH_FAILED",
         /no IPFS gateway configured/,
       );
     });
   });
 
   describe("the tensors pipeline (generic ONNX runner)", function () {
-    it("runs named tensors of the schema to canonical JSON; a wrong shape, type or value is a clear BadInput", async function () {
+    it("runs named tensors of the schema to canonical JSON; a wrong shape, type or value is a clear BAD_INPUT", async function () {
       const b = readBundleDir(addBundle(tempDir()));
       const p = await getPipeline("tensors");
       p.validate(b.manifest);
@@ -233,21 +233,21 @@ describeOffChain("models: bundles, digests, content addressing", function () {
       const run = (x: unknown) => r.run(toUtf8Bytes(JSON.stringify(x)));
       await throwsModelError(
         () => run({ x: { dtype: "float32", dims: [1, 4], data: [1, 2, 3, 4] } }),
-        "BadInput",
+        "BAD_INPUT",
         /shape \[1,4\], the model takes \[1,3\]/,
       );
       await throwsModelError(
         () => run({ x: { dtype: "int8", dims: [1, 3], data: [1, 2, 3] } }),
-        "BadInput",
+        "BAD_INPUT",
         /element type int8, the model takes float32/,
       );
       await throwsModelError(
         () => run({ x: { dtype: "float32", dims: [1, 3], data: [1, 2] } }),
-        "BadInput",
+        "BAD_INPUT",
         /2 values for shape \[1,3\]/,
       );
-      await throwsModelError(() => run({ z: {} }), "BadInput", /input has tensor z/);
-      await throwsModelError(() => r.run(toUtf8Bytes("not json")), "BadInput", /input is not JSON/);
+      await throwsModelError(() => run({ z: {} }), "BAD_INPUT", /input has tensor z/);
+      await throwsModelError(() => r.run(toUtf8Bytes("not json")), "BAD_INPUT", /input is not JSON/);
       await r.release();
     });
   });

@@ -64,20 +64,20 @@ describeOffChain("paddle-ocr pipeline (PaddleOCR v4, real pretrained ONNX)", fun
     expect(new TextDecoder().decode(a)).to.match(/^\{"lines":\[\{"box":\[\[\d+,\d+\],/);
   });
 
-  it("refuses an input that is not an image, or a PNG that does not decode, with BadInput", async () => {
-    await rejectsWith(runner.run(new TextEncoder().encode("hello, not an image")), "BadInput", /not a PNG or JPEG/);
+  it("refuses an input that is not an image, or a PNG that does not decode, with BAD_INPUT", async () => {
+    await rejectsWith(runner.run(new TextEncoder().encode("hello, not an image")), "BAD_INPUT", /not a PNG or JPEG/);
     const broken = image("img-000.png").slice(0, 200);
-    await rejectsWith(runner.run(broken), "BadInput", /does not decode/);
+    await rejectsWith(runner.run(broken), "BAD_INPUT", /does not decode/);
     expect(() => pipeline.encodeInput(new Uint8Array([1, 2, 3]), bundle.manifest)).to.throw(ModelError, /not a PNG/);
   });
 
-  it("refuses a bundle built for other library versions (UnsupportedRuntime), or missing a file role (BadBundle)", async () => {
+  it("refuses a bundle built for other library versions (UNSUPPORTED_RUNTIME), or missing a file role (BAD_BUNDLE)", async () => {
     const o = bundle.manifest.options as { libraries: Record<string, string> };
     const other = {
       ...bundle,
       manifest: { ...bundle.manifest, options: { ...o, libraries: { ...o.libraries, sharp: "0.0.1" } } },
     };
-    await rejectsWith(pipeline.load(other), "UnsupportedRuntime", /sharp 0\.0\.1/);
+    await rejectsWith(pipeline.load(other), "UNSUPPORTED_RUNTIME", /sharp 0\.0\.1/);
     const files = { ...bundle.manifest.files };
     delete (files as Record<string, unknown>).rec;
     expect(() => pipeline.validate({ ...bundle.manifest, files })).to.throw(ModelError, /"rec" missing/);

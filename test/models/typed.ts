@@ -76,7 +76,7 @@ describe("models/typed: a model's typed input and output for requesters", functi
         p.then(
           () => expect.fail("accepted"),
           (e: Error & { code?: string }) => {
-            expect(e.code).to.equal("BadInput");
+            expect(e.code).to.equal("BAD_INPUT");
             expect(e.message).to.match(re);
           },
         );
@@ -112,7 +112,7 @@ describe("models/typed: a model's typed input and output for requesters", functi
       );
       await other.then(
         () => expect.fail("accepted"),
-        (e: Error & { code?: string }) => expect(e.code).to.equal("DigestMismatch"),
+        (e: Error & { code?: string }) => expect(e.code).to.equal("DIGEST_MISMATCH"),
       );
       gw.tamper = true;
       const tampered = fetchVersionManifest(
@@ -121,7 +121,7 @@ describe("models/typed: a model's typed input and output for requesters", functi
       );
       await tampered.then(
         () => expect.fail("accepted"),
-        (e: Error & { code?: string }) => expect(e.code).to.equal("CidMismatch"),
+        (e: Error & { code?: string }) => expect(e.code).to.equal("CID_MISMATCH"),
       );
       expect(await bundleCid(b)).to.equal(cid);
     } finally {

@@ -20,11 +20,11 @@ export function pipelineNames(): string[] {
   return Object.keys(loaders).sort();
 }
 
-/** The pipeline named `name`; `UnknownPipeline` if none is registered. */
+/** The pipeline named `name`; `UNKNOWN_PIPELINE` if none is registered. */
 export async function getPipeline(name: string): Promise<Pipeline> {
   const load = loaders[name];
   if (!load)
-    throw new ModelError("UnknownPipeline", `no pipeline "${name}" (this node has: ${pipelineNames().join(", ")})`);
+    throw new ModelError("UNKNOWN_PIPELINE", `no pipeline "${name}" (this node has: ${pipelineNames().join(", ")})`);
   return load();
 }
 

@@ -10,7 +10,7 @@
  * (resizing, contours, minimum-area rectangles, perspective crops) runs in OpenCV compiled to WebAssembly
  * (`@techstark/opencv-js`), which gives the same bits on every CPU; polygon offsetting (DB "unclip") is js-clipper.
  * The manifest binds the versions of both libraries (`options.libraries`) next to the onnxruntime version and thread
- * settings; a node with other versions refuses the bundle (`UnsupportedRuntime`) rather than risk other bytes.
+ * settings; a node with other versions refuses the bundle (`UNSUPPORTED_RUNTIME`) rather than risk other bytes.
  *
  * Pre- and post-processing follow PaddleOCR's reference inference settings (det: longest side ≤ 960, multiple of 32,
  * ImageNet mean/std on BGR, threshold 0.3, box threshold 0.6, unclip ratio 1.5; rec: height 48, (x/255−0.5)/0.5 on
@@ -52,7 +52,7 @@ function options(m: Manifest): OcrOptions {
 
 function validate(m: Manifest): void {
   const bad = (msg: string): never => {
-    throw new ModelError("BadBundle", `paddle-ocr pipeline: ${msg}`);
+    throw new ModelError("BAD_BUNDLE", `paddle-ocr pipeline: ${msg}`);
   };
   for (const role of ["det", "rec", "keys"]) if (!m.files[role]) bad(`file role "${role}" missing`);
   if (m.input.kind !== "image") bad(`input.kind must be "image"`);
@@ -114,8 +114,8 @@ type Rgb = { data: Uint8Array; width: number; height: number };
 
 async function decode(bytes: Uint8Array, o: OcrOptions, maxBytes: number): Promise<Rgb> {
   if (bytes.length > maxBytes)
-    throw new ModelError("BadInput", `image is ${bytes.length} bytes, more than ${maxBytes}`);
-  if (!isImage(bytes)) throw new ModelError("BadInput", "input is not a PNG or JPEG image");
+    throw new ModelError("BAD_INPUT", `image is ${bytes.length} bytes, more than ${maxBytes}`);
+  if (!isImage(bytes)) throw new ModelError("BAD_INPUT", "input is not a PNG or JPEG image");
   const sharp = (await import("sharp")).default;
   try {
     const { data, info } = await sharp(bytes, { limitInputPixels: o.maxPixels, failOn: "error" })
@@ -127,7 +127,7 @@ async function decode(bytes: Uint8Array, o: OcrOptions, maxBytes: number): Promi
     if (info.channels !== 3) throw new Error(`${info.channels} channels after conversion`);
     return { data: new Uint8Array(data.buffer, data.byteOffset, data.length), width: info.width, height: info.height };
   } catch (e) {
-    throw new ModelError("BadInput", `image does not decode: ${(e as Error).message}`);
+    throw new ModelError("BAD_INPUT", `image does not decode: ${(e as Error).message}`);
   }
 }
 
@@ -391,7 +391,7 @@ function checkLibraries(o: OcrOptions, source: string): void {
     const have = installedVersion(pkg);
     if (have !== want)
       throw new ModelError(
-        "UnsupportedRuntime",
+        "UNSUPPORTED_RUNTIME",
         `${source}: built for ${pkg} ${want}, this node has ${have} (image arithmetic could differ)`,
       );
   }
@@ -400,10 +400,10 @@ function checkLibraries(o: OcrOptions, source: string): void {
 function decodeOutput(output: Uint8Array): OcrOutput {
   const v = parseCanonicalJson(output) as OcrOutput;
   if (typeof v !== "object" || v === null || !Array.isArray(v.lines))
-    throw new ModelError("BadOutput", "paddle-ocr output must be {lines:[…]}");
+    throw new ModelError("BAD_OUTPUT", "paddle-ocr output must be {lines:[…]}");
   for (const l of v.lines)
     if (typeof l.text !== "string" || !Number.isInteger(l.confidence) || !Array.isArray(l.box) || l.box.length !== 4)
-      throw new ModelError("BadOutput", "paddle-ocr output line must be {box:[4 points],confidence:int,text}");
+      throw new ModelError("BAD_OUTPUT", "paddle-ocr output line must be {box:[4 points],confidence:int,text}");
   return v;
 }
 
@@ -430,10 +430,10 @@ export const paddleOcrPipeline: Pipeline = {
   encodeInput(input: unknown, manifest: Manifest): Uint8Array {
     const bytes = input instanceof Uint8Array ? input : (input as { image?: Uint8Array })?.image;
     if (!(bytes instanceof Uint8Array))
-      throw new ModelError("BadInput", "paddle-ocr input is image bytes (PNG or JPEG)");
-    if (!isImage(bytes)) throw new ModelError("BadInput", "input is not a PNG or JPEG image");
+      throw new ModelError("BAD_INPUT", "paddle-ocr input is image bytes (PNG or JPEG)");
+    if (!isImage(bytes)) throw new ModelError("BAD_INPUT", "input is not a PNG or JPEG image");
     const max = manifest.input.maxBytes ?? DEFAULT_MAX_INPUT;
-    if (bytes.length > max) throw new ModelError("BadInput", `image is ${bytes.length} bytes, more than ${max}`);
+    if (bytes.length > max) throw new ModelError("BAD_INPUT", `image is ${bytes.length} bytes, more than ${max}`);
     return bytes;
   },
   decodeOutput: (output: Uint8Array) => decodeOutput(output),

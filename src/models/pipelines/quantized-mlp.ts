@@ -24,12 +24,12 @@ function parseInput(bytes: Uint8Array, m: Manifest): number[] {
   try {
     v = JSON.parse(new TextDecoder("utf-8", { fatal: true }).decode(bytes));
   } catch (e) {
-    throw new ModelError("BadInput", `input is not JSON: ${(e as Error).message}`);
+    throw new ModelError("BAD_INPUT", `input is not JSON: ${(e as Error).message}`);
   }
   const arr = Array.isArray(v) ? v : (v as { input?: unknown })?.input;
   const n = m.input.length;
   if (!Array.isArray(arr) || arr.length !== n || !arr.every((x) => Number.isInteger(x) && x >= -128 && x <= 127))
-    throw new ModelError("BadInput", `input must be a JSON array of ${n} int8 values`);
+    throw new ModelError("BAD_INPUT", `input must be a JSON array of ${n} int8 values`);
   return arr as number[];
 }
 
@@ -45,34 +45,34 @@ export function familyModelOf(bundle: LoadedBundle): {
   try {
     parsed = parseFamilyOnnx(bundle.files.model);
   } catch (e) {
-    if (e instanceof FamilyError) throw new ModelError("BadBundle", `${bundle.source}: ${e.message}`);
+    if (e instanceof FamilyError) throw new ModelError("BAD_BUNDLE", `${bundle.source}: ${e.message}`);
     throw e;
   }
   const { model } = parsed;
   const nOut = model.layers[model.layers.length - 1].W.length;
   if (m.input.length !== model.nIn)
     throw new ModelError(
-      "BadBundle",
+      "BAD_BUNDLE",
       `${bundle.source}: input.length ${m.input.length}, the ONNX model takes ${model.nIn}`,
     );
   if (m.output.length !== nOut + 1)
     throw new ModelError(
-      "BadBundle",
+      "BAD_BUNDLE",
       `${bundle.source}: output.length ${m.output.length}, the model gives ${nOut} logits + label`,
     );
   if (m.zk && toBytes32(weightsCommitment(model)) !== m.zk.weightsCommitment.toLowerCase())
-    throw new ModelError("DigestMismatch", `${bundle.source}: the ONNX weights do not give zk.weightsCommitment`);
+    throw new ModelError("DIGEST_MISMATCH", `${bundle.source}: the ONNX weights do not give zk.weightsCommitment`);
   return parsed;
 }
 
 export const quantizedMlpPipeline: Pipeline = {
   name: "quantized-mlp",
   validate(m) {
-    if (!m.files.model) throw new ModelError("BadBundle", `quantized-mlp: the bundle needs a "model" file`);
+    if (!m.files.model) throw new ModelError("BAD_BUNDLE", `quantized-mlp: the bundle needs a "model" file`);
     if (m.input.kind !== "int8-vector" || !Number.isInteger(m.input.length) || m.input.length! < 1)
-      throw new ModelError("BadBundle", `quantized-mlp: input must be an int8-vector with a length`);
+      throw new ModelError("BAD_BUNDLE", `quantized-mlp: input must be an int8-vector with a length`);
     if (m.output.kind !== "int256-array" || !Number.isInteger(m.output.length) || m.output.length! < 3)
-      throw new ModelError("BadBundle", `quantized-mlp: output must be an int256-array of logits + label`);
+      throw new ModelError("BAD_BUNDLE", `quantized-mlp: output must be an int256-array of logits + label`);
   },
   async load(bundle: LoadedBundle): Promise<ZkPipelineRunner> {
     const m = bundle.manifest;
@@ -86,7 +86,7 @@ export const quantizedMlpPipeline: Pipeline = {
         return encodeOutput(Array.from(out[logits].data as Int32Array), out[label].data[0] as bigint);
       },
       async prove(bytes, jobTag, opts) {
-        if (!m.zk) throw new ModelError("BadBundle", `${bundle.source}: the bundle has no zk section`);
+        if (!m.zk) throw new ModelError("BAD_BUNDLE", `${bundle.source}: the bundle has no zk section`);
         const x = parseInput(bytes, m);
         const { proveFamily } = await import("../zk/prove.js");
         const artefacts = { wasm: bundle.files[m.zk.wasm], zkey: bundle.files[m.zk.zkey] };

@@ -16,30 +16,30 @@ const DEFAULT_MAX_INPUT = 1 << 20;
 function specs(m: Manifest, side: "input" | "output"): Record<string, TensorSpec> {
   const t = m[side].tensors;
   if (m[side].kind !== "tensors" || !t || Object.keys(t).length === 0)
-    throw new ModelError("BadBundle", `tensors pipeline: manifest.${side} must be kind "tensors" with tensors`);
+    throw new ModelError("BAD_BUNDLE", `tensors pipeline: manifest.${side} must be kind "tensors" with tensors`);
   return t;
 }
 
 function parseInput(bytes: Uint8Array, m: Manifest): Record<string, NamedTensor> {
   const max = m.input.maxBytes ?? DEFAULT_MAX_INPUT;
-  if (bytes.length > max) throw new ModelError("BadInput", `input is ${bytes.length} bytes, more than ${max}`);
+  if (bytes.length > max) throw new ModelError("BAD_INPUT", `input is ${bytes.length} bytes, more than ${max}`);
   let value: unknown;
   try {
     value = JSON.parse(new TextDecoder("utf-8", { fatal: true }).decode(bytes));
   } catch (e) {
-    throw new ModelError("BadInput", `input is not JSON: ${(e as Error).message}`);
+    throw new ModelError("BAD_INPUT", `input is not JSON: ${(e as Error).message}`);
   }
   if (typeof value !== "object" || value === null || Array.isArray(value))
-    throw new ModelError("BadInput", "input must be an object of named tensors");
+    throw new ModelError("BAD_INPUT", "input must be an object of named tensors");
   const want = specs(m, "input");
   const given = value as Record<string, NamedTensor>;
   for (const k of Object.keys(given))
-    if (!want[k]) throw new ModelError("BadInput", `input has tensor ${k}, the model takes ${Object.keys(want)}`);
+    if (!want[k]) throw new ModelError("BAD_INPUT", `input has tensor ${k}, the model takes ${Object.keys(want)}`);
   const feeds: Record<string, NamedTensor> = {};
   for (const [name, spec] of Object.entries(want)) {
     const t = given[name];
     if (!t || typeof t !== "object" || !Array.isArray(t.data))
-      throw new ModelError("BadInput", `tensor ${name} missing`);
+      throw new ModelError("BAD_INPUT", `tensor ${name} missing`);
     const data =
       spec.dtype === "int64" || spec.dtype === "uint64"
         ? (t.data as unknown[]).map((v) => (typeof v === "string" && /^-?\d+$/.test(v) ? BigInt(v) : (v as number)))
@@ -54,7 +54,7 @@ function parseInput(bytes: Uint8Array, m: Manifest): Record<string, NamedTensor>
 function jsonValue(v: number | bigint | boolean, name: string): number | string | boolean {
   if (typeof v === "bigint") return v.toString();
   if (typeof v === "number" && !Number.isFinite(v))
-    throw new ModelError("BadOutput", `output tensor ${name} has a non-finite value (${v})`);
+    throw new ModelError("BAD_OUTPUT", `output tensor ${name} has a non-finite value (${v})`);
   return v;
 }
 
@@ -62,7 +62,7 @@ export const tensorsPipeline: Pipeline = {
   name: "tensors",
   validate(m) {
     if (!m.files.model)
-      throw new ModelError("BadBundle", `tensors pipeline: the bundle needs a file with role "model"`);
+      throw new ModelError("BAD_BUNDLE", `tensors pipeline: the bundle needs a file with role "model"`);
     specs(m, "input");
     specs(m, "output");
   },
@@ -74,7 +74,7 @@ export const tensorsPipeline: Pipeline = {
     const outputs = Object.keys(specs(m, "output")).sort();
     for (const o of outputs)
       if (!session.outputNames.includes(o))
-        throw new ModelError("BadBundle", `${bundle.source}: the model has no output ${o} (${session.outputNames})`);
+        throw new ModelError("BAD_BUNDLE", `${bundle.source}: the model has no output ${o} (${session.outputNames})`);
     return {
       async run(input) {
         const out = await runSession(session, parseInput(input, m));
