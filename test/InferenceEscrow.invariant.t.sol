@@ -1427,14 +1427,6 @@ contract EscrowHandler is BaseHandler {
         IInferenceEscrow.Job memory job,
         bytes memory output
     ) internal view returns (bytes memory) {
-        bytes32 digest = teeVerifier.resultDigest(
-            address(escrow),
-            JobId.unwrap(_jobId(job)),
-            job.versionId,
-            job.inputDigest,
-            keccak256(output)
-        );
-        (uint8 v, bytes32 r, bytes32 s) = vm.sign(pk, digest);
-        return abi.encodePacked(r, s, v);
+        return _signResultFor(teeVerifier, address(escrow), pk, job, output);
     }
 }

@@ -9,8 +9,8 @@ import {IDisputeManager} from "../../contracts/interfaces/IDisputeManager.sol";
 import {IInferenceEscrow} from "../../contracts/interfaces/IInferenceEscrow.sol";
 import {IModelRegistry} from "../../contracts/interfaces/IModelRegistry.sol";
 import {INodeStaking} from "../../contracts/interfaces/INodeStaking.sol";
-import {JobId} from "../../contracts/libraries/JobId.sol";
 import {isTerminal} from "./JobStatuses.sol";
+import {TeeSigning} from "./TeeSigning.sol";
 import {IMockUSD, IModelRegistryNft, IVeritasToken} from "./Deployed.sol";
 
 /// @notice What every invariant handler shares: the deployment it drives, its actors (requesters and nodes), a clock
@@ -18,7 +18,7 @@ import {IMockUSD, IModelRegistryNft, IVeritasToken} from "./Deployed.sol";
 /// outcomes. Each action predicts whether the contracts must accept it; `_expect` records a contract that refuses an
 /// action it should accept, or accepts one it should refuse, as a violation (the invariant tests assert there are
 /// none). A handler never reverts.
-abstract contract BaseHandler is CommonBase, StdCheats, StdUtils {
+abstract contract BaseHandler is CommonBase, StdCheats, StdUtils, TeeSigning {
     uint256 internal constant BPS = 10_000;
     uint256 internal constant MAX_JOBS = 48;
     uint256 internal constant MIN_STAKE = 1_000e18;
@@ -500,10 +500,6 @@ abstract contract BaseHandler is CommonBase, StdCheats, StdUtils {
         if (credited != slashed) _violation(string.concat(action, ": reward + treasury share != slashed"));
         measuredSlashed += slashed;
         measuredSlashCredits += credited;
-    }
-
-    function _jobId(IInferenceEscrow.Job memory job) internal pure returns (JobId) {
-        return JobId.wrap((uint256(uint160(job.requester)) << 32) | job.nonce);
     }
 
     function _expect(bool ok, bool expected, string memory action) internal {

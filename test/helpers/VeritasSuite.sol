@@ -8,18 +8,18 @@ import {ITeeRegistry} from "../../contracts/interfaces/ITeeRegistry.sol";
 import {ITeeResultVerifier} from "../../contracts/interfaces/ITeeResultVerifier.sol";
 import {IZkResultVerifier} from "../../contracts/interfaces/IZkResultVerifier.sol";
 import {Deployed, IMockUSD, IModelRegistryNft, IVeritasToken} from "./Deployed.sol";
+import {TeeSigning} from "./TeeSigning.sol";
 import {IDisputeManager} from "../../contracts/interfaces/IDisputeManager.sol";
 import {IInferenceEscrow} from "../../contracts/interfaces/IInferenceEscrow.sol";
 import {IModelRegistry} from "../../contracts/interfaces/IModelRegistry.sol";
 import {INodeStaking} from "../../contracts/interfaces/INodeStaking.sol";
-import {JobId} from "../../contracts/libraries/JobId.sol";
 
 /// @notice The real Veritas contracts wired as deploy/suite.ts wires them (ZkResultVerifier as the escrow's ZK
 /// verifier, DisputeManager bound to the escrow and the TEE registry), for Solidity fuzz and invariant tests, with
 /// helpers that play the model owner, nodes, enclaves (`vm.sign`) and the attestation service.
 /// The contracts are deployed from the contracts' own build (`Deployed._deploy`: `vm.getCode` of their artifacts), so
 /// the Solidity tests run the bytecode `hardhat build` makes for deployment and never compile the contracts again.
-abstract contract VeritasSuite is Test, Deployed {
+abstract contract VeritasSuite is Test, Deployed, TeeSigning {
     uint8 internal constant MODE_TEE = 1;
     uint8 internal constant MODE_OPTIMISTIC = 3;
     uint256 internal constant BPS = 10_000;
@@ -204,25 +204,13 @@ abstract contract VeritasSuite is Test, Deployed {
         tee.registerEnclaveKey(key, MEASUREMENT, expiresAt, abi.encodePacked(r, s, v));
     }
 
-    function _jobId(IInferenceEscrow.Job memory job) internal pure returns (JobId) {
-        return JobId.wrap((uint256(uint160(job.requester)) << 32) | job.nonce);
-    }
-
     /// @dev An enclave's signature over one result.
     function _signResult(
         uint256 enclavePk,
         IInferenceEscrow.Job memory job,
         bytes memory output
     ) internal view returns (bytes memory) {
-        bytes32 digest = teeVerifier.resultDigest(
-            address(escrow),
-            JobId.unwrap(_jobId(job)),
-            job.versionId,
-            job.inputDigest,
-            keccak256(output)
-        );
-        (uint8 v, bytes32 r, bytes32 s) = vm.sign(enclavePk, digest);
-        return abi.encodePacked(r, s, v);
+        return _signResultFor(teeVerifier, address(escrow), enclavePk, job, output);
     }
 
     /// @dev The commitment the escrow stores for `job` and `claim` in `status`.
