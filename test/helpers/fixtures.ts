@@ -111,9 +111,16 @@ export async function registerEnclave(
   return expiresAt;
 }
 
+/** The fixtures' actors: the chain's first eight accounts, by role. */
+export async function actorsOf(ethers: HardhatEthers) {
+  const [deployer, governance, treasury, modelOwner, node, node2, requester, other] = await ethers.getSigners();
+  return { deployer, governance, treasury, modelOwner, node, node2, requester, other };
+}
+
 /** The whole suite with one TEE model version, two staked nodes with enclave keys and a funded requester. */
 export async function deployTeeFixture(ethers: HardhatEthers, helpers: NetworkHelpers): Promise<TeeFixture> {
-  const [deployer, governance, treasury, modelOwner, node, node2, requester, other] = await ethers.getSigners();
+  const actors = await actorsOf(ethers);
+  const { deployer, governance, treasury, modelOwner, node, node2, requester, other } = actors;
   const chainId = (await ethers.provider.getNetwork()).chainId;
   const suite = await deploySuite(
     ethers,
@@ -167,14 +174,7 @@ export async function deployTeeFixture(ethers: HardhatEthers, helpers: NetworkHe
     ethers,
     helpers,
     chainId,
-    deployer,
-    governance,
-    treasury,
-    modelOwner,
-    node,
-    node2,
-    requester,
-    other,
+    ...actors,
     attestationService,
     enclave,
     enclave2,

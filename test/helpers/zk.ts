@@ -21,6 +21,7 @@ import {
   stakeNode,
   USD,
   type BaseFixture,
+  actorsOf,
 } from "./fixtures.js";
 
 /** The input of the fixture's default job: one logit negative, a tie for the max between logits 1 and 2. */
@@ -48,7 +49,8 @@ export type ZkFixture = BaseFixture & {
  * deployed MlpGroth16Verifier, two nodes with ZK capability and stake, and two funded requesters.
  */
 export async function deployZkFixture(ethers: HardhatEthers, helpers: NetworkHelpers): Promise<ZkFixture> {
-  const [deployer, governance, treasury, modelOwner, node, node2, requester, other] = await ethers.getSigners();
+  const actors = await actorsOf(ethers);
+  const { deployer, governance, treasury, modelOwner, node, node2, requester, other } = actors;
   const chainId = (await ethers.provider.getNetwork()).chainId;
   const suite = await deploySuite(
     ethers,
@@ -99,14 +101,7 @@ export async function deployZkFixture(ethers: HardhatEthers, helpers: NetworkHel
     ethers,
     helpers,
     chainId,
-    deployer,
-    governance,
-    treasury,
-    modelOwner,
-    node,
-    node2,
-    requester,
-    other,
+    ...actors,
     modelId,
     versionId,
     request,
