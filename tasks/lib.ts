@@ -5,7 +5,7 @@ import type { HardhatRuntimeEnvironment } from "hardhat/types/hre";
 import { VeritasClient, type Verification, type VerifiedResult } from "../src/client.js";
 import { Mode, modeBit } from "../src/constants.js";
 import { deploymentsDirectory, parseDeployment, type DeploymentRecord } from "../src/deployments.js";
-import { decodeVeritasError } from "../src/errors.js";
+import { decodeVeritasError, VeritasError, type VeritasErrorCode } from "../src/errors.js";
 import {
   ModelRegistry__factory,
   NodeStaking__factory,
@@ -95,23 +95,33 @@ export async function taskContext(args: CommonArgs, hre: HardhatRuntimeEnvironme
 export class UsageError extends Error {}
 
 /**
- * Runs a task body: its return value becomes a successful Result (hardhat/utils/result); a revert is printed as its
- * custom error and arguments and returned as a failed Result, which makes the CLI exit with code 1, as does any other
- * error (printed without a stack trace).
+ * Why a task failed: a revert's custom error (`name`, `args`; `code` `CONTRACT_REVERT`), a client error's `code`
+ * (`VeritasErrorCode`: `TX_REVERTED`, `TIMEOUT`, `JOB_EXPIRED`…; `name` its class), or a `UsageError` (no `code`).
  */
-export type TaskFailure = { name: string; args: Record<string, unknown>; message: string };
+export type TaskFailure = { name: string; args: Record<string, unknown>; message: string; code?: VeritasErrorCode };
 export type TaskResult<T> =
   { readonly success: true; readonly value: T } | { readonly success: false; readonly error: TaskFailure };
 
+/**
+ * Runs a task body: its return value becomes a successful Result (hardhat/utils/result); a failure is printed on one
+ * line and returned as a failed Result, which makes the CLI exit with code 1. A revert prints as its custom error and
+ * arguments (`Reverted: InsufficientBalance(account=0x…, balance=0, needed=1000000)`), another error of the client
+ * with its code (`Error [TX_REVERTED]: …`), anything else as its message (`Error: …`), never with a stack trace.
+ */
 export async function runTask<T>(body: () => Promise<T>): Promise<TaskResult<T>> {
   const failed = (error: TaskFailure): TaskResult<T> => ({ success: false, error });
   try {
     return { success: true, value: await body() };
   } catch (e) {
+    // A VeritasRevertError, or a revert met outside the client (decoded the same way).
     const decoded = decodeVeritasError(e);
     if (decoded) {
       io.err(`Reverted: ${decoded.message}`);
-      return failed({ name: decoded.name, args: decoded.args, message: decoded.message });
+      return failed({ code: "CONTRACT_REVERT", name: decoded.name, args: decoded.args, message: decoded.message });
+    }
+    if (e instanceof VeritasError) {
+      io.err(`Error [${e.code}]: ${e.message}`);
+      return failed({ code: e.code, name: e.name, args: {}, message: e.message });
     }
     const message = e instanceof Error ? ((e as { shortMessage?: string }).shortMessage ?? e.message) : String(e);
     io.err(`Error: ${message}`);

@@ -80,6 +80,7 @@ describe("veritas CLI (Hardhat tasks, in-process network)", function () {
       args: { modelId: 1n, caller: signers[REQUESTER].address },
     });
     expect(notOwner.err).to.equal(`Reverted: NotModelOwner(modelId=1, caller=${signers[REQUESTER].address})`);
+    expect(failure(notOwner).code).to.equal("CONTRACT_REVERT");
   });
 
   it("register-node registers the signer with its capabilities", async function () {
