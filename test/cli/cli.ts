@@ -273,5 +273,13 @@ describe("veritas CLI (Hardhat tasks, in-process network)", function () {
     expect(r.err).to.equal("Error: give --input or --input-digest");
     const missing = await veritas("stake", { deployment: "/nonexistent/deployment.json", amount: "1" });
     expect(missing.err).to.contain("no deployment record at /nonexistent/deployment.json");
+    // A number is a mask of modes, and must be one (bit 0 is no mode): refused before anything is sent.
+    const nodes = await veritas("register-node", { account: String(REQUESTER), endpoint: "x", capabilities: "3" });
+    expect(failure(nodes).name).to.equal("UsageError");
+    expect(failure(nodes)).to.not.have.property("code"); // not a client error
+    expect(nodes.err).to.equal(
+      "Error: 3 is not a mask of modes: use tee, zk or optimistic (or the sum of their bits: tee 2, zk 4, optimistic 8)",
+    );
+    expect((await s.staking.getNode(signers[REQUESTER].address)).registered).to.equal(false);
   });
 });
