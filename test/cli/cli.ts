@@ -282,4 +282,25 @@ describe("veritas CLI (Hardhat tasks, in-process network)", function () {
     );
     expect((await s.staking.getNode(signers[REQUESTER].address)).registered).to.equal(false);
   });
+
+  it("watch ends with the job's error code: still open at --timeout, past its final deadline, expired", async function () {
+    const { jobId: id, job: j } = value(
+      await veritas("request", { account: String(REQUESTER), versionId: 1n, payment: "1", input: "late" }),
+    ) as { jobId: bigint; job: Job };
+    const open = await veritas("watch", { jobId: id.toString(), interval: 10n, timeout: 0n });
+    expect(failure(open)).to.deep.include({ name: "VeritasJobError", code: "TIMEOUT" });
+    expect(open.err).to.equal(`Error [TIMEOUT]: job ${id} still Open after 0 s`);
+
+    await networkHelpers.time.increaseTo(j.expiresAt);
+    const late = await veritas("watch", { jobId: id.toString(), interval: 10n, timeout: 30n });
+    expect(failure(late).code).to.equal("PAST_DEADLINE");
+    expect(late.err).to.equal(
+      `Error [PAST_DEADLINE]: job ${id} reached its final deadline (${j.expiresAt}) without a result: it can only be expired now`,
+    );
+
+    await (await s.escrow.expire(j)).wait();
+    const expired = await veritas("watch", { jobId: id.toString(), interval: 10n, timeout: 30n });
+    expect(failure(expired).code).to.equal("JOB_EXPIRED");
+    expect(expired.err).to.equal(`Error [JOB_EXPIRED]: job ${id} ended Expired, refund 1000000`);
+  });
 });
