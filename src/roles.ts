@@ -112,6 +112,18 @@ export class VeritasReader<Receipt> {
   }
 
   /**
+   * Whether an open or claimed job can no longer settle because its final deadline passed (at the latest block): open
+   * from `expiresAt` on, nobody can claim or fulfil it; a claimer can deliver until its `deliverBy`, never later than
+   * `expiresAt`. Past that the job can only be expired (or its claimer reported). False for any other status.
+   */
+  async pastDeadline(info: Pick<JobInfo, "statusCode" | "job">): Promise<boolean> {
+    const open = info.statusCode === JobStatus.Open;
+    if (!open && info.statusCode !== JobStatus.Claimed) return false;
+    const now = await this.connection.transport.blockTimestamp("latest");
+    return open ? now >= info.job.expiresAt : now > info.job.expiresAt;
+  }
+
+  /**
    * Resolves with the verified result once the job settles (from `JobSettled`). An optimistic result settles when its
    * challenge window has passed and someone finalizes it (`{ finalize: true }`: this client does), or when a dispute
    * upholds it. Rejects with a `VeritasJobError` if the job is cancelled, expired or refunded after a dispute
@@ -156,11 +168,8 @@ export class VeritasReader<Receipt> {
           }
         }
       } else if (status === JobStatus.Open || status === JobStatus.Claimed) {
-        // Open from `expiresAt` on, nobody can claim or fulfil it; a claimer can deliver until its `deliverBy`, never
-        // later than `expiresAt`. Past that the job can only be expired (or the claimer reported), never settled.
         const { job } = await c.requested(id);
-        const now = await c.transport.blockTimestamp("latest");
-        if (status === JobStatus.Open ? now >= job.expiresAt : now > job.expiresAt) {
+        if (await this.pastDeadline({ statusCode: status, job })) {
           throw new VeritasJobError(
             "PAST_DEADLINE",
             id,
@@ -448,11 +457,11 @@ type VersionStruct = {
 export class VeritasModelOwner<Receipt> {
   constructor(readonly connection: VeritasConnection<Receipt>) {}
 
-  /** Creates a model (mints its token to the signer), described off chain by `metadataURI`. */
-  async createModel(metadataURI: string): Promise<Sent<Receipt, { modelId: bigint }>> {
+  /** Creates a model (mints its token to the signer, its `owner`), described off chain by `metadataURI`. */
+  async createModel(metadataURI: string): Promise<Sent<Receipt, { modelId: bigint; owner: string }>> {
     const receipt = await this.registryWrite("createModel", metadataURI);
     const created = await this.registryEvent(receipt, "ModelCreated", "createModel");
-    return { modelId: BigInt(created.args.modelId), ...created.sent };
+    return { modelId: BigInt(created.args.modelId), owner: getAddress(String(created.args.owner)), ...created.sent };
   }
 
   /** Publishes a new version of a model the signer owns. */
@@ -537,12 +546,23 @@ export class VeritasModelOwner<Receipt> {
   /** The registry's event `name` in a receipt (`MISSING_EVENT` if it is not there). */
   private async registryEvent(receipt: Receipt, name: string, fn: string) {
     const c = this.connection;
-    const info = c.transport.receiptInfo(receipt);
-    const registry = { interface: clientInterface("ModelRegistry"), target: await c.address("registry") };
-    const event = eventsOf(registry, info.logs).find((e) => e.name === name);
-    if (!event) throw new VeritasError("MISSING_EVENT", `${fn}: no ${name} event in transaction ${info.hash}`);
-    return { args: event.args, sent: { receipt, transactionHash: info.hash, blockNumber: info.blockNumber } };
+    return eventIn(c, receipt, "ModelRegistry", await c.address("registry"), name, fn);
   }
+}
+
+/** The event `name` of contract `key` at `address` in a receipt, with the receipt (`MISSING_EVENT` if it is not there). */
+function eventIn<Receipt>(
+  c: VeritasConnection<Receipt>,
+  receipt: Receipt,
+  key: "ModelRegistry" | "NodeStaking",
+  address: string,
+  name: string,
+  fn: string,
+) {
+  const info = c.transport.receiptInfo(receipt);
+  const event = eventsOf({ interface: clientInterface(key), target: address }, info.logs).find((e) => e.name === name);
+  if (!event) throw new VeritasError("MISSING_EVENT", `${fn}: no ${name} event in transaction ${info.hash}`);
+  return { args: event.args, sent: { receipt, transactionHash: info.hash, blockNumber: info.blockNumber } };
 }
 
 /** A node as `NodeStaking` and the escrow record it. */
@@ -603,9 +623,14 @@ export class VeritasOperator<Receipt> {
     return this.stakingWrite("requestUnstake", BigInt(amount));
   }
 
-  /** Withdraws the signer's thawed stake to `to` (default: the signer). */
-  async withdrawStake(to?: string): Promise<Receipt> {
-    return this.stakingWrite("withdrawStake", to ?? (await this.connection.account()));
+  /** Withdraws the signer's thawed stake to `to` (default: the signer): the `amount` paid out (`StakeWithdrawn`). */
+  async withdrawStake(to?: string): Promise<Sent<Receipt, { amount: bigint; to: string }>> {
+    const c = this.connection;
+    const staking = await c.address("staking");
+    const receiver = to ?? (await c.account());
+    const receipt = await c.write("NodeStaking", staking, "withdrawStake", receiver);
+    const withdrawn = eventIn(c, receipt, "NodeStaking", staking, "StakeWithdrawn", "withdrawStake");
+    return { amount: BigInt(withdrawn.args.amount), to: getAddress(String(withdrawn.args.to)), ...withdrawn.sent };
   }
 
   /** Withdraws the signer's slash rewards (staking token) to `to` (default: the signer). */
@@ -626,6 +651,21 @@ export class VeritasOperator<Receipt> {
     const c = this.connection;
     const tee = await c.address("tee");
     return c.write("TeeRegistry", tee, "registerEnclaveKey", enclaveKey, measurement, BigInt(expiresAt), attestation);
+  }
+
+  /**
+   * Whether `enclaveKey` is an active key of `node` (default: the signer): registered for it, not revoked, unexpired,
+   * and its measurement still approved (`TeeRegistry.isActiveKey`).
+   */
+  async isActiveEnclaveKey(enclaveKey: string, node?: string): Promise<boolean> {
+    const c = this.connection;
+    const owner = node ?? (await c.account());
+    return Boolean(await c.call<boolean>("TeeRegistry", await c.address("tee"), "isActiveKey", enclaveKey, owner));
+  }
+
+  /** The staking token's address (`NodeStaking.stakingToken`). */
+  stakingTokenAddress(): Promise<string> {
+    return this.connection.address("stakingToken");
   }
 
   /** A node's registration, stake and locked collateral (default: the signer's). */

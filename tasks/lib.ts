@@ -1,38 +1,17 @@
 import { existsSync, readFileSync } from "node:fs";
 import path from "node:path";
-import { formatUnits, isAddress, parseUnits, toUtf8String, type Signer } from "ethers";
+import { Contract, formatUnits, isAddress, parseUnits, toUtf8String, type Signer } from "ethers";
 import type { HardhatRuntimeEnvironment } from "hardhat/types/hre";
-import { VeritasClient, type Verification, type VerifiedResult } from "../src/client.js";
+import { ERC20_ABI, maskOf, modesOf, VeritasClient, type Verification, type VerifiedResult } from "../src/client.js";
 import { Mode, modeBit } from "../src/constants.js";
-import { deploymentsDirectory, parseDeployment, type DeploymentRecord } from "../src/deployments.js";
-import { decodeVeritasError } from "../src/errors.js";
-import {
-  ModelRegistry__factory,
-  NodeStaking__factory,
-  TeeRegistry__factory,
-  VeritasToken__factory,
-  type ModelRegistry,
-  type NodeStaking,
-  type TeeRegistry,
-  type VeritasToken,
-} from "../typechain-types/index.js";
+import { deploymentsDirectory, parseDeployment } from "../src/deployments.js";
+import { decodeVeritasError, VeritasError, type VeritasErrorCode } from "../src/errors.js";
 
 /** Options every `veritas` task takes. */
 export type CommonArgs = { deployment: string | undefined; account: string | undefined };
 
-export type TaskContext = {
-  record: DeploymentRecord;
-  deploymentFile: string;
-  signer: Signer;
-  address: string;
-  chainId: bigint;
-  client: VeritasClient;
-  registry: ModelRegistry;
-  staking: NodeStaking;
-  tee: TeeRegistry;
-  /** The staking token (VeritasToken). */
-  stakingToken: () => Promise<VeritasToken>;
-};
+/** What a task acts with: the client of its signer (its role clients: `client.operator`, `client.modelOwner`…). */
+export type TaskContext = { client: VeritasClient; address: string };
 
 /** Where a task's output goes (tests replace it to read what a command prints). */
 export const io = {
@@ -67,51 +46,40 @@ export async function taskContext(args: CommonArgs, hre: HardhatRuntimeEnvironme
   } else if (isAddress(account)) signer = await ethers.getSigner(account);
   else throw new UsageError(`--account must be an account index or an address, not ${account}`);
   if (!signer) throw new UsageError("the network has no accounts: configure one (e.g. a keystore private key)");
-  const client = await VeritasClient.connect(signer, { deployment: record });
-  const c = record.contracts;
-  const need = (name: keyof typeof c) => {
-    const a = c[name];
-    if (!a) throw new UsageError(`the deployment record has no ${String(name)} address`);
-    return a;
-  };
-  const staking = NodeStaking__factory.connect(need("staking"), signer);
-  let token: VeritasToken | undefined;
-  return {
-    record,
-    deploymentFile,
-    signer,
-    address: await signer.getAddress(),
-    chainId,
-    client,
-    registry: ModelRegistry__factory.connect(need("registry"), signer),
-    staking,
-    tee: TeeRegistry__factory.connect(need("tee"), signer),
-    stakingToken: async () =>
-      (token ??= VeritasToken__factory.connect(c.token ?? (await staking.stakingToken()), signer)),
-  };
+  return { client: await VeritasClient.connect(signer, { deployment: record }), address: await signer.getAddress() };
 }
 
 /** A mistake in the command line (printed without a stack trace). */
 export class UsageError extends Error {}
 
 /**
- * Runs a task body: its return value becomes a successful Result (hardhat/utils/result); a revert is printed as its
- * custom error and arguments and returned as a failed Result, which makes the CLI exit with code 1, as does any other
- * error (printed without a stack trace).
+ * Why a task failed: a revert's custom error (`name`, `args`; `code` `CONTRACT_REVERT`), a client error's `code`
+ * (`VeritasErrorCode`: `TX_REVERTED`, `TIMEOUT`, `JOB_EXPIRED`…; `name` its class), or a `UsageError` (no `code`).
  */
-export type TaskFailure = { name: string; args: Record<string, unknown>; message: string };
+export type TaskFailure = { name: string; args: Record<string, unknown>; message: string; code?: VeritasErrorCode };
 export type TaskResult<T> =
   { readonly success: true; readonly value: T } | { readonly success: false; readonly error: TaskFailure };
 
+/**
+ * Runs a task body: its return value becomes a successful Result (hardhat/utils/result); a failure is printed on one
+ * line and returned as a failed Result, which makes the CLI exit with code 1. A revert prints as its custom error and
+ * arguments (`Reverted: InsufficientBalance(account=0x…, balance=0, needed=1000000)`), another error of the client
+ * with its code (`Error [TX_REVERTED]: …`), anything else as its message (`Error: …`), never with a stack trace.
+ */
 export async function runTask<T>(body: () => Promise<T>): Promise<TaskResult<T>> {
   const failed = (error: TaskFailure): TaskResult<T> => ({ success: false, error });
   try {
     return { success: true, value: await body() };
   } catch (e) {
+    // A VeritasRevertError, or a revert met outside the client (decoded the same way).
     const decoded = decodeVeritasError(e);
     if (decoded) {
       io.err(`Reverted: ${decoded.message}`);
-      return failed({ name: decoded.name, args: decoded.args, message: decoded.message });
+      return failed({ code: "CONTRACT_REVERT", name: decoded.name, args: decoded.args, message: decoded.message });
+    }
+    if (e instanceof VeritasError) {
+      io.err(`Error [${e.code}]: ${e.message}`);
+      return failed({ code: e.code, name: e.name, args: {}, message: e.message });
     }
     const message = e instanceof Error ? ((e as { shortMessage?: string }).shortMessage ?? e.message) : String(e);
     io.err(`Error: ${message}`);
@@ -119,19 +87,32 @@ export async function runTask<T>(body: () => Promise<T>): Promise<TaskResult<T>>
   }
 }
 
-/** Parses `tee,zk,optimistic` (or a number) into a bit mask of modes. */
-export function parseModes(spec: string): number {
-  if (/^\d+$/.test(spec)) return Number(spec);
-  let mask = 0;
+/**
+ * Parses `tee,zk,optimistic` into `Mode` values (what the role clients take). A number is a bit mask of modes, and
+ * must be one: a bit that is no mode is a usage error (nothing is sent).
+ */
+export function parseModes(spec: string): number[] {
+  if (/^\d+$/.test(spec)) {
+    const modes = modesOf(Number(spec));
+    if (maskOf(modes) !== Number(spec))
+      throw new UsageError(
+        `${spec} is not a mask of modes: use tee, zk or optimistic (or the sum of their bits: ` +
+          `${Object.entries(Mode)
+            .map(([name, m]) => `${name.toLowerCase()} ${modeBit(m)}`)
+            .join(", ")})`,
+      );
+    return modes;
+  }
+  const modes: number[] = [];
   for (const name of spec
     .split(",")
     .map((s) => s.trim().toUpperCase())
     .filter(Boolean)) {
     const mode = Mode[name as keyof typeof Mode];
     if (mode === undefined) throw new UsageError(`unknown mode ${name}: use tee, zk or optimistic`);
-    mask |= modeBit(mode);
+    if (!modes.includes(mode)) modes.push(mode);
   }
-  return mask;
+  return modes;
 }
 
 /** Parses one mode name (or its number). */
@@ -143,7 +124,7 @@ export function parseMode(spec: string): number {
 }
 
 /** A token amount given in whole units ("1.5"), as base units. */
-export function parseAmount(value: string, decimals: bigint | number, what: string): bigint {
+function parseAmount(value: string, decimals: bigint | number, what: string): bigint {
   try {
     return parseUnits(value, Number(decimals));
   } catch {
@@ -151,7 +132,7 @@ export function parseAmount(value: string, decimals: bigint | number, what: stri
   }
 }
 
-export function formatAmount(value: bigint, decimals: bigint | number, symbol: string): string {
+function formatAmount(value: bigint, decimals: bigint | number, symbol: string): string {
   return `${formatUnits(value, Number(decimals))} ${symbol}`;
 }
 
@@ -214,9 +195,10 @@ export type TokenUnits = {
   format(v: bigint): string;
 };
 
-export async function tokenUnits(token: object): Promise<TokenUnits> {
-  const t = token as { decimals(): Promise<bigint>; symbol(): Promise<string> };
-  const [decimals, symbol] = [BigInt(await t.decimals()), String(await t.symbol())];
+/** The units of the ERC-20 token at `address`. */
+async function tokenUnits(ctx: TaskContext, address: string): Promise<TokenUnits> {
+  const token = new Contract(address, ERC20_ABI, ctx.client.provider);
+  const [decimals, symbol] = [BigInt(await token.decimals()), String(await token.symbol())];
   return {
     decimals,
     symbol,
@@ -225,9 +207,19 @@ export async function tokenUnits(token: object): Promise<TokenUnits> {
   };
 }
 
+/** The payment token's units (escrow payments, balances, royalties). */
+export async function paymentUnits(ctx: TaskContext): Promise<TokenUnits> {
+  return tokenUnits(ctx, await ctx.client.reader.paymentTokenAddress());
+}
+
+/** The staking token's units (stake, collateral). */
+export async function stakingUnits(ctx: TaskContext): Promise<TokenUnits> {
+  return tokenUnits(ctx, await ctx.client.operator.stakingTokenAddress());
+}
+
 /** The payment token's and the staking token's units of a task's deployment. */
 export async function suiteUnits(ctx: TaskContext): Promise<{ usd: TokenUnits; vrt: TokenUnits }> {
-  return { usd: await tokenUnits(await ctx.client.paymentToken()), vrt: await tokenUnits(await ctx.stakingToken()) };
+  return { usd: await paymentUnits(ctx), vrt: await stakingUnits(ctx) };
 }
 
 /** `--measurements 0x…,0x…` as bytes32 values (none when absent). */

@@ -1,6 +1,6 @@
 import { ZeroAddress, ZeroHash } from "ethers";
 import type { HardhatRuntimeEnvironment } from "hardhat/types/hre";
-import { Mode, modeBit } from "../../src/constants.js";
+import { Mode } from "../../src/constants.js";
 import { checkBundleDigests, readBundleDir, versionDigests } from "../../src/models/bundle.js";
 import { pipelineFor } from "../../src/models/pipelines/index.js";
 import { bundleCid, loadBundle } from "../../src/models/source.js";
@@ -9,11 +9,11 @@ import { type CommonArgs, io, runTask, suiteUnits, taskContext, UsageError } fro
 
 type Args = CommonArgs & { versionId: string | undefined; gateway: string | undefined; bundle: string | undefined };
 
-/** The names of the modes in a bit mask. */
-function modeNames(mask: number): string {
+/** The names of `Mode` values. */
+function modeNames(modes: readonly number[]): string {
   return (
     (Object.entries(Mode) as [string, number][])
-      .filter(([, m]) => mask & modeBit(m))
+      .filter(([, m]) => modes.includes(m))
       .map(([name]) => name.toLowerCase())
       .join(",") || "none"
   );
@@ -30,22 +30,20 @@ export default async function modelInspect(args: Args, hre: HardhatRuntimeEnviro
     if (!args.versionId || !/^\d+$/.test(args.versionId)) throw new UsageError("VERSION (a version id) is required");
     const versionId = BigInt(args.versionId);
     const ctx = await taskContext(args, hre);
-    const v = await ctx.registry.getVersion(versionId);
-    const modelId = v.terms.modelId;
-    const owner = await ctx.registry.modelOwner(modelId);
-    const modes = Number(v.terms.modes);
+    const { modelOwner } = ctx.client;
+    const v = await modelOwner.getVersion(versionId);
+    const { owner } = await modelOwner.getModel(v.modelId);
     const { usd, vrt } = await suiteUnits(ctx);
-    const measurements = modes & modeBit(Mode.TEE) ? await ctx.registry.teeMeasurementsOf(versionId) : [];
     const published = new Date(Number(v.publishedAt) * 1000).toISOString();
-    io.out(`Version ${versionId} of model ${modelId} (owner ${owner})${v.terms.deprecated ? ", DEPRECATED" : ""}`);
+    io.out(`Version ${versionId} of model ${v.modelId} (owner ${owner})${v.deprecated ? ", DEPRECATED" : ""}`);
     io.out(`  artefact        ${v.artifactURI}`);
     io.out(`  weights digest  ${v.weightsDigest}`);
     io.out(`  I/O schema      ${v.ioSchemaDigest === ZeroHash ? "(none registered)" : v.ioSchemaDigest}`);
-    io.out(`  modes           ${modeNames(modes)}`);
-    io.out(`  royalty         ${usd.format(v.terms.royalty)} per job`);
-    io.out(`  min collateral  ${vrt.format(v.terms.minCollateral)}`);
+    io.out(`  modes           ${modeNames(v.modes)}`);
+    io.out(`  royalty         ${usd.format(v.royalty)} per job`);
+    io.out(`  min collateral  ${vrt.format(v.minCollateral)}`);
     if (v.zkVerifier !== ZeroAddress) io.out(`  zk verifier     ${v.zkVerifier} (codehash ${v.zkVerifierCodehash})`);
-    for (const m of measurements) io.out(`  enclave image   ${m}`);
+    for (const m of v.teeMeasurements) io.out(`  enclave image   ${m}`);
     io.out(`  published       ${published}`);
 
     let bundle: LoadedBundle | undefined;
@@ -104,14 +102,14 @@ export default async function modelInspect(args: Args, hre: HardhatRuntimeEnviro
     }
     return {
       versionId,
-      modelId: BigInt(modelId),
+      modelId: v.modelId,
       owner,
       artifactURI: v.artifactURI,
       weightsDigest: v.weightsDigest,
       ioSchemaDigest: v.ioSchemaDigest,
-      modes,
-      deprecated: v.terms.deprecated,
-      measurements: [...measurements],
+      modes: v.modesMask,
+      deprecated: v.deprecated,
+      measurements: v.teeMeasurements,
       manifest,
     };
   });

@@ -1,11 +1,10 @@
 import { writeFileSync } from "node:fs";
 import path from "node:path";
 import type { HardhatRuntimeEnvironment } from "hardhat/types/hre";
-import { Mode, modeBit } from "../../src/constants.js";
+import { Mode } from "../../src/constants.js";
 import { addDirectory, carOf, newBlockstore } from "../../src/ipfs/index.js";
 import { fillFileDigests, readBundleDir, versionDigests } from "../../src/models/bundle.js";
 import { pipelineFor } from "../../src/models/pipelines/index.js";
-import { publishedVersionId, versionParams } from "../../src/models/publish.js";
 import { bundleFiles } from "../../src/models/source.js";
 import { ModelError } from "../../src/models/types.js";
 import {
@@ -67,15 +66,16 @@ export default async function modelPublish(args: Args, hre: HardhatRuntimeEnviro
       throw e;
     }
     const m = bundle.manifest;
-    if (modes & modeBit(Mode.ZK)) {
+    const zk = modes.includes(Mode.ZK);
+    const tee = modes.includes(Mode.TEE);
+    if (zk) {
       if (!m.zk) throw new UsageError(`--modes includes zk but the bundle's manifest has no zk section`);
       if (!args.zkVerifier) throw new UsageError("--zk-verifier is required for the zk mode");
     }
-    if (modes & modeBit(Mode.TEE) && measurements.length === 0)
+    if (tee && measurements.length === 0)
       throw new UsageError("--measurements is required for the tee mode (the enclave images allowed to run it)");
-    if (!(modes & modeBit(Mode.TEE)) && measurements.length !== 0)
-      throw new UsageError("--measurements is only for the tee mode");
-    if (!(modes & modeBit(Mode.ZK)) && args.zkVerifier) throw new UsageError("--zk-verifier is only for the zk mode");
+    if (!tee && measurements.length !== 0) throw new UsageError("--measurements is only for the tee mode");
+    if (!zk && args.zkVerifier) throw new UsageError("--zk-verifier is only for the zk mode");
     const size = Object.values(m.files).reduce((a, f) => a + f.size, 0);
     const digests = versionDigests(m);
     const blocks = newBlockstore();
@@ -100,30 +100,30 @@ export default async function modelPublish(args: Args, hre: HardhatRuntimeEnviro
     const royalty = usd.parse(args.royalty, "--royalty");
     const minCollateral = vrt.parse(args.minCollateral, "--min-collateral");
 
+    const { modelOwner } = ctx.client;
     let modelId = args.modelId;
     if (modelId === 0n) {
       const metadataURI = args.metadataUri ?? `ipfs://${cid}/manifest.json`;
-      const receipt = await ctx.client.send(() => ctx.registry.createModel(metadataURI));
-      const created = receipt.logs
-        .map((l) => ctx.registry.interface.parseLog(l))
-        .find((p) => p?.name === "ModelCreated");
-      if (!created) throw new Error("no ModelCreated event");
-      modelId = BigInt(created.args.modelId);
-      io.out(`Model ${modelId} created, owner ${ctx.address}, metadata ${metadataURI} (tx ${receipt.hash})`);
+      const created = await modelOwner.createModel(metadataURI);
+      modelId = created.modelId;
+      io.out(
+        `Model ${modelId} created, owner ${created.owner}, metadata ${metadataURI} (tx ${created.transactionHash})`,
+      );
     }
-    const params = versionParams(m, artifactURI, {
-      modes,
+    const { versionId, transactionHash } = await modelOwner.publishVersion(modelId, {
+      weightsDigest: digests.weightsDigest,
+      ioSchemaDigest: digests.ioSchemaDigest,
+      artifactURI,
       royalty,
       minCollateral,
+      modes,
       zkVerifier: args.zkVerifier,
       teeMeasurements: measurements,
     });
-    const receipt = await ctx.client.send(() => ctx.registry.publishVersion(modelId, params));
-    const versionId = publishedVersionId(ctx.registry, receipt);
     io.out(
       `Version ${versionId} of model ${modelId} published: ${artifactURI}, modes ${args.modes}, ` +
         `royalty ${usd.format(royalty)}, min collateral ` +
-        `${vrt.format(minCollateral)} (tx ${receipt.hash})`,
+        `${vrt.format(minCollateral)} (tx ${transactionHash})`,
     );
     io.out(`Inspect it: npx hardhat veritas model inspect ${versionId}`);
     return { modelId, versionId, cid, artifactURI, ...digests };

@@ -1,4 +1,4 @@
-import { ZeroAddress, ZeroHash } from "ethers";
+import { ZeroHash } from "ethers";
 import type { HardhatRuntimeEnvironment } from "hardhat/types/hre";
 import {
   type CommonArgs,
@@ -32,34 +32,26 @@ export default async function publishVersion(args: Args, hre: HardhatRuntimeEnvi
     const weightsDigest = requireBytes32(args.weightsDigest, "--weights-digest");
     const ioSchemaDigest = args.ioSchemaDigest ? requireBytes32(args.ioSchemaDigest, "--io-schema-digest") : ZeroHash;
     const artifactURI = requireOption(args.artifactUri, "--artifact-uri");
+    const modes = parseModes(args.modes);
     const measurements = parseMeasurements(args.measurements);
     const ctx = await taskContext(args, hre);
     const { usd, vrt } = await suiteUnits(ctx);
     const royalty = usd.parse(args.royalty, "--royalty");
     const minCollateral = vrt.parse(args.minCollateral, "--min-collateral");
-    const receipt = await ctx.client.send(() =>
-      ctx.registry.publishVersion(args.modelId, {
-        weightsDigest,
-        ioSchemaDigest,
-        artifactURI,
-        royalty,
-        minCollateral,
-        modes: parseModes(args.modes),
-        zkVerifier: args.zkVerifier ?? ZeroAddress,
-        teeMeasurements: measurements,
-      }),
+    const { versionId, transactionHash } = await ctx.client.modelOwner.publishVersion(args.modelId, {
+      weightsDigest,
+      ioSchemaDigest,
+      artifactURI,
+      royalty,
+      minCollateral,
+      modes,
+      zkVerifier: args.zkVerifier,
+      teeMeasurements: measurements,
+    });
+    io.out(
+      `Version ${versionId} of model ${args.modelId} published: royalty ${usd.format(royalty)}, ` +
+        `min collateral ${vrt.format(minCollateral)}, modes ${args.modes} (tx ${transactionHash})`,
     );
-    for (const log of receipt.logs) {
-      const parsed = ctx.registry.interface.parseLog(log);
-      if (parsed?.name === "VersionPublished") {
-        const versionId = BigInt(parsed.args.versionId);
-        io.out(
-          `Version ${versionId} of model ${args.modelId} published: royalty ${usd.format(royalty)}, ` +
-            `min collateral ${vrt.format(minCollateral)}, modes ${args.modes} (tx ${receipt.hash})`,
-        );
-        return { versionId };
-      }
-    }
-    throw new Error("no VersionPublished event");
+    return { versionId };
   });
 }

@@ -19,10 +19,9 @@ export default async function registerEnclave(args: Args, hre: HardhatRuntimeEnv
     const attestation = requireOption(args.attestation, "--attestation");
     if (!isHexString(attestation)) throw new UsageError("--attestation must be hex (0x…)");
     const ctx = await taskContext(args, hre);
-    const receipt = await ctx.client.send(() =>
-      ctx.tee.registerEnclaveKey(key, measurement, args.expiresAt, attestation),
-    );
-    const active = await ctx.tee.isActiveKey(key, ctx.address);
+    const { operator } = ctx.client;
+    const receipt = await operator.registerEnclaveKey(key, measurement, args.expiresAt, attestation);
+    const active = await operator.isActiveEnclaveKey(key);
     io.out(
       `Enclave key ${key} registered for ${ctx.address}, measurement ${measurement}, expires ${args.expiresAt}; active: ${active} (tx ${receipt.hash})`,
     );

@@ -8,15 +8,8 @@ export default async function registerModel(args: Args, hre: HardhatRuntimeEnvir
   return runTask(async () => {
     const uri = requireOption(args.metadataUri, "--metadata-uri");
     const ctx = await taskContext(args, hre);
-    const receipt = await ctx.client.send(() => ctx.registry.createModel(uri));
-    for (const log of receipt.logs) {
-      const parsed = ctx.registry.interface.parseLog(log);
-      if (parsed?.name === "ModelCreated") {
-        const modelId = BigInt(parsed.args.modelId);
-        io.out(`Model ${modelId} created, owner ${parsed.args.owner} (tx ${receipt.hash})`);
-        return { modelId };
-      }
-    }
-    throw new Error("no ModelCreated event");
+    const { modelId, owner, transactionHash } = await ctx.client.modelOwner.createModel(uri);
+    io.out(`Model ${modelId} created, owner ${owner} (tx ${transactionHash})`);
+    return { modelId };
   });
 }

@@ -1,9 +1,8 @@
 import type { HardhatRuntimeEnvironment } from "hardhat/types/hre";
 import {
-  formatAmount,
   io,
-  parseAmount,
   parseMode,
+  paymentUnits,
   printVerifiedResult,
   requireOption,
   runTask,
@@ -40,17 +39,15 @@ export default async function request(args: Args, hre: HardhatRuntimeEnvironment
     if (args.input === undefined && args.inputDigest === undefined)
       throw new UsageError("give --input or --input-digest");
     const ctx = await taskContext(args, hre);
-    const token = await ctx.client.paymentToken();
-    const [decimals, symbol] = [(await token.decimals()) as bigint, (await token.symbol()) as string];
-    const payment = parseAmount(requireOption(args.payment, "--payment"), decimals, "--payment");
+    const usd = await paymentUnits(ctx);
+    const payment = usd.parse(requireOption(args.payment, "--payment"), "--payment");
+    const { reader, requester, verification } = ctx.client;
     if (args.deposit !== undefined) {
-      const amount = parseAmount(args.deposit, decimals, "--deposit");
-      await ctx.client.deposit(amount);
-      io.out(
-        `Deposited ${formatAmount(amount, decimals, symbol)}: balance ${formatAmount(await ctx.client.balanceOf(), decimals, symbol)}`,
-      );
+      const amount = usd.parse(args.deposit, "--deposit");
+      await requester.deposit(amount);
+      io.out(`Deposited ${usd.format(amount)}: balance ${usd.format(await reader.balanceOf())}`);
     }
-    const r = await ctx.client.requestInference(
+    const r = await requester.requestInference(
       {
         versionId: args.versionId,
         payment,
@@ -66,7 +63,7 @@ export default async function request(args: Args, hre: HardhatRuntimeEnvironment
       { pay: args.pay },
     );
     io.out(
-      `Job ${r.jobId} requested: version ${r.job.versionId}, payment ${formatAmount(r.job.payment, decimals, symbol)} ` +
+      `Job ${r.jobId} requested: version ${r.job.versionId}, payment ${usd.format(r.job.payment)} ` +
         `(${args.pay}), expires at ${r.job.expiresAt} (tx ${r.transactionHash})`,
     );
     if (!args.wait) {
@@ -74,7 +71,7 @@ export default async function request(args: Args, hre: HardhatRuntimeEnvironment
       return { jobId: r.jobId, job: r.job };
     }
     io.out(`Waiting up to ${args.timeout} s for the verified result…`);
-    const result = await ctx.client.waitForVerifiedResult(r.jobId, { timeout: Number(args.timeout) * 1000 });
+    const result = await verification.waitForVerifiedResult(r.jobId, { timeout: Number(args.timeout) * 1000 });
     printVerifiedResult(result);
     return { jobId: r.jobId, job: r.job, result };
   });

@@ -1,5 +1,5 @@
 import type { HardhatRuntimeEnvironment } from "hardhat/types/hre";
-import { formatAmount, io, parseAmount, requireOption, runTask, taskContext, type CommonArgs } from "../lib.js";
+import { io, requireOption, runTask, stakingUnits, taskContext, type CommonArgs } from "../lib.js";
 
 type Args = CommonArgs & { amount: string | undefined };
 
@@ -7,15 +7,15 @@ type Args = CommonArgs & { amount: string | undefined };
 export default async function unstake(args: Args, hre: HardhatRuntimeEnvironment) {
   return runTask(async () => {
     const ctx = await taskContext(args, hre);
-    const token = await ctx.stakingToken();
-    const [decimals, symbol] = [await token.decimals(), await token.symbol()];
-    const amount = parseAmount(requireOption(args.amount, "--amount"), decimals, "--amount");
-    const receipt = await ctx.client.send(() => ctx.staking.requestUnstake(amount));
-    const node = await ctx.staking.getNode(ctx.address);
+    const vrt = await stakingUnits(ctx);
+    const amount = vrt.parse(requireOption(args.amount, "--amount"), "--amount");
+    const { operator } = ctx.client;
+    const receipt = await operator.requestUnstake(amount);
+    const { thawing, thawEnd } = await operator.getNode();
     io.out(
-      `Unstake requested: ${formatAmount(node.thawing, decimals, symbol)} thawing until ${node.thawEnd} ` +
-        `(${new Date(Number(node.thawEnd) * 1000).toISOString()}); then run \`veritas withdraw-stake\` (tx ${receipt.hash})`,
+      `Unstake requested: ${vrt.format(thawing)} thawing until ${thawEnd} ` +
+        `(${new Date(Number(thawEnd) * 1000).toISOString()}); then run \`veritas withdraw-stake\` (tx ${receipt.hash})`,
     );
-    return { thawing: node.thawing, thawEnd: node.thawEnd };
+    return { thawing, thawEnd };
   });
 }

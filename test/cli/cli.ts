@@ -80,6 +80,7 @@ describe("veritas CLI (Hardhat tasks, in-process network)", function () {
       args: { modelId: 1n, caller: signers[REQUESTER].address },
     });
     expect(notOwner.err).to.equal(`Reverted: NotModelOwner(modelId=1, caller=${signers[REQUESTER].address})`);
+    expect(failure(notOwner).code).to.equal("CONTRACT_REVERT");
   });
 
   it("register-node registers the signer with its capabilities", async function () {
@@ -272,5 +273,34 @@ describe("veritas CLI (Hardhat tasks, in-process network)", function () {
     expect(r.err).to.equal("Error: give --input or --input-digest");
     const missing = await veritas("stake", { deployment: "/nonexistent/deployment.json", amount: "1" });
     expect(missing.err).to.contain("no deployment record at /nonexistent/deployment.json");
+    // A number is a mask of modes, and must be one (bit 0 is no mode): refused before anything is sent.
+    const nodes = await veritas("register-node", { account: String(REQUESTER), endpoint: "x", capabilities: "3" });
+    expect(failure(nodes).name).to.equal("UsageError");
+    expect(failure(nodes)).to.not.have.property("code"); // not a client error
+    expect(nodes.err).to.equal(
+      "Error: 3 is not a mask of modes: use tee, zk or optimistic (or the sum of their bits: tee 2, zk 4, optimistic 8)",
+    );
+    expect((await s.staking.getNode(signers[REQUESTER].address)).registered).to.equal(false);
+  });
+
+  it("watch ends with the job's error code: still open at --timeout, past its final deadline, expired", async function () {
+    const { jobId: id, job: j } = value(
+      await veritas("request", { account: String(REQUESTER), versionId: 1n, payment: "1", input: "late" }),
+    ) as { jobId: bigint; job: Job };
+    const open = await veritas("watch", { jobId: id.toString(), interval: 10n, timeout: 0n });
+    expect(failure(open)).to.deep.include({ name: "VeritasJobError", code: "TIMEOUT" });
+    expect(open.err).to.equal(`Error [TIMEOUT]: job ${id} still Open after 0 s`);
+
+    await networkHelpers.time.increaseTo(j.expiresAt);
+    const late = await veritas("watch", { jobId: id.toString(), interval: 10n, timeout: 30n });
+    expect(failure(late).code).to.equal("PAST_DEADLINE");
+    expect(late.err).to.equal(
+      `Error [PAST_DEADLINE]: job ${id} reached its final deadline (${j.expiresAt}) without a result: it can only be expired now`,
+    );
+
+    await (await s.escrow.expire(j)).wait();
+    const expired = await veritas("watch", { jobId: id.toString(), interval: 10n, timeout: 30n });
+    expect(failure(expired).code).to.equal("JOB_EXPIRED");
+    expect(expired.err).to.equal(`Error [JOB_EXPIRED]: job ${id} ended Expired, refund 1000000`);
   });
 });

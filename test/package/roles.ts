@@ -19,7 +19,7 @@ import {
   type EventQuery,
   type VeritasTransport,
 } from "../../src/client.js";
-import { Mode, modeBit } from "../../src/constants.js";
+import { JobStatus, Mode, modeBit } from "../../src/constants.js";
 import { VeritasError, VeritasJobError, VeritasRevertError, VeritasTransactionError } from "../../src/errors.js";
 import type { Job } from "../../src/jobs.js";
 import {
@@ -82,6 +82,7 @@ describe("Role clients (src/roles.ts) and error codes, ethers transport (in-proc
     const { modelOwner } = await as(f.modelOwner); // the role alone
     const created = await modelOwner.createModel("ipfs://model-card-2");
     expect(created.modelId).to.equal(2n); // the fixture created model 1
+    expect(created.owner).to.equal(f.modelOwner.address); // from ModelCreated
     expect(await f.registry.modelOwner(created.modelId)).to.equal(f.modelOwner.address);
     const params = {
       weightsDigest: keccak256(toUtf8Bytes("weights-2")),
@@ -146,6 +147,7 @@ describe("Role clients (src/roles.ts) and error codes, ethers transport (in-proc
 
   it("operator: registers a node, stakes (approving the staking contract), registers an enclave key, unstakes and withdraws after the thaw", async function () {
     const { operator } = await as(fresh);
+    expect(await operator.stakingTokenAddress()).to.equal(await f.token.getAddress());
     await f.token.connect(f.deployer).transfer(fresh.address, NODE_STAKE);
     await operator.registerNode("https://fresh.nodes.example", [Mode.TEE, Mode.OPTIMISTIC]);
     expect(await operator.getNode()).to.deep.include({ registered: true, staked: 0n, active: false });
@@ -178,8 +180,12 @@ describe("Role clients (src/roles.ts) and error codes, ethers transport (in-proc
       MEASUREMENT,
       expiresAt,
     );
+    expect(await operator.isActiveEnclaveKey(enclave.address)).to.equal(false);
     await operator.registerEnclaveKey(enclave.address, MEASUREMENT, expiresAt, attestation);
     expect(await f.tee.isActiveKey(enclave.address, fresh.address)).to.equal(true);
+    expect(await operator.isActiveEnclaveKey(enclave.address)).to.equal(true);
+    expect(await operator.isActiveEnclaveKey(enclave.address, f.node2.address)).to.equal(false); // not node2's key
+    expect(await operator.isActiveEnclaveKey(f.enclave2.address, f.node2.address)).to.equal(true);
 
     await operator.requestUnstake(VRT(1));
     const thawing = await operator.getNode();
@@ -188,7 +194,11 @@ describe("Role clients (src/roles.ts) and error codes, ethers transport (in-proc
     const early = await rejection<VeritasRevertError>(operator.withdrawStake());
     expect(early.errorName).to.equal("StakeStillThawing");
     await time.increaseTo(thawing.thawEnd);
-    await operator.withdrawStake();
+    const withdrawn = await operator.withdrawStake();
+    expect(withdrawn).to.deep.include({ amount: VRT(1), to: fresh.address }); // from StakeWithdrawn
+    expect((await ethers.provider.getTransactionReceipt(withdrawn.transactionHash))?.blockNumber).to.equal(
+      withdrawn.blockNumber,
+    );
     expect(await f.token.balanceOf(fresh.address)).to.equal(VRT(1));
     expect(await operator.getNode()).to.deep.include({ staked: NODE_STAKE - VRT(1), thawing: 0n });
   });
@@ -221,6 +231,27 @@ describe("Role clients (src/roles.ts) and error codes, ethers transport (in-proc
     // A read-only role cannot send: NO_SIGNER.
     const noSigner = await rejection<VeritasError>(readOnly.requester.deposit(1n));
     expect(noSigner.code).to.equal("NO_SIGNER");
+  });
+
+  it("reader: pastDeadline from the final deadline on for an open job, after it for a claimed one, never once settled", async function () {
+    const { reader, requester } = f.client;
+    const open = await requester.requestInference({ versionId: f.versionId, payment: PAYMENT, input: "o" });
+    const claimed = await requester.requestInference({ versionId: f.versionId, payment: PAYMENT, input: "c" });
+    await (await f.escrow.connect(f.node2).claim(claimed.job)).wait();
+    expect(await reader.pastDeadline(await reader.getJob(open.jobId))).to.equal(false);
+    await time.increaseTo(open.job.expiresAt); // the latest block is at the deadline
+    expect(await reader.pastDeadline(await reader.getJob(open.jobId))).to.equal(true);
+    const claimedInfo = await reader.getJob(claimed.jobId);
+    expect(claimedInfo.status).to.equal("Claimed");
+    expect(claimed.job.expiresAt).to.be.greaterThanOrEqual(open.job.expiresAt);
+    await time.increaseTo(claimed.job.expiresAt);
+    expect(await reader.pastDeadline(claimedInfo)).to.equal(false); // the claimer can still deliver in this second
+    await time.increaseTo(claimed.job.expiresAt + 1n);
+    expect(await reader.pastDeadline(claimedInfo)).to.equal(true);
+    // Any other status: it is not waiting for a result that can no longer come.
+    expect(await reader.pastDeadline({ ...claimedInfo, statusCode: JobStatus.Settled })).to.equal(false);
+    await requester.expire(open.jobId);
+    expect(await reader.pastDeadline(await reader.getJob(open.jobId))).to.equal(false);
   });
 
   it("verificationOf computes the batch's digest locally: the same few calls for any batch size, no log search from block 0", async function () {
