@@ -42,33 +42,33 @@ export type SuiteKey =
   | "disputes";
 
 /** Another part's address. */
-class Ref {
+export class Ref {
   constructor(readonly key: SuiteKey) {}
 }
 /** A parameter of the part's Ignition module (deploy/parameters/<network>.json), with its default (none: required). */
-class Param {
+export class Param {
   constructor(
     readonly name: string,
     readonly fallback?: bigint | number | typeof DEPLOYER,
   ) {}
 }
 /** A part's address that tests may replace (`SuiteParams.zkVerifier`); Ignition always uses the part. */
-class Replaceable {
+export class Replaceable {
   constructor(readonly ref: Ref) {}
 }
 /** The deploying account (Ignition's `m.getAccount(0)`). */
-const DEPLOYER: unique symbol = Symbol("deployer");
+export const DEPLOYER: unique symbol = Symbol("deployer");
 
-type Arg =
+export type Arg =
   Ref | Param | Replaceable | bigint | number | string | boolean | readonly Arg[] | { readonly [k: string]: Arg };
 
 const ref = (key: SuiteKey) => new Ref(key);
 const param = (name: string, fallback?: Param["fallback"]) => new Param(name, fallback);
 
-type Leaf = Ref | Param | Replaceable;
+export type Leaf = Ref | Param | Replaceable;
 
 /** `args` with every Ref, Param and Replaceable (at any depth of lists and structs) replaced by `leaf(it)`. */
-function resolveArgs(args: Arg, leaf: (a: Leaf) => unknown): unknown {
+export function resolveArgs(args: Arg, leaf: (a: Leaf) => unknown): unknown {
   if (args instanceof Ref || args instanceof Param || args instanceof Replaceable) return leaf(args);
   if (Array.isArray(args)) return args.map((a: Arg) => resolveArgs(a, leaf));
   if (typeof args === "object" && args !== null)
@@ -76,7 +76,7 @@ function resolveArgs(args: Arg, leaf: (a: Leaf) => unknown): unknown {
   return args;
 }
 
-type Step = { key: SuiteKey; module: string; contract: string; args: readonly Arg[] };
+export type Step = { key: SuiteKey; module: string; contract: string; args: readonly Arg[] };
 
 /** The parts in deployment order, each in its Ignition module, with its constructor arguments. */
 export const SUITE_STEPS: readonly Step[] = [

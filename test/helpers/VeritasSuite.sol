@@ -7,33 +7,46 @@ import {ISignedAttestationVerifier} from "../../contracts/interfaces/ISignedAtte
 import {ITeeRegistry} from "../../contracts/interfaces/ITeeRegistry.sol";
 import {ITeeResultVerifier} from "../../contracts/interfaces/ITeeResultVerifier.sol";
 import {IZkResultVerifier} from "../../contracts/interfaces/IZkResultVerifier.sol";
-import {Deployed, IMockUSD, IModelRegistryNft, IVeritasToken} from "./Deployed.sol";
+import {IMockUSD, IModelRegistryNft, IVeritasToken} from "./Deployed.sol";
+import {
+    SuiteWiring,
+    WIRING_DISPUTE_MANAGER_ARBITRATION_PERIOD,
+    WIRING_DISPUTE_MANAGER_BOND,
+    WIRING_DISPUTE_MANAGER_CHALLENGER_REWARD_BPS,
+    WIRING_DISPUTE_MANAGER_EQUIVOCATION_SLASH,
+    WIRING_INFERENCE_ESCROW_CHALLENGE_WINDOW,
+    WIRING_INFERENCE_ESCROW_COLLATERAL_PER_PAYMENT_BPS,
+    WIRING_INFERENCE_ESCROW_FEE_BPS,
+    WIRING_NODE_STAKING_MIN_STAKE,
+    WIRING_NODE_STAKING_UNBONDING_PERIOD
+} from "./SuiteWiring.sol";
 import {TeeSigning} from "./TeeSigning.sol";
 import {IDisputeManager} from "../../contracts/interfaces/IDisputeManager.sol";
 import {IInferenceEscrow} from "../../contracts/interfaces/IInferenceEscrow.sol";
 import {IModelRegistry} from "../../contracts/interfaces/IModelRegistry.sol";
 import {INodeStaking} from "../../contracts/interfaces/INodeStaking.sol";
 
-/// @notice The real Veritas contracts wired as deploy/suite.ts wires them (ZkResultVerifier as the escrow's ZK
+/// @notice The real Veritas contracts wired by the plan of deploy/suite.ts (SuiteWiring.sol is generated from it: the
+/// Ignition modules and deploySuite run the same plan; ZkResultVerifier as the escrow's ZK
 /// verifier, DisputeManager bound to the escrow and the TEE registry), for Solidity fuzz and invariant tests, with
 /// helpers that play the model owner, nodes, enclaves (`vm.sign`) and the attestation service.
 /// The contracts are deployed from the contracts' own build (`Deployed._deploy`: `vm.getCode` of their artifacts), so
 /// the Solidity tests run the bytecode `hardhat build` makes for deployment and never compile the contracts again.
-abstract contract VeritasSuite is Test, Deployed, TeeSigning {
+abstract contract VeritasSuite is Test, SuiteWiring, TeeSigning {
     uint8 internal constant MODE_TEE = 1;
     uint8 internal constant MODE_OPTIMISTIC = 3;
     uint256 internal constant BPS = 10_000;
-    uint256 internal constant MIN_STAKE = 1_000e18;
-    uint40 internal constant UNBONDING = 14 days;
-    uint16 internal constant FEE_BPS = 250;
-    uint32 internal constant RATE_BPS = 20_000;
+    // The plan's defaults (deploy/suite.ts, generated into SuiteWiring.sol), which the suite deploys with.
+    uint256 internal constant MIN_STAKE = WIRING_NODE_STAKING_MIN_STAKE;
+    uint40 internal constant UNBONDING = uint40(WIRING_NODE_STAKING_UNBONDING_PERIOD);
+    uint16 internal constant FEE_BPS = uint16(WIRING_INFERENCE_ESCROW_FEE_BPS);
+    uint32 internal constant RATE_BPS = uint32(WIRING_INFERENCE_ESCROW_COLLATERAL_PER_PAYMENT_BPS);
     bytes32 internal constant MEASUREMENT = keccak256("veritas-enclave-image-v1");
-    uint40 internal constant CHALLENGE_WINDOW = 3600;
-    // Dispute parameters as deploy/suite.ts sets them (the arbitrator is governance).
-    uint96 internal constant DISPUTE_BOND = 1e6;
-    uint40 internal constant ARBITRATION_PERIOD = 1 days;
-    uint16 internal constant CHALLENGER_REWARD_BPS = 5_000;
-    uint96 internal constant EQUIVOCATION_SLASH = 1_000e18;
+    uint40 internal constant CHALLENGE_WINDOW = uint40(WIRING_INFERENCE_ESCROW_CHALLENGE_WINDOW);
+    uint96 internal constant DISPUTE_BOND = uint96(WIRING_DISPUTE_MANAGER_BOND);
+    uint40 internal constant ARBITRATION_PERIOD = uint40(WIRING_DISPUTE_MANAGER_ARBITRATION_PERIOD);
+    uint16 internal constant CHALLENGER_REWARD_BPS = uint16(WIRING_DISPUTE_MANAGER_CHALLENGER_REWARD_BPS);
+    uint96 internal constant EQUIVOCATION_SLASH = uint96(WIRING_DISPUTE_MANAGER_EQUIVOCATION_SLASH);
 
     IVeritasToken internal token;
     IMockUSD internal usd;
@@ -52,40 +65,25 @@ abstract contract VeritasSuite is Test, Deployed, TeeSigning {
     uint256 internal attestationSignerPk = uint256(keccak256("attestation service"));
 
     function _deploySuite(uint256 tokenSupply) internal {
-        token = IVeritasToken(_deploy("VeritasToken", abi.encode(address(this), tokenSupply)));
         usd = IMockUSD(_deploy("MockUSD", ""));
-        registry = IModelRegistryNft(_deploy("ModelRegistry", ""));
-        staking = INodeStaking(_deploy("NodeStaking", abi.encode(token, MIN_STAKE, UNBONDING, treasury, gov)));
-        attestation = ISignedAttestationVerifier(_deploy("SignedAttestationVerifier", abi.encode(gov)));
-        tee = ITeeRegistry(_deploy("TeeRegistry", abi.encode(staking, attestation, gov)));
-        teeVerifier = ITeeResultVerifier(_deploy("TeeResultVerifier", abi.encode(tee, registry)));
-        zkVerifier = IZkResultVerifier(_deploy("ZkResultVerifier", abi.encode(registry)));
-        escrow = IInferenceEscrow(
-            _deploy(
-                "InferenceEscrow",
-                abi.encode(
-                    usd,
-                    registry,
-                    staking,
-                    treasury,
-                    teeVerifier,
-                    zkVerifier,
-                    IInferenceEscrow.Config({
-                        feeBps: FEE_BPS,
-                        collateralPerPaymentBps: RATE_BPS,
-                        paused: false,
-                        challengeWindow: CHALLENGE_WINDOW
-                    }),
-                    gov
-                )
-            )
-        );
-        staking.bindEscrow(escrow);
-        disputes = IDisputeManager(
-            _deploy("DisputeManager", abi.encode(escrow, tee, teeVerifier, _defaultDisputeParams(), gov))
-        );
-        escrow.bindDisputeManager(address(disputes));
-        tee.bindDisputeManager(address(disputes));
+        // The plan's wiring (SuiteWiring.sol, generated from deploy/suite.ts), governance as the owner and arbitrator.
+        WiringParams memory p = _wiringDefaults(gov);
+        p.veritasTokenHolder = address(this);
+        p.veritasTokenSupply = tokenSupply;
+        p.nodeStakingTreasury = treasury;
+        p.inferenceEscrowTreasury = treasury;
+        p.inferenceEscrowPaymentToken = address(usd);
+        p.disputeManagerArbitrator = gov;
+        SuiteAddresses memory s = _wireSuite(p);
+        token = IVeritasToken(s.token);
+        registry = IModelRegistryNft(s.registry);
+        staking = INodeStaking(s.staking);
+        attestation = ISignedAttestationVerifier(s.attestation);
+        tee = ITeeRegistry(s.tee);
+        teeVerifier = ITeeResultVerifier(s.teeVerifier);
+        zkVerifier = IZkResultVerifier(s.zkVerifier);
+        escrow = IInferenceEscrow(s.escrow);
+        disputes = IDisputeManager(s.disputes);
         vm.startPrank(gov);
         attestation.setAttestationSigner(vm.addr(attestationSignerPk), true);
         tee.approveMeasurement(MEASUREMENT, "veritas-enclave-image-v1");
