@@ -4,12 +4,13 @@
  * - every file-level constant of contracts/libraries/ConstantsLib.sol (a bigint, its Solidity expression beside it);
  * - every enum of contracts/interfaces/*.sol (its member names in order: the index is the on-chain value).
  * `--check` writes nothing and exits 1 when src/protocol.ts is not what the Solidity gives (a test runs it).
- * Plain Node 24: `node scripts/gen-constants.ts`.
+ * Run with tsx (`npm run gen:constants`).
  */
-import { readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { readdirSync, readFileSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import * as prettier from "prettier";
+import { writeOrCheck } from "./lib/generated.js";
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 const OUT = path.join(ROOT, "src", "protocol.ts");
@@ -105,16 +106,5 @@ export async function render(): Promise<string> {
   return prettier.format(text, { ...(await prettier.resolveConfig(OUT)), filepath: OUT });
 }
 
-if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
-  const text = await render();
-  if (process.argv.includes("--check")) {
-    if (readFileSync(OUT, "utf8") !== text) {
-      console.error("gen-constants: src/protocol.ts is out of date: run `npm run gen:constants`");
-      process.exit(1);
-    }
-    console.log("gen-constants: src/protocol.ts is current");
-  } else {
-    writeFileSync(OUT, text);
-    console.log(`gen-constants: wrote ${path.relative(ROOT, OUT)}`);
-  }
-}
+if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url))
+  writeOrCheck("gen-constants", ROOT, OUT, await render(), "npm run gen:constants");

@@ -8,10 +8,11 @@
  * (the escrow's ZK verifier) can be replaced. `--check` writes nothing and exits 1 when the file is not what the plan
  * gives (a test runs it). Needs the artifacts (`npx hardhat build`) for the constructors' ABIs.
  */
-import { readFileSync, writeFileSync } from "node:fs";
+import { readFileSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import * as prettier from "prettier";
+import { writeOrCheck } from "./lib/generated.js";
 import {
   DEPLOYER,
   Param,
@@ -167,16 +168,5 @@ export async function render(): Promise<string> {
   return prettier.format(text, { ...(await prettier.resolveConfig(OUT)), filepath: OUT });
 }
 
-if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
-  const text = await render();
-  if (process.argv.includes("--check")) {
-    if (readFileSync(OUT, "utf8") !== text) {
-      console.error("gen-wiring: test/helpers/SuiteWiring.sol is out of date: run `npm run gen:wiring`");
-      process.exit(1);
-    }
-    console.log("gen-wiring: test/helpers/SuiteWiring.sol is current");
-  } else {
-    writeFileSync(OUT, text);
-    console.log(`gen-wiring: wrote ${path.relative(ROOT, OUT)}`);
-  }
-}
+if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url))
+  writeOrCheck("gen-wiring", ROOT, OUT, await render(), "npm run gen:wiring");

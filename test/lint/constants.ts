@@ -11,7 +11,8 @@ describeOffChain(
   "src/protocol.ts, generated from ConstantsLib.sol and the interfaces' enums (scripts/gen-constants.ts)",
   function () {
     it("is current: `npm run gen:constants -- --check` passes", async function () {
-      const r = await runCaptured(process.execPath, [path.join(ROOT, "scripts", "gen-constants.ts"), "--check"], {});
+      const tsx = path.join(ROOT, "node_modules", ".bin", "tsx");
+      const r = await runCaptured(tsx, [path.join(ROOT, "scripts", "gen-constants.ts"), "--check"], {});
       expect(r.stderr).to.equal("");
       expect(r.stdout.trim()).to.equal("gen-constants: src/protocol.ts is current");
       expect(r.code).to.equal(0);
