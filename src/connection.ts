@@ -391,7 +391,7 @@ type LinkedContract = "paymentToken" | "registry" | "staking" | "tee" | "teeVeri
  * What the role clients of one client share (src/roles.ts): the transport, with every view call's revert decoded;
  * the contracts' addresses (from the deployment, else read once from the escrow); and the records of jobs, read from
  * the escrow's events from the block a job was requested in (a job this client requested is known from its receipt,
- * and the `JobRequested` of any other is looked up once from the client's `fromBlock`).
+ * and the `JobRequested` of any other is looked up once, backwards from the head in bounded ranges: `lastEvent`).
  */
 export class VeritasConnection<Receipt> {
   private readonly requests = new Map<bigint, RequestedRecord>();
