@@ -18,6 +18,7 @@ import {
   Param,
   Ref,
   Replaceable,
+  resolveArgs,
   SUITE_BINDINGS,
   SUITE_STEPS,
   type Arg,
@@ -84,7 +85,8 @@ export async function render(): Promise<string> {
       throw new Error(
         `gen-wiring: ${step.contract} takes ${inputs.length} arguments, the plan gives ${step.args.length}`,
       );
-    const collect = (a: Arg): void => {
+    // Every parameter and replaceable part, at any depth of the arguments (the plan's own traversal).
+    resolveArgs(step.args, (a) => {
       if (a instanceof Param) {
         const field = fieldOf(step.module, a);
         if (!params.some((x) => x.field === field))
@@ -94,11 +96,7 @@ export async function render(): Promise<string> {
             param: a,
           });
       } else if (a instanceof Replaceable) replaceable.push(a.ref.key);
-      else if (Array.isArray(a)) a.forEach(collect);
-      else if (typeof a === "object" && a !== null && !(a instanceof Ref))
-        Object.values(a).forEach((v) => collect(v as Arg));
-    };
-    step.args.forEach(collect);
+    });
     const exprs = step.args.flatMap((a, i) => expressions(step, a, inputs[i]));
     // In words of four: one abi.encode of a dozen values is too deep a stack for the tests' compiler settings.
     const chunks: string[] = [];
